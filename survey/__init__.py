@@ -1,0 +1,75 @@
+"""hailong: citizen satisfaction surveys for one-stop administrative desks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+from flask import Flask
+
+from survey.config import config_class
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+__version__ = "0.1.0"
+
+
+def create_app(config: str | dict | None = None) -> Flask:
+    """Create the app. `config` is a config name or a dict of overrides (tests use both)."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    overrides = config if isinstance(config, dict) else {}
+    name = config if isinstance(config, str) else overrides.pop("CONFIG_NAME", None)
+    if not (overrides.get("SECRET_KEY") and overrides.get("SQLALCHEMY_DATABASE_URI")):
+        os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config_class(name).from_env(app.instance_path))
+    app.config.from_mapping(overrides)
+
+    from survey import inputs
+    from survey.extensions import babel, csrf, db, limiter, login, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    inputs.init_app(app)  # before CSRF, so a wrong content type is a 415, not a CSRF error
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from survey import i18n, i18n_tools
+
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        default_translation_directories=i18n_tools.translation_directories(),
+    )
+    i18n.init_app(app)
+    app.cli.add_command(i18n_tools.translate)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    login.init_app(app)
+    from survey.auth import setup_login
+
+    setup_login(login)
+
+    from survey import errors, security
+
+    errors.init_app(app)
+    security.init_app(app)
+
+    from survey.auth import bp as auth_bp
+    from survey.citizen import bp as citizen_bp
+    from survey.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(citizen_bp)
+    app.register_blueprint(auth_bp)
+
+    from survey import cli
+
+    cli.init_app(app)
+    return app

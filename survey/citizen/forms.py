@@ -1,0 +1,88 @@
+"""The citizen survey form, built for the questionnaire version the desk uses."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
+
+from survey.fields import ChoiceRadioField, choices
+from survey.models import Questionnaire
+
+COMMENT_MAX = 1000
+DOSSIER_MAX = 64
+
+
+def _uuid(form, field):
+    try:
+        uuid.UUID(field.data or "")
+    except ValueError:
+        raise ValidationError(_l("The form is damaged. Please reload the page.")) from None
+
+
+class SurveyForm(FlaskForm):
+    response_id = HiddenField(validators=[InputRequired(), _uuid])
+    rating = ChoiceRadioField(
+        _l("How satisfied are you with the service today?"),
+        validators=[InputRequired(message=_l("Please choose how satisfied you are."))],
+    )
+    comment = TextAreaField(
+        _l("Comment (optional)"),
+        validators=[
+            Optional(),
+            Length(
+                max=COMMENT_MAX,
+                message=_l("Please keep your comment under %(max)d characters.", max=COMMENT_MAX),
+            ),
+        ],
+        description=_l("Please do not write your name, phone number or ID number."),
+    )
+    dossier_code = StringField(
+        _l("Dossier code (optional)"),
+        validators=[
+            Optional(),
+            Length(
+                max=DOSSIER_MAX,
+                message=_l("A dossier code has at most %(max)d characters.", max=DOSSIER_MAX),
+            ),
+            Regexp(
+                r"^[\w./-]+$",
+                message=_l(
+                    "A dossier code contains only letters, digits, dots, dashes and slashes."
+                ),
+            ),
+        ],
+        description=_l("Printed on your receipt; it helps the agency follow up."),
+    )
+
+    criterion_fields: list[str] = []
+
+    def criteria_answers(self) -> dict[str, str]:
+        return {
+            name.removeprefix("c_"): self[name].data
+            for name in self.criterion_fields
+            if self[name].data
+        }
+
+
+def survey_form(questionnaire: Questionnaire, locale: str, **kwargs) -> SurveyForm:
+    """A SurveyForm subclass with one optional radio group per criterion of `questionnaire`."""
+    level_choices = choices(
+        (lvl["code"], questionnaire.label(lvl, locale)) for lvl in questionnaire.levels
+    )
+    attrs: dict = {}
+    names = []
+    for criterion in questionnaire.criteria:
+        name = f"c_{criterion['code']}"
+        names.append(name)
+        attrs[name] = ChoiceRadioField(
+            questionnaire.label(criterion, locale), choices=level_choices, validators=[Optional()]
+        )
+    attrs["criterion_fields"] = names
+    form_class = type("QuestionnaireSurveyForm", (SurveyForm,), attrs)
+    form = form_class(**kwargs)
+    form.rating.choices = level_choices
+    return form

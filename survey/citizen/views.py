@@ -1,0 +1,114 @@
+"""The citizen survey: a signed desk URL, one required question, a thank-you page."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from survey.citizen import bp
+from survey.citizen.forms import survey_form
+from survey.errors import abort_with
+from survey.extensions import db
+from survey.models import Channel, Desk
+from survey.responses import ResponseConflict, Submission, record
+from survey.security import client_hash
+from survey.tokens import desk_id_from_token
+
+
+def desk_for_token(token: str) -> Desk:
+    """The active desk a token names, or a friendly 404/410."""
+    desk_id = desk_id_from_token(token)
+    desk = db.session.get(Desk, desk_id) if desk_id is not None else None
+    if desk is None:
+        abort_with(
+            404, _("This survey link is not valid. Please scan the QR code at the desk again.")
+        )
+    if not desk.active or not desk.agency.active:
+        abort_with(410, _("This desk no longer takes ratings. Thank you for your interest."))
+    return desk
+
+
+def _render(desk, questionnaire, form, status=200, notice=None):
+    return (
+        render_template(
+            "citizen/survey.html",
+            desk=desk,
+            questionnaire=questionnaire,
+            form=form,
+            notice=notice,
+            token=request.view_args["token"],
+        ),
+        status,
+    )
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+def survey(token: str):
+    desk = desk_for_token(token)
+    questionnaire = desk.current_questionnaire()
+    form = survey_form(questionnaire, str(get_locale()))
+    if request.method == "GET":
+        form.response_id.data = str(uuid.uuid4())
+        return _render(desk, questionnaire, form)
+    if not form.validate_on_submit():
+        return _render(desk, questionnaire, form, 400, _("Please check the highlighted answers."))
+    submission = Submission(
+        id=uuid.UUID(form.response_id.data),
+        desk=desk,
+        questionnaire=questionnaire,
+        channel=Channel.QR,
+        level=form.rating.data,
+        answers=form.criteria_answers(),
+        comment=(form.comment.data or "").strip() or None,
+        dossier_code=(form.dossier_code.data or "").strip() or None,
+        client_hash=client_hash(request.remote_addr),
+    )
+    try:
+        record(submission)
+    except ResponseConflict:
+        return (
+            render_template("citizen/conflict.html", desk=desk, token=token),
+            409,
+        )
+    return redirect(url_for("citizen.thanks", token=token), code=303)
+
+
+def rerender_after_csrf_failure():
+    """A stale or missing CSRF token: show the form again with what the citizen chose."""
+    token = request.view_args["token"]
+    desk = desk_for_token(token)
+    questionnaire = desk.current_questionnaire()
+    form = survey_form(questionnaire, str(get_locale()))
+    if not form.response_id.data:
+        form.response_id.data = str(uuid.uuid4())
+    notice = _(
+        "Your session expired before the answer was sent. Nothing was saved: please press Send again."
+    )
+    return _render(desk, questionnaire, form, 400, notice)
+
+
+@bp.record_once
+def _register_csrf_rerender(state):
+    state.app.extensions.setdefault("hailong_csrf_rerender", {})["citizen.survey"] = (
+        rerender_after_csrf_failure
+    )
+
+
+@bp.route("/s/<token>/thanks")
+def thanks(token: str):
+    desk = desk_for_token(token)
+    return render_template("citizen/thanks.html", desk=desk, token=token)
+
+
+def survey_url(desk: Desk, external: bool = True) -> str:
+    """The public survey URL of a desk, on PUBLIC_BASE_URL when that is configured."""
+    from survey.tokens import desk_token
+
+    path = url_for("citizen.survey", token=desk_token(desk.id))
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base + path
+    return url_for("citizen.survey", token=desk_token(desk.id), _external=external)

@@ -1,0 +1,127 @@
+"""Configuration, read from the environment (and a `.env` file) when the app is created.
+
+`HAILONG_CONFIG` picks the class: `development` (default), `testing` or `production`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Settings shared by every environment. Values come from `from_env`."""
+
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    # Citizens may keep the survey open a while before answering.
+    WTF_CSRF_TIME_LIMIT = 4 * 3600
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 64 * 1024
+    COMMENT_MAX_LENGTH = 1000
+    # Public results hide agencies with fewer responses than this.
+    PUBLIC_MIN_RESPONSES = 30
+    # Base URL printed on QR posters and in CLI output; empty means "from the request".
+    PUBLIC_BASE_URL = ""
+    RATELIMIT_HEADERS_ENABLED = True
+
+    @classmethod
+    def from_env(cls, instance_path: str) -> dict:
+        """Return the settings for this class, with environment overrides applied."""
+        settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        env = os.environ
+        default_db = "sqlite:///" + str(Path(instance_path) / "hailong.db")
+        settings["SQLALCHEMY_DATABASE_URI"] = env.get("DATABASE_URL") or cls.default_database(
+            default_db
+        )
+        settings["SECRET_KEY"] = env.get("SECRET_KEY") or cls.fallback_secret(instance_path)
+        settings["RATELIMIT_STORAGE_URI"] = env.get("REDIS_URL") or "memory://"
+        settings["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", cls.PUBLIC_BASE_URL).rstrip("/")
+        if "PUBLIC_MIN_RESPONSES" in env:
+            settings["PUBLIC_MIN_RESPONSES"] = int(env["PUBLIC_MIN_RESPONSES"])
+        if "SESSION_COOKIE_SECURE" in env:
+            settings["SESSION_COOKIE_SECURE"] = _bool(env["SESSION_COOKIE_SECURE"])
+        return settings
+
+    @classmethod
+    def default_database(cls, sqlite_url: str) -> str:
+        return sqlite_url
+
+    @classmethod
+    def fallback_secret(cls, instance_path: str) -> str:
+        """Development keeps a random key in `instance/secret_key`, so QR codes stay valid."""
+        path = Path(instance_path) / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_ENABLED = False
+
+    @classmethod
+    def fallback_secret(cls, instance_path: str) -> str:
+        return secrets.token_urlsafe(32)
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def fallback_secret(cls, instance_path: str) -> str:
+        raise RuntimeError(
+            "SECRET_KEY is not set. The production config refuses to start without a real "
+            "secret: generate one with `python -c 'import secrets; print(secrets.token_urlsafe(48))'` "
+            "and set it in the environment or in .env."
+        )
+
+    @classmethod
+    def from_env(cls, instance_path: str) -> dict:
+        settings = super().from_env(instance_path)
+        if len(settings["SECRET_KEY"]) < 32 or settings["SECRET_KEY"] in {"change-me", "secret"}:
+            raise RuntimeError(
+                "SECRET_KEY is too short or a placeholder; use at least 32 random characters."
+            )
+        return settings
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_class(name: str | None = None) -> type[Config]:
+    name = name or os.environ.get("HAILONG_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ValueError(f"HAILONG_CONFIG must be one of {sorted(CONFIGS)}, not {name!r}") from None

@@ -1,0 +1,29 @@
+"""Form fields shared by several blueprints."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import RadioField, SelectChoice
+from wtforms.validators import ValidationError
+
+
+class ChoiceRadioField(RadioField):
+    """A radio group where "nothing chosen" is left to the validators (Optional/InputRequired)
+    and a value outside the choices gets a message a citizen understands."""
+
+    def pre_validate(self, form):
+        if self.data in (None, ""):
+            return
+        if self.data not in {choice.value for choice in self.choices}:
+            raise ValidationError(
+                _l("This choice does not exist. Please choose one of the options shown.")
+            )
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.data = valuelist[0]
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms choices."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -1,0 +1,398 @@
+"""The data model. Every schema change goes through a migration in `migrations/versions`."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from survey.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class StrEnum(str, enum.Enum):
+    def __str__(self) -> str:
+        return self.value
+
+
+class Level(StrEnum):
+    PROVINCE = "province"
+    DEPARTMENT = "department"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+    SERVICE_UNIT = "service_unit"
+
+
+class Kind(StrEnum):
+    ADMINISTRATIVE = "administrative"
+    HEALTH = "health"
+    EDUCATION = "education"
+    OTHER = "other"
+
+
+class Channel(StrEnum):
+    QR = "qr"
+    KIOSK = "kiosk"
+    PAPER = "paper"
+    API = "api"
+
+
+class Status(StrEnum):
+    VALID = "valid"
+    FLAGGED = "flagged"
+    EXCLUDED = "excluded"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ANALYST = "analyst"
+
+
+class TargetScope(StrEnum):
+    ALL = "all"
+    KIND = "kind"
+    AGENCY = "agency"
+
+
+def _enum(cls: type[enum.Enum], name: str) -> sa.Enum:
+    """Store enums as short strings with a CHECK constraint, the same on SQLite and PostgreSQL."""
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Agency(db.Model):
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    name_en: Mapped[str | None] = mapped_column(sa.String(200))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)
+    level: Mapped[Level] = mapped_column(_enum(Level, "agency_level"))
+    kind: Mapped[Kind] = mapped_column(_enum(Kind, "agency_kind"), default=Kind.ADMINISTRATIVE)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    questionnaire_id: Mapped[int | None] = mapped_column(sa.ForeignKey("questionnaire.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Agency | None] = relationship(
+        remote_side=[id], back_populates="children", foreign_keys=[parent_id]
+    )
+    children: Mapped[list[Agency]] = relationship(
+        back_populates="parent", foreign_keys=[parent_id], order_by="Agency.code"
+    )
+    desks: Mapped[list[Desk]] = relationship(back_populates="agency", order_by="Desk.code")
+    questionnaire: Mapped[Questionnaire | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+    )
+
+    def __repr__(self) -> str:
+        return f"<Agency {self.code}>"
+
+
+class Desk(db.Model):
+    __tablename__ = "desk"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"), index=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    questionnaire_id: Mapped[int | None] = mapped_column(sa.ForeignKey("questionnaire.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency: Mapped[Agency] = relationship(back_populates="desks")
+    questionnaire: Mapped[Questionnaire | None] = relationship()
+
+    def current_questionnaire(self) -> Questionnaire:
+        """The desk's own version, else its agency's (walking up the tree), else the default."""
+        if self.questionnaire is not None:
+            return self.questionnaire
+        agency: Agency | None = self.agency
+        while agency is not None:
+            if agency.questionnaire is not None:
+                return agency.questionnaire
+            agency = agency.parent
+        return Questionnaire.default()
+
+    def __repr__(self) -> str:
+        return f"<Desk {self.code}>"
+
+
+class Questionnaire(db.Model):
+    """A versioned questionnaire. Published versions are immutable; a change makes a new version.
+
+    `levels` is an ordered list, best first: ``[{"code": "rat_hai_long", "label": {"vi": ..,
+    "en": ..}, "face": ".."}, ...]``. `satisfied` lists the level codes that count as satisfied.
+    `criteria` is a list of ``{"code": "c1", "label": {"vi": .., "en": ..}}`` answered on the
+    same scale.
+    """
+
+    __tablename__ = "questionnaire"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(40))
+    version: Mapped[int] = mapped_column()
+    title: Mapped[dict] = mapped_column(sa.JSON)
+    levels: Mapped[list] = mapped_column(sa.JSON)
+    satisfied: Mapped[list] = mapped_column(sa.JSON)
+    criteria: Mapped[list] = mapped_column(sa.JSON, default=list)
+    published_at: Mapped[datetime | None] = mapped_column()
+    is_default: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("key", "version", name="uq_questionnaire_key_version"),
+        sa.CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @classmethod
+    def default(cls) -> Questionnaire:
+        found = db.session.scalar(
+            sa.select(cls)
+            .where(cls.is_default, cls.published_at.is_not(None))
+            .order_by(cls.version.desc())
+        )
+        if found is None:
+            raise LookupError("No default questionnaire is published; run `flask db upgrade`.")
+        return found
+
+    def level_codes(self) -> list[str]:
+        return [level["code"] for level in self.levels]
+
+    def criterion_codes(self) -> list[str]:
+        return [criterion["code"] for criterion in self.criteria]
+
+    def is_satisfied(self, level_code: str) -> bool:
+        return level_code in self.satisfied
+
+    def label(self, item: dict, locale: str) -> str:
+        labels = item["label"] if "label" in item else item
+        return labels.get(locale) or labels["vi"]
+
+    def __repr__(self) -> str:
+        return f"<Questionnaire {self.key} v{self.version}>"
+
+
+class Response(db.Model):
+    """One citizen's rating. The id is generated by the client, which makes retries idempotent."""
+
+    __tablename__ = "response"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    desk_id: Mapped[int] = mapped_column(sa.ForeignKey("desk.id"))
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"))
+    questionnaire_id: Mapped[int] = mapped_column(sa.ForeignKey("questionnaire.id"))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "response_channel"))
+    level: Mapped[str] = mapped_column(sa.String(40))
+    satisfied: Mapped[bool] = mapped_column()
+    comment: Mapped[str | None] = mapped_column(sa.String(1000))
+    dossier_code: Mapped[str | None] = mapped_column(sa.String(64))
+    # When the citizen answered: the client's clock when it is trustworthy, else the server's.
+    occurred_at: Mapped[datetime] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    client_time: Mapped[datetime | None] = mapped_column()
+    status: Mapped[Status] = mapped_column(
+        _enum(Status, "response_status"), default=Status.VALID, server_default=Status.VALID.value
+    )
+    status_reason: Mapped[str | None] = mapped_column(sa.String(200))
+    # A digest of the answer, to tell an honest retry (same id, same content) from a conflict.
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    # Keyed, daily-rotated hash of the client address: for burst detection, never the raw IP.
+    client_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    kiosk_id: Mapped[int | None] = mapped_column(sa.ForeignKey("kiosk.id"))
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket.id"), unique=True)
+    form_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+
+    desk: Mapped[Desk] = relationship()
+    agency: Mapped[Agency] = relationship()
+    questionnaire: Mapped[Questionnaire] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.Index("ix_response_agency_time", "agency_id", "occurred_at"),
+        sa.Index("ix_response_desk_time", "desk_id", "occurred_at"),
+        sa.Index("ix_response_time", "occurred_at"),
+        sa.Index("ix_response_status", "status"),
+        sa.CheckConstraint("length(comment) <= 1000", name="comment_length"),
+    )
+
+
+class Answer(db.Model):
+    """A per-criterion answer, kept in its own table so reports can count it in SQL."""
+
+    __tablename__ = "answer"
+
+    response_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("response.id", ondelete="CASCADE"), primary_key=True
+    )
+    criterion: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    level: Mapped[str] = mapped_column(sa.String(40))
+    satisfied: Mapped[bool] = mapped_column()
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class Target(db.Model):
+    """The satisfaction target in force for a period and a scope."""
+
+    __tablename__ = "target"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rate: Mapped[float] = mapped_column()
+    valid_from: Mapped[date] = mapped_column()
+    valid_to: Mapped[date | None] = mapped_column()
+    scope: Mapped[TargetScope] = mapped_column(
+        _enum(TargetScope, "target_scope"), default=TargetScope.ALL
+    )
+    kind: Mapped[Kind | None] = mapped_column(_enum(Kind, "target_kind"))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"))
+    note: Mapped[str | None] = mapped_column(sa.String(200))
+
+    agency: Mapped[Agency | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("rate > 0 AND rate < 1", name="rate_range"),
+        sa.CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="valid_period"),
+        sa.CheckConstraint(
+            "(scope = 'all' AND kind IS NULL AND agency_id IS NULL)"
+            " OR (scope = 'kind' AND kind IS NOT NULL AND agency_id IS NULL)"
+            " OR (scope = 'agency' AND agency_id IS NOT NULL AND kind IS NULL)",
+            name="scope_fields",
+        ),
+    )
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str | None] = mapped_column(sa.String(120))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"), default=Role.ANALYST)
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+    agency: Mapped[Agency | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class ApiKey(db.Model):
+    """An integrator's bearer key. Only a hash is stored; the key is shown once."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(128))
+    scopes: Mapped[list] = mapped_column(sa.JSON, default=list)
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    agency: Mapped[Agency | None] = relationship()
+
+
+class Kiosk(db.Model):
+    """A tablet enrolled for one desk. Its device token and enrolment code are stored hashed."""
+
+    __tablename__ = "kiosk"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    desk_id: Mapped[int] = mapped_column(sa.ForeignKey("desk.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    enrol_code_hash: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
+    enrol_expires_at: Mapped[datetime | None] = mapped_column()
+    token_prefix: Mapped[str | None] = mapped_column(sa.String(16), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(sa.String(128))
+    enrolled_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+    app_version: Mapped[str | None] = mapped_column(sa.String(40))
+    queue_length: Mapped[int | None] = mapped_column()
+    settings: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    desk: Mapped[Desk] = relationship()
+
+
+class Ticket(db.Model):
+    """A one-time survey ticket for a dossier, printed as a QR code on the receipt."""
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    dossier_code: Mapped[str] = mapped_column(sa.String(64))
+    desk_id: Mapped[int] = mapped_column(sa.ForeignKey("desk.id"))
+    procedure: Mapped[str | None] = mapped_column(sa.String(300))
+    due_date: Mapped[date | None] = mapped_column()
+    returned_date: Mapped[date | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    api_key_id: Mapped[int | None] = mapped_column(sa.ForeignKey("api_key.id"))
+
+    desk: Mapped[Desk] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("desk_id", "dossier_code", name="uq_ticket_desk_dossier"),
+    )
+
+
+class AuditLog(db.Model):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    actor: Mapped[str] = mapped_column(sa.String(254))
+    action: Mapped[str] = mapped_column(sa.String(60))
+    target: Mapped[str | None] = mapped_column(sa.String(200))
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    user: Mapped[User | None] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """Failed sign-ins per account, for throttling that holds across workers."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)

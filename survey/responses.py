@@ -1,0 +1,141 @@
+"""Storing a response: one place, used by every channel, idempotent on the client's id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from survey.extensions import db
+from survey.models import Answer, Channel, Desk, Questionnaire, Response, Status, utcnow
+
+
+class ResponseConflict(Exception):
+    """The id is already stored with different content (HTTP 409)."""
+
+
+class InvalidAnswer(ValueError):
+    """An answer that the questionnaire does not allow; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: uuid.UUID
+    desk: Desk
+    questionnaire: Questionnaire
+    channel: Channel
+    level: str
+    answers: dict[str, str] = field(default_factory=dict)
+    comment: str | None = None
+    dossier_code: str | None = None
+    client_time: datetime | None = None
+    occurred_at: datetime | None = None
+    client_hash: str | None = None
+    kiosk_id: int | None = None
+    ticket_id: int | None = None
+    form_key: str | None = None
+    status: Status = Status.VALID
+    status_reason: str | None = None
+
+    def validate(self) -> None:
+        levels = self.questionnaire.level_codes()
+        if self.level not in levels:
+            raise InvalidAnswer(
+                "level", f"unknown level {self.level!r}; allowed: {', '.join(levels)}"
+            )
+        criteria = self.questionnaire.criterion_codes()
+        for criterion, level in self.answers.items():
+            if criterion not in criteria:
+                raise InvalidAnswer(
+                    "answers", f"unknown criterion {criterion!r}; allowed: {', '.join(criteria)}"
+                )
+            if level not in levels:
+                raise InvalidAnswer(
+                    f"answers.{criterion}", f"unknown level {level!r}; allowed: {', '.join(levels)}"
+                )
+
+    def content_hash(self) -> str:
+        """What makes two submissions "the same": everything the citizen chose, and where."""
+        content = {
+            "desk": self.desk.id,
+            "questionnaire": self.questionnaire.id,
+            "channel": str(self.channel),
+            "level": self.level,
+            "answers": dict(sorted(self.answers.items())),
+            "comment": self.comment or "",
+            "dossier": self.dossier_code or "",
+            "client_time": self.client_time.isoformat() if self.client_time else "",
+        }
+        blob = json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def record(submission: Submission) -> tuple[Response, bool]:
+    """Store `submission` and commit. Return (response, created).
+
+    A retry of the same id with the same content returns the stored row with created=False;
+    the same id with other content raises `ResponseConflict`.
+    """
+    submission.validate()
+    digest = submission.content_hash()
+    existing = db.session.get(Response, submission.id)
+    if existing is not None:
+        return _same_or_conflict(existing, digest)
+
+    questionnaire = submission.questionnaire
+    now = utcnow()
+    response = Response(
+        id=submission.id,
+        desk_id=submission.desk.id,
+        agency_id=submission.desk.agency_id,
+        questionnaire_id=questionnaire.id,
+        channel=submission.channel,
+        level=submission.level,
+        satisfied=questionnaire.is_satisfied(submission.level),
+        comment=submission.comment or None,
+        dossier_code=submission.dossier_code or None,
+        occurred_at=submission.occurred_at or now,
+        received_at=now,
+        client_time=submission.client_time,
+        status=submission.status,
+        status_reason=submission.status_reason,
+        content_hash=digest,
+        client_hash=submission.client_hash,
+        kiosk_id=submission.kiosk_id,
+        ticket_id=submission.ticket_id,
+        form_key=submission.form_key,
+        answers=[
+            Answer(criterion=c, level=lvl, satisfied=questionnaire.is_satisfied(lvl))
+            for c, lvl in sorted(submission.answers.items())
+        ],
+    )
+    db.session.add(response)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request with the same id won the race; look at what it stored.
+        db.session.rollback()
+        existing = db.session.get(Response, submission.id, populate_existing=True)
+        if existing is None:
+            raise
+        return _same_or_conflict(existing, digest)
+    return response, True
+
+
+def _same_or_conflict(existing: Response, digest: str) -> tuple[Response, bool]:
+    if existing.content_hash != digest:
+        raise ResponseConflict(str(existing.id))
+    return existing, False
+
+
+def count_responses() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Response)) or 0

@@ -1,0 +1,232 @@
+"""The citizen survey at a signed desk URL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from survey.extensions import db
+from survey.models import Answer, Response
+from survey.tokens import desk_token
+from tests.conftest import count, form_fields, html, text_of
+
+
+def submit(client, path, **data):
+    fields = form_fields(client.get(path))
+    fields.update(data)
+    return client.post(path, data=fields)
+
+
+def test_survey_page_is_a_vietnamese_form(client, survey_path):
+    response = client.get(survey_path)
+    assert response.status_code == 200
+    page = html(response)
+    assert page.html["lang"] == "vi"
+    assert text_of(response, "h1") == "Đánh giá mức độ hài lòng"
+    labels = [node.get_text(strip=True) for node in page.select("fieldset.rating label .text")]
+    assert labels == ["Rất hài lòng", "Hài lòng", "Không hài lòng"]
+    assert len(page.select("fieldset.criterion")) == 9
+
+
+def test_every_rating_input_has_a_label(client, survey_path):
+    page = html(client.get(survey_path))
+    for node in page.select("input[type=radio], textarea, input[type=text]"):
+        assert page.select_one(f"label[for='{node['id']}']") is not None, node["id"]
+
+
+def test_english_switch_translates_the_page_and_sets_lang(client, survey_path):
+    response = client.get(survey_path + "?lang=en")
+    assert html(response).html["lang"] == "en"
+    assert text_of(response, "h1") == "Rate the service"
+    assert "Very satisfied" in text_of(response, "fieldset.rating")
+    # The choice sticks for the next page.
+    assert html(client.get(survey_path)).html["lang"] == "en"
+
+
+def test_rating_redirects_to_thanks_and_stores_one_row(client, survey_path, desk):
+    response = submit(client, survey_path, rating="hai_long")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(survey_path + "/thanks")
+    assert count(Response) == 1
+    stored = db.session.scalar(sa.select(Response))
+    assert stored.desk_id == desk.id and stored.agency_id == desk.agency_id
+    assert stored.channel == "qr" and stored.level == "hai_long" and stored.satisfied is True
+    assert stored.client_hash is not None and len(stored.client_hash) == 32
+    thanks = client.get(response.headers["Location"])
+    assert text_of(thanks, "h1") == "Cảm ơn Ông/Bà đã đánh giá"
+
+
+def test_resubmitting_the_same_body_stores_nothing_more(client, survey_path):
+    fields = form_fields(client.get(survey_path))
+    fields["rating"] = "rat_hai_long"
+    assert client.post(survey_path, data=fields).status_code == 303
+    assert client.post(survey_path, data=fields).status_code == 303  # Back, then Send again
+    assert count(Response) == 1
+
+
+def test_same_id_with_different_content_is_a_conflict(client, survey_path):
+    fields = form_fields(client.get(survey_path))
+    client.post(survey_path, data={**fields, "rating": "rat_hai_long"})
+    response = client.post(survey_path, data={**fields, "rating": "khong_hai_long"})
+    assert response.status_code == 409
+    assert text_of(response, "h1") == "Đánh giá này đã được gửi"
+    assert count(Response) == 1
+    assert db.session.scalar(sa.select(Response.level)) == "rat_hai_long"
+
+
+def test_satisfied_is_derived_from_the_questionnaire_not_the_client(client, survey_path):
+    submit(client, survey_path, rating="khong_hai_long", satisfied="1")
+    assert db.session.scalar(sa.select(Response.satisfied)) is False
+
+
+def test_criteria_comment_and_dossier_code_are_stored(client, survey_path):
+    response = submit(
+        client,
+        survey_path,
+        rating="hai_long",
+        c_attitude="rat_hai_long",
+        c_total_time="khong_hai_long",
+        comment="  Cán bộ tận tình  ",
+        dossier_code="000.00.12.H01-261121-0001",
+    )
+    assert response.status_code == 303
+    stored = db.session.scalar(sa.select(Response))
+    assert stored.comment == "Cán bộ tận tình"
+    assert stored.dossier_code == "000.00.12.H01-261121-0001"
+    answers = {a.criterion: (a.level, a.satisfied) for a in db.session.scalars(sa.select(Answer))}
+    assert answers == {"attitude": ("rat_hai_long", True), "total_time": ("khong_hai_long", False)}
+
+
+def test_tampered_desk_token_shows_friendly_404(client, survey_path):
+    response = client.get(survey_path[:-2] + ("AA" if not survey_path.endswith("AA") else "BB"))
+    assert response.status_code == 404
+    assert "quét lại mã QR" in text_of(response, "main")
+
+
+def test_token_for_a_desk_that_does_not_exist_is_a_404(client, app):
+    response = client.get(f"/s/{desk_token(987654)}")
+    assert response.status_code == 404
+
+
+def test_token_signed_with_another_key_is_refused(client, desk):
+    from itsdangerous import URLSafeSerializer
+
+    from survey.tokens import SALT
+
+    forged = URLSafeSerializer("not-our-secret", salt=SALT).dumps(desk.id)
+    assert client.get(f"/s/{forged}").status_code == 404
+
+
+def test_inactive_desk_shows_410_and_stores_nothing(client, survey_path, desk):
+    fields = form_fields(client.get(survey_path))
+    desk.active = False
+    db.session.commit()
+    response = client.post(survey_path, data={**fields, "rating": "hai_long"})
+    assert response.status_code == 410
+    assert "không còn nhận đánh giá" in text_of(response, "main")
+    assert count(Response) == 0
+
+
+def test_missing_rating_is_a_400_that_keeps_what_was_typed(client, survey_path):
+    response = submit(client, survey_path, comment="Chờ lâu quá", c_attitude="hai_long")
+    assert response.status_code == 400
+    page = html(response)
+    assert "Vui lòng chọn mức độ hài lòng." in text_of(response, "fieldset.rating .errors")
+    assert page.select_one("textarea[name=comment]").get_text().strip() == "Chờ lâu quá"
+    assert page.select_one("input[name=c_attitude][value=hai_long]").has_attr("checked")
+    assert count(Response) == 0
+
+
+def test_unknown_level_is_refused(client, survey_path):
+    response = submit(client, survey_path, rating="tuyet_voi")
+    assert response.status_code == 400
+    assert "Lựa chọn này không tồn tại" in text_of(response, "fieldset.rating .errors")
+    assert count(Response) == 0
+
+
+def test_unknown_criterion_level_is_refused(client, survey_path):
+    response = submit(client, survey_path, rating="hai_long", c_attitude="tuyet_voi")
+    assert response.status_code == 400
+    assert count(Response) == 0
+
+
+def test_over_long_comment_is_refused_and_kept(client, survey_path):
+    long_comment = "á" * 1001
+    response = submit(client, survey_path, rating="hai_long", comment=long_comment)
+    assert response.status_code == 400
+    assert "tối đa 1000 ký tự" in text_of(response, ".has-error .errors")
+    assert html(response).select_one("textarea[name=comment]").get_text().strip() == long_comment
+    assert count(Response) == 0
+
+
+def test_malformed_dossier_code_is_refused(client, survey_path):
+    response = submit(client, survey_path, rating="hai_long", dossier_code="<script>")
+    assert response.status_code == 400
+    assert count(Response) == 0
+
+
+def test_non_utf8_bytes_are_a_clear_400(client, survey_path):
+    fields = form_fields(client.get(survey_path))
+    body = "&".join(f"{k}={v}" for k, v in fields.items()) + "&rating=hai_long&comment=%C3%28%FF"
+    response = client.post(survey_path, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "UTF-8" in text_of(response, "main")
+    assert count(Response) == 0
+
+
+def test_missing_csrf_token_is_a_400_that_keeps_the_answers(client, survey_path):
+    fields = form_fields(client.get(survey_path))
+    del fields["csrf_token"]
+    response = client.post(survey_path, data={**fields, "rating": "hai_long", "comment": "Tốt"})
+    assert response.status_code == 400
+    page = html(response)
+    assert "Chưa có gì được lưu" in text_of(response, ".error-summary")
+    assert page.select_one("input[name=rating][value=hai_long]").has_attr("checked")
+    assert page.select_one("textarea[name=comment]").get_text().strip() == "Tốt"
+    assert page.select_one("input[name=csrf_token]")["value"]
+    assert count(Response) == 0
+
+
+def test_wrong_content_type_is_a_415(client, survey_path):
+    response = client.post(survey_path, json={"rating": "hai_long"})
+    assert response.status_code == 415
+    assert "biểu mẫu web" in text_of(response, "main")
+    assert count(Response) == 0
+
+
+def test_a_malformed_response_id_is_refused(client, survey_path):
+    response = submit(client, survey_path, rating="hai_long", response_id="not-a-uuid")
+    assert response.status_code == 400
+    assert count(Response) == 0
+
+
+@pytest.mark.parametrize("method", ["put", "delete", "patch"])
+def test_other_methods_are_a_405(client, survey_path, method):
+    response = getattr(client, method)(survey_path, data={"x": "1"})
+    assert response.status_code == 405
+
+
+def test_page_weighs_at_most_30_kb_with_its_assets(client, survey_path):
+    """HTML + CSS + JS of the citizen page: what a cheap phone on 3G downloads."""
+    response = client.get(survey_path)
+    total = len(response.data)
+    page = html(response)
+    assets = [link["href"] for link in page.select("link[rel=stylesheet]")]
+    assets += [script["src"] for script in page.select("script[src]")]
+    assert page.select("link[rel=stylesheet]"), "expected the stylesheet to be counted"
+    for href in assets:
+        asset = client.get(href)
+        assert asset.status_code == 200
+        total += len(asset.data)
+        asset.close()
+    assert page.select("link[href*=font], style") == []  # no web fonts, no inline styles
+    assert total <= 30 * 1024, f"citizen page weighs {total} bytes"
+
+
+def test_response_ids_are_unique_per_page_load(client, survey_path):
+    first = form_fields(client.get(survey_path))["response_id"]
+    second = form_fields(client.get(survey_path))["response_id"]
+    assert first != second
+    assert uuid.UUID(first) and uuid.UUID(second)
