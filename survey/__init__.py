@@ -61,6 +61,7 @@ def create_app(config: str | dict | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
 
+    from survey.api import bp as api_bp
     from survey.auth import bp as auth_bp
     from survey.citizen import bp as citizen_bp
     from survey.main import bp as main_bp
@@ -68,6 +69,8 @@ def create_app(config: str | dict | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(citizen_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply
 
     from survey import cli
 

@@ -1,0 +1,143 @@
+"""Bearer authentication for the API: integrators' API keys and kiosks' device tokens.
+
+Keys look like ``hl_<prefix>_<secret>`` and kiosk tokens like ``hk_<prefix>_<secret>``.
+Only a SHA-256 digest of each is stored; the prefix finds the row in one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+
+import sqlalchemy as sa
+from flask import g, request
+from flask_babel import gettext as _
+
+from survey.errors import problem
+from survey.extensions import db
+from survey.models import ApiKey, Kiosk, utcnow
+from survey.security import hash_token
+
+API_KEY_SCOPES = ("responses:write", "tickets:write", "reports:read", "directory:read")
+
+
+class ApiError(Exception):
+    """Raised inside API views; turned into a problem-details response."""
+
+    def __init__(
+        self, status: int, detail: str, field: str | None = None, title: str | None = None, **extra
+    ):
+        super().__init__(detail)
+        self.status, self.detail, self.field, self.title, self.extra = (
+            status,
+            detail,
+            field,
+            title,
+            extra,
+        )
+
+    def response(self):
+        response = problem(self.status, self.detail, self.title, self.field, **self.extra)
+        if self.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
+        return response
+
+
+def _new_secret(kind: str) -> tuple[str, str]:
+    prefix = secrets.token_hex(6)
+    return prefix, f"{kind}_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def issue_api_key(name: str, scopes: list[str], agency_id: int | None = None) -> tuple[ApiKey, str]:
+    """Create an API key; return the row and the plaintext key, which is shown only once."""
+    unknown = sorted(set(scopes) - set(API_KEY_SCOPES))
+    if unknown or not scopes:
+        raise ValueError(f"unknown scopes {unknown}; allowed: {', '.join(API_KEY_SCOPES)}")
+    prefix, key = _new_secret("hl")
+    row = ApiKey(
+        name=name,
+        prefix=prefix,
+        key_hash=hash_token(key),
+        scopes=sorted(set(scopes)),
+        agency_id=agency_id,
+    )
+    db.session.add(row)
+    return row, key
+
+
+def issue_kiosk_token(kiosk: Kiosk) -> str:
+    """Give `kiosk` a new device token (replacing any old one); return the plaintext."""
+    prefix, token = _new_secret("hk")
+    kiosk.token_prefix, kiosk.token_hash = prefix, hash_token(token)
+    kiosk.enrolled_at, kiosk.revoked_at = utcnow(), None
+    return token
+
+
+def _parse(header: str | None) -> tuple[str, str, str] | None:
+    if not header or not header.startswith("Bearer "):
+        return None
+    token = header[7:].strip()
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] not in ("hl", "hk") or len(token) > 200:
+        return None
+    return parts[0], parts[1], token
+
+
+def authenticate() -> ApiKey | Kiosk | None:
+    """The API key or kiosk behind the request's bearer token, or None."""
+    parsed = _parse(request.headers.get("Authorization"))
+    if parsed is None:
+        return None
+    kind, prefix, token = parsed
+    model = ApiKey if kind == "hl" else Kiosk
+    prefix_col = ApiKey.prefix if kind == "hl" else Kiosk.token_prefix
+    row = db.session.scalar(sa.select(model).where(prefix_col == prefix))
+    if row is None or row.revoked_at is not None:
+        return None
+    stored = row.key_hash if kind == "hl" else row.token_hash
+    if not stored or not hmac.compare_digest(stored, hash_token(token)):
+        return None
+    return row
+
+
+def require(*, scope: str | None = None, kiosk: bool = False):
+    """Decorator: the request needs an API key with `scope`, or (if `kiosk`) a kiosk token."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            client = authenticate()
+            if client is None:
+                return ApiError(
+                    401, _("A valid bearer API key or kiosk token is required.")
+                ).response()
+            if isinstance(client, Kiosk):
+                if not kiosk:
+                    return ApiError(403, _("Kiosk tokens cannot use this endpoint.")).response()
+            elif scope is not None and scope not in client.scopes:
+                return ApiError(
+                    403, _("This API key lacks the scope %(scope)s.", scope=scope)
+                ).response()
+            g.api_client = client
+            try:
+                return view(*args, **kwargs)
+            except ApiError as error:
+                db.session.rollback()
+                return error.response()
+
+        return wrapped
+
+    return decorator
+
+
+def json_body() -> dict:
+    """The request's JSON object, or an ApiError (415 wrong type, 400 malformed)."""
+    if request.mimetype != "application/json":
+        raise ApiError(415, _("Send the body as application/json."))
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, _("The body is not valid JSON (UTF-8)."))
+    if not isinstance(data, dict):
+        raise ApiError(400, _("The body must be a JSON object."))
+    return data

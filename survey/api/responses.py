@@ -1,0 +1,174 @@
+"""POST /api/v1/responses: the idempotent submission used by kiosks and integrators."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import g, jsonify, request
+from flask_babel import gettext as _
+
+from survey.api import bp, openapi
+from survey.api.auth import ApiError, json_body, require
+from survey.api.validation import datetime_field, field, reject_unknown, uuid_field
+from survey.extensions import db
+from survey.models import Channel, Desk, Kiosk, utcnow
+from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
+from survey.scope import visible_agency_ids
+from survey.security import client_hash
+
+# A tablet's clock is trusted within this window; outside it the rating is refused, not shifted.
+MAX_AGE = timedelta(days=30)
+MAX_FUTURE = timedelta(minutes=10)
+FIELDS = {"id", "desk", "level", "answers", "comment", "dossier_code", "client_time"}
+
+
+@bp.post("/responses")
+@require(scope="responses:write", kiosk=True)
+def create_response():
+    data = json_body()
+    reject_unknown(data, FIELDS)
+    response_id = uuid_field(data, "id")
+    desk = _desk(data)
+    level = field(data, "level", str, max_length=40)
+    answers = field(data, "answers", dict, required=False) or {}
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in answers.items()):
+        raise ApiError(
+            400, _("The field answers must map criterion codes to level codes."), field="answers"
+        )
+    comment = field(data, "comment", str, required=False, max_length=1000)
+    dossier_code = field(data, "dossier_code", str, required=False, max_length=64)
+    client_time = datetime_field(data, "client_time", required=isinstance(g.api_client, Kiosk))
+    now = utcnow()
+    if client_time is not None and not (now - MAX_AGE <= client_time <= now + MAX_FUTURE):
+        raise ApiError(
+            422,
+            _("client_time is outside the accepted window (up to 30 days ago, not in the future)."),
+            field="client_time",
+            retryable=False,
+        )
+    kiosk = g.api_client if isinstance(g.api_client, Kiosk) else None
+    submission = Submission(
+        id=response_id,
+        desk=desk,
+        questionnaire=desk.current_questionnaire(),
+        channel=Channel.KIOSK if kiosk else Channel.API,
+        level=level,
+        answers=answers,
+        comment=(comment or "").strip() or None,
+        dossier_code=(dossier_code or "").strip() or None,
+        client_time=client_time,
+        occurred_at=client_time,
+        client_hash=client_hash(request.remote_addr) if kiosk is None else None,
+        kiosk_id=kiosk.id if kiosk else None,
+    )
+    try:
+        stored, created = record(submission)
+    except InvalidAnswer as error:
+        raise ApiError(400, str(error), field=error.field) from None
+    except ResponseConflict:
+        raise ApiError(
+            409, _("This id is already stored with different content."), field="id"
+        ) from None
+    body = {"id": str(stored.id), "status": "created" if created else "duplicate"}
+    return jsonify(body), 201 if created else 200
+
+
+def _desk(data: dict) -> Desk:
+    client = g.api_client
+    if isinstance(client, Kiosk):
+        code = field(data, "desk", str, required=False, max_length=40)
+        if code is not None and code != client.desk.code:
+            raise ApiError(
+                403, _("This kiosk may only submit ratings for its own desk."), field="desk"
+            )
+        desk = client.desk
+    else:
+        code = field(data, "desk", str, max_length=40)
+        desk = db.session.scalar(sa.select(Desk).where(Desk.code == code))
+        if desk is None:
+            raise ApiError(422, _("Unknown desk code %(code)s.", code=code), field="desk")
+        scope = visible_agency_ids(client.agency_id)
+        if scope is not None and desk.agency_id not in scope:
+            raise ApiError(403, _("This API key may not submit for this desk."), field="desk")
+    if not desk.active or not desk.agency.active:
+        raise ApiError(422, _("This desk no longer takes ratings."), field="desk")
+    return desk
+
+
+openapi.PATHS["/responses"] = {
+    "post": {
+        "summary": "Submit a rating (idempotent on id)",
+        "operationId": "createResponse",
+        "tags": ["responses"],
+        "security": [{"bearer": []}],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ResponseIn"}}
+            },
+        },
+        "responses": {
+            "201": {
+                "description": "Stored",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ResponseAck"}}
+                },
+            },
+            "200": {
+                "description": "Already stored with the same content (a retry)",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ResponseAck"}}
+                },
+            },
+            "400": {"$ref": "#/components/responses/Problem"},
+            "401": {"$ref": "#/components/responses/Problem"},
+            "403": {"$ref": "#/components/responses/Problem"},
+            "409": {"$ref": "#/components/responses/Problem"},
+            "415": {"$ref": "#/components/responses/Problem"},
+            "422": {"$ref": "#/components/responses/Problem"},
+        },
+    }
+}
+openapi.SCHEMAS["ResponseIn"] = {
+    "type": "object",
+    "required": ["id", "level"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Generated by the client; retries reuse it.",
+        },
+        "desk": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "Desk code; required for API keys, optional for kiosks (their own desk).",
+        },
+        "level": {
+            "type": "string",
+            "maxLength": 40,
+            "description": "A level code of the desk's questionnaire, e.g. hai_long.",
+        },
+        "answers": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Criterion code to level code.",
+        },
+        "comment": {"type": "string", "maxLength": 1000},
+        "dossier_code": {"type": "string", "maxLength": 64},
+        "client_time": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When the citizen answered, with a UTC offset; required for kiosks; within the last 30 days.",
+        },
+    },
+}
+openapi.SCHEMAS["ResponseAck"] = {
+    "type": "object",
+    "required": ["id", "status"],
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "status": {"type": "string", "enum": ["created", "duplicate"]},
+    },
+}

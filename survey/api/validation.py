@@ -1,0 +1,87 @@
+"""Small, explicit validators for JSON payloads; each failure names the field."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from flask_babel import gettext as _
+
+from survey.api.auth import ApiError
+
+MISSING = object()
+
+
+def field(
+    data: dict, name: str, kind: type | tuple, required: bool = True, max_length: int | None = None
+):
+    value = data.get(name, MISSING)
+    if value is MISSING or value is None:
+        if required:
+            raise ApiError(400, _("The field %(field)s is required.", field=name), field=name)
+        return None
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        raise ApiError(400, _("The field %(field)s has the wrong type.", field=name), field=name)
+    if max_length is not None and len(value) > max_length:
+        raise ApiError(
+            400,
+            _("The field %(field)s is longer than %(max)d.", field=name, max=max_length),
+            field=name,
+        )
+    return value
+
+
+def uuid_field(data: dict, name: str = "id") -> uuid.UUID:
+    value = field(data, name, str, max_length=36)
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ApiError(
+            400, _("The field %(field)s must be a UUID.", field=name), field=name
+        ) from None
+
+
+def datetime_field(data: dict, name: str, required: bool = False) -> datetime | None:
+    """An ISO 8601 time with a UTC offset, returned as naive UTC."""
+    value = field(data, name, str, required=required, max_length=40)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(
+            400, _("The field %(field)s must be an ISO 8601 time.", field=name), field=name
+        ) from None
+    if parsed.tzinfo is None:
+        raise ApiError(
+            400,
+            _("The field %(field)s must include a UTC offset, such as +07:00.", field=name),
+            field=name,
+        )
+    return parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def date_field(data: dict, name: str, required: bool = False) -> date | None:
+    value = field(data, name, str, required=required, max_length=10)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ApiError(
+            400, _("The field %(field)s must be a date (YYYY-MM-DD).", field=name), field=name
+        ) from None
+
+
+def reject_unknown(data: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ApiError(
+            400,
+            _(
+                "Unknown field %(field)s; allowed: %(allowed)s.",
+                field=unknown[0],
+                allowed=", ".join(sorted(allowed)),
+            ),
+            field=unknown[0],
+        )
