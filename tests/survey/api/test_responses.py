@@ -62,7 +62,9 @@ def test_revoked_key_is_401(client, desk, make_api_key):
     row, key = make_api_key()
     row.revoked_at = datetime(2026, 1, 1)
     db.session.commit()
-    assert client.post("/api/v1/responses", json=payload(desk), headers=bearer(key)).status_code == 401
+    assert (
+        client.post("/api/v1/responses", json=payload(desk), headers=bearer(key)).status_code == 401
+    )
 
 
 def test_key_scoped_to_another_agency_is_403(client, desk, make_agency, make_api_key):
@@ -159,7 +161,11 @@ def test_revoked_kiosk_is_401(client, desk, make_kiosk):
     kiosk, token = make_kiosk(desk)
     kiosk.revoked_at = datetime(2026, 1, 1)
     db.session.commit()
-    body = {"id": str(uuid.uuid4()), "level": "hai_long", "client_time": datetime.now(UTC).isoformat()}
+    body = {
+        "id": str(uuid.uuid4()),
+        "level": "hai_long",
+        "client_time": datetime.now(UTC).isoformat(),
+    }
     assert client.post("/api/v1/responses", json=body, headers=bearer(token)).status_code == 401
 
 
