@@ -1,0 +1,184 @@
+"""Verdicts against a target, exact p-values, responses needed, multiplicity."""
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from analysis import (
+    METHODS,
+    RESPONSES_IMPOSSIBLE,
+    LegacyMethodWarning,
+    adjust_pvalues,
+    assess_target,
+    proportion_ci,
+)
+from analysis.intervals import interval_bounds, z_value
+
+NON_LEGACY = [method for method in METHODS if method != "wald"]
+
+
+def simulated_agencies(size=300, seed=7):
+    rng = np.random.default_rng(seed)
+    n = rng.integers(0, 400, size)
+    x = rng.binomial(n, rng.uniform(0.6, 0.95, size))
+    return x, n
+
+
+def test_verdicts_follow_the_interval_that_is_shown():
+    result = assess_target([95, 70, 30, 0], [100, 100, 40, 0], target=0.8)
+    assert result.verdict.tolist() == ["meets", "below", "inconclusive", "no_data"]
+    low, high = proportion_ci([95, 70, 30], [100, 100, 40])
+    np.testing.assert_array_equal(result.low[:3], low)
+    np.testing.assert_array_equal(result.high[:3], high)
+    assert low[0] > 0.8 and high[1] < 0.8 and low[2] <= 0.8 <= high[2]
+
+
+@pytest.mark.parametrize("method", NON_LEGACY)
+def test_verdict_matches_interval_for_every_method(method):
+    x, n = simulated_agencies(100)
+    result = assess_target(x, n, 0.8, method=method)
+    low, high = proportion_ci(x, n, method=method)
+    expected = np.where(
+        n == 0, "no_data", np.where(low > 0.8, "meets", np.where(high < 0.8, "below", "inconclusive"))
+    )
+    np.testing.assert_array_equal(result.verdict, expected)
+
+
+def test_p_values_match_scipy_binomtest_one_sided():
+    x, n = simulated_agencies(60)
+    result = assess_target(x, n, 0.8)
+    for i in np.flatnonzero(n > 0):
+        greater = stats.binomtest(int(x[i]), int(n[i]), 0.8, alternative="greater").pvalue
+        less = stats.binomtest(int(x[i]), int(n[i]), 0.8, alternative="less").pvalue
+        assert result.p_meets[i] == pytest.approx(greater, rel=1e-10, abs=1e-300)
+        assert result.p_below[i] == pytest.approx(less, rel=1e-10, abs=1e-300)
+
+
+def test_scalar_input_gives_python_scalars():
+    result = assess_target(30, 40, 0.8)
+    assert type(result.rate) is float
+    assert type(result.verdict) is str
+    assert type(result.responses_needed) is int
+    assert type(result.p_meets) is float
+
+
+def test_target_may_differ_per_agency():
+    result = assess_target([90, 90], [100, 100], target=[0.6, 0.95])
+    assert result.verdict.tolist() == ["meets", "below"]
+    np.testing.assert_array_equal(result.target, [0.6, 0.95])
+
+
+def test_no_responses_give_no_data_nan_and_impossible():
+    result = assess_target(0, 0, 0.8)
+    assert result.verdict == "no_data"
+    assert np.isnan(result.rate) and np.isnan(result.low) and np.isnan(result.p_meets)
+    assert result.responses_needed == RESPONSES_IMPOSSIBLE
+
+
+def test_decided_verdicts_need_no_more_responses():
+    result = assess_target([95, 70], [100, 100], 0.8)
+    assert result.responses_needed.tolist() == [0, 0]
+
+
+def test_rate_equal_to_target_can_never_be_settled():
+    result = assess_target(8, 10, 0.8)
+    assert result.verdict == "inconclusive"
+    assert result.responses_needed == RESPONSES_IMPOSSIBLE == -1
+
+
+def _settles(rate, total, target, confidence, method):
+    low, high = interval_bounds(rate * total, total, confidence, method)
+    return bool(low > target) if rate > target else bool(high < target)
+
+
+@pytest.mark.parametrize("method", NON_LEGACY)
+@pytest.mark.parametrize(
+    ("x", "n", "target"), [(30, 40, 0.8), (17, 20, 0.8), (1, 1, 0.6), (0, 2, 0.6), (55, 90, 0.6)]
+)
+def test_adding_responses_needed_at_the_same_rate_settles_and_one_fewer_does_not(
+    method, x, n, target
+):
+    result = assess_target(x, n, target, method=method)
+    assert result.verdict == "inconclusive"
+    k = result.responses_needed
+    assert k > 0
+    rate = x / n
+    assert _settles(rate, n + k, target, 0.95, method)
+    assert not _settles(rate, n + k - 1, target, 0.95, method)
+
+
+def test_responses_needed_for_wilson_matches_the_closed_form_score_test():
+    # The Wilson interval excludes t exactly when the score test rejects:
+    # N (r - t)^2 > z^2 t (1 - t), so the total needed is floor(z^2 t (1-t) / (r - t)^2) + 1.
+    x, n = simulated_agencies(2000, seed=3)
+    result = assess_target(x, n, 0.8)
+    undecided = (result.verdict == "inconclusive") & (result.rate != 0.8)
+    rate, total = result.rate[undecided], n[undecided]
+    bound = z_value(0.95) ** 2 * 0.8 * 0.2 / (rate - 0.8) ** 2
+    expected = np.floor(bound) + 1 - total
+    near_tie = np.abs(bound - np.round(bound)) < 1e-6  # rounding at an exact integer boundary
+    np.testing.assert_array_equal(result.responses_needed[undecided][~near_tie], expected[~near_tie])
+
+
+def test_wald_verdicts_warn_once_as_legacy():
+    with pytest.warns(LegacyMethodWarning):
+        result = assess_target(30, 40, 0.8, method="wald")
+    assert result.verdict == "inconclusive"
+
+
+@pytest.mark.parametrize("adjust", ["holm", "fdr_bh"])
+def test_adjusted_p_values_match_statsmodels_multipletests(adjust):
+    x, n = simulated_agencies(300)
+    raw = assess_target(x, n, 0.8)
+    adjusted = assess_target(x, n, 0.8, adjust=adjust)
+    has_data = n > 0
+    for field in ("p_meets", "p_below"):
+        expected = multipletests(getattr(raw, field)[has_data], method=adjust)[1]
+        np.testing.assert_allclose(getattr(adjusted, field)[has_data], expected, rtol=1e-12)
+        assert np.all(np.isnan(getattr(adjusted, field)[~has_data]))
+
+
+@pytest.mark.parametrize("adjust", ["holm", "fdr_bh"])
+def test_adjusted_verdict_needs_both_the_interval_and_the_adjusted_p_value(adjust):
+    x, n = simulated_agencies(300)
+    raw = assess_target(x, n, 0.8)
+    adjusted = assess_target(x, n, 0.8, adjust=adjust)
+    meets = (raw.verdict == "meets") & (adjusted.p_meets < 0.025)
+    below = (raw.verdict == "below") & (adjusted.p_below < 0.025)
+    np.testing.assert_array_equal(adjusted.verdict == "meets", meets)
+    np.testing.assert_array_equal(adjusted.verdict == "below", below)
+    # Adjustment only ever withdraws a verdict; it never creates or flips one.
+    changed = adjusted.verdict != raw.verdict
+    assert np.all(adjusted.verdict[changed] == "inconclusive")
+    assert changed.any()
+    assert np.all(adjusted.responses_needed[adjusted.verdict == "inconclusive"] != 0)
+
+
+def test_holm_adjustment_of_a_single_agency_changes_nothing():
+    raw = assess_target(95, 100, 0.8)
+    adjusted = assess_target(95, 100, 0.8, adjust="holm")
+    assert adjusted.p_meets == pytest.approx(raw.p_meets)
+    assert adjusted.verdict == raw.verdict == "meets"
+
+
+def test_adjust_pvalues_leaves_nan_out_of_the_family():
+    adjusted = adjust_pvalues([0.01, np.nan, 0.04], "holm")
+    np.testing.assert_allclose(adjusted, [0.02, np.nan, 0.04])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"target": 0.0}, "target must be strictly between 0 and 1"),
+        ({"target": 1.0}, "target must be strictly between 0 and 1"),
+        ({"target": 80}, "target must be strictly between 0 and 1"),
+        ({"target": [0.8, 0.8, 0.8]}, "broadcastable"),
+        ({"target": 0.8, "adjust": "bonferroni"}, "adjust must be one of None, 'holm', 'fdr_bh'"),
+        ({"target": 0.8, "method": "exact"}, "method must be one of"),
+        ({"target": 0.8, "confidence": 1.5}, "confidence must be strictly between"),
+    ],
+)
+def test_assess_target_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        assess_target([3, 4], [5, 5], **kwargs)
