@@ -18,8 +18,9 @@ def _first(mask: np.ndarray, array: np.ndarray) -> float:
 
 def check_option(name: str, value: object, allowed: Sequence[object]) -> None:
     """Raise ValueError unless ``value`` is exactly one of ``allowed`` (no fuzzy matching)."""
-    if not any(value is option or (type(value) is type(option) and value == option)
-               for option in allowed):
+    if not any(
+        value is option or (type(value) is type(option) and value == option) for option in allowed
+    ):
         choices = ", ".join(repr(option) for option in allowed)
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")
 
@@ -100,12 +101,14 @@ def check_counts(
         raise ValueError(f"arguments must have broadcastable shapes; got {shapes}") from None
     x, n = arrays[0], arrays[1]
     if np.any(x > n):
-        raise ValueError(
-            f"{names[0]} must not exceed {names[1]} (satisfied <= valid responses)"
-        )
+        raise ValueError(f"{names[0]} must not exceed {names[1]} (satisfied <= valid responses)")
     scalar = all(np.ndim(a) == 0 for a in (successes, trials, *others))
-    return (x.astype(float, copy=True), n.astype(float, copy=True),
-            *(a.astype(float, copy=True) for a in arrays[2:]), scalar)
+    return (
+        x.astype(float, copy=True),
+        n.astype(float, copy=True),
+        *(a.astype(float, copy=True) for a in arrays[2:]),
+        scalar,
+    )
 
 
 def check_weights(weights: object) -> np.ndarray:

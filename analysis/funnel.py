@@ -209,6 +209,4 @@ def overdispersion(successes, trials, target=None) -> Overdispersion:
     p_value = float(stats.chi2.sf(units * phi, df))
     w = 1.0 / variance
     tau2 = max((units * phi - (units - 1)) / (w.sum() - (w**2).sum() / w.sum()), 0.0)
-    return Overdispersion(
-        phi=phi, p_value=p_value, tau2=float(tau2), target=t, units=units, df=df
-    )
+    return Overdispersion(phi=phi, p_value=p_value, tau2=float(tau2), target=t, units=units, df=df)

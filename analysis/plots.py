@@ -299,18 +299,29 @@ out_of_control_label : str, optional
         fig = Figure(figsize=(7.0, 4.0), layout="constrained")
         ax = fig.add_subplot()
         ax.fill_between(
-            position, low, high, color="#0072B2", alpha=0.18, lw=0,
+            position,
+            low,
+            high,
+            color="#0072B2",
+            alpha=0.18,
+            lw=0,
             label=band_label.format(confidence=_percent(confidence)),
         )
         ax.plot(position, chart.rate, "o-", color="#0072B2", label=rate_label)
         ax.axhline(chart.centre, color="#444444", lw=1, label=centre_label)
-        ax.step(position, chart.lower, ":", where="mid", color="#444444", lw=1,
-                label=limits_label)
+        ax.step(position, chart.lower, ":", where="mid", color="#444444", lw=1, label=limits_label)
         ax.step(position, chart.upper, ":", where="mid", color="#444444", lw=1)
         if chart.out_of_control.any():
-            ax.scatter(position[chart.out_of_control], chart.rate[chart.out_of_control],
-                       s=80, facecolors="none", edgecolors="#D55E00", lw=1.5, zorder=4,
-                       label=out_of_control_label)
+            ax.scatter(
+                position[chart.out_of_control],
+                chart.rate[chart.out_of_control],
+                s=80,
+                facecolors="none",
+                edgecolors="#D55E00",
+                lw=1.5,
+                zorder=4,
+                label=out_of_control_label,
+            )
         if target is not None:
             ax.axhline(target, color="#009E73", lw=1.5, ls="--", label=target_label)
         ax.set_xticks(position, labels=list(periods), **_TEXT)

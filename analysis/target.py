@@ -182,8 +182,9 @@ def responses_to_settle(rate, trials, target, confidence, method):
         hi[active] = np.where(done, mid, hi[active])
         lo[active] = np.where(done, lo[active], mid)
         active = active[hi[active] - lo[active] > 1]
-    needed.flat[todo] = np.where(found, hi - trials.flat[todo].astype(np.int64),
-                                 RESPONSES_IMPOSSIBLE)
+    needed.flat[todo] = np.where(
+        found, hi - trials.flat[todo].astype(np.int64), RESPONSES_IMPOSSIBLE
+    )
     return needed
 
 

@@ -105,8 +105,9 @@ def weighted_rate(successes, trials, weights, confidence: float = 0.95) -> Weigh
     empty = ~(total_used > 0)
     rate = np.where(empty, np.nan, rate)
     effective_n = np.where(empty, 0.0, effective_n)
-    low, high = interval_bounds(np.where(empty, 0.0, rate) * effective_n, effective_n,
-                                confidence, "wilson")
+    low, high = interval_bounds(
+        np.where(empty, 0.0, rate) * effective_n, effective_n, confidence, "wilson"
+    )
     scalar = rate.ndim == 0
     return WeightedRate(
         rate=output(rate, scalar),

@@ -65,20 +65,32 @@ def main():
     scipy_loop = best_of(
         lambda: [stats.binomtest(k, m).proportion_ci(method="wilson") for k, m in pairs], 3
     ) * (x.size / subset)
-    sm_loop = best_of(
-        lambda: [proportion_confint(k, m, method="wilson") for k, m in pairs], 3
-    ) * (x.size / subset)
+    sm_loop = best_of(lambda: [proportion_confint(k, m, method="wilson") for k, m in pairs], 3) * (
+        x.size / subset
+    )
     sm_vector = best_of(lambda: proportion_confint(x, n, method="wilson"), 7)
-    rows.append(("proportion_ci, Wilson, 1,000,000 agencies", ours, 0.100, [
-        ("scipy binomtest().proportion_ci loop (extrapolated)", scipy_loop),
-        ("statsmodels proportion_confint scalar loop (extrapolated)", sm_loop),
-        ("statsmodels proportion_confint vectorised", sm_vector),
-    ]))
+    rows.append(
+        (
+            "proportion_ci, Wilson, 1,000,000 agencies",
+            ours,
+            0.100,
+            [
+                ("scipy binomtest().proportion_ci loop (extrapolated)", scipy_loop),
+                ("statsmodels proportion_confint scalar loop (extrapolated)", sm_loop),
+                ("statsmodels proportion_confint vectorised", sm_vector),
+            ],
+        )
+    )
 
     for method, size in (("clopper_pearson", 100_000), ("jeffreys", 100_000), ("mid_p", 100_000)):
-        rows.append((f"proportion_ci, {method}, {size:,} agencies",
-                     best_of(lambda m=method, s=size: proportion_ci(x[:s], n[:s], method=m), 3),
-                     None, []))
+        rows.append(
+            (
+                f"proportion_ci, {method}, {size:,} agencies",
+                best_of(lambda m=method, s=size: proportion_ci(x[:s], n[:s], method=m), 3),
+                None,
+                [],
+            )
+        )
 
     x, n = agencies(10_000, seed=1)
     ours = best_of(lambda: assess_target(x, n, 0.8, adjust="holm"), 15)
@@ -94,11 +106,24 @@ def main():
         multipletests(less, method="holm")
 
     scalar = best_of(scalar_assess, 3) * (x.size / subset)
-    rows.append(("assess_target, Wilson + exact p + Holm, 10,000 agencies", ours, 0.050, [
-        ("scipy binomtest x2 + proportion_ci loop + multipletests (extrapolated)", scalar),
-    ]))
-    rows.append(("assess_target, Wilson, no adjustment, 10,000 agencies",
-                 best_of(lambda: assess_target(x, n, 0.8), 15), None, []))
+    rows.append(
+        (
+            "assess_target, Wilson + exact p + Holm, 10,000 agencies",
+            ours,
+            0.050,
+            [
+                ("scipy binomtest x2 + proportion_ci loop + multipletests (extrapolated)", scalar),
+            ],
+        )
+    )
+    rows.append(
+        (
+            "assess_target, Wilson, no adjustment, 10,000 agencies",
+            best_of(lambda: assess_target(x, n, 0.8), 15),
+            None,
+            [],
+        )
+    )
 
     print(f"machine: {os.cpu_count()} CPUs (nproc), {cpu_model()}")
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")
@@ -106,7 +131,9 @@ def main():
     print("| task | analysis | goal | comparison | comparison time | comparison / analysis |")
     print("|---|---:|---:|---|---:|---:|")
     for task, seconds, goal, comparisons in rows:
-        goal_text = f"<= {goal * 1e3:.0f} ms {'ok' if seconds <= goal else 'MISSED'}" if goal else ""
+        goal_text = (
+            f"<= {goal * 1e3:.0f} ms {'ok' if seconds <= goal else 'MISSED'}" if goal else ""
+        )
         if not comparisons:
             print(f"| {task} | {seconds * 1e3:.1f} ms | {goal_text} | | | |")
         for i, (label, other) in enumerate(comparisons):

@@ -111,11 +111,19 @@ def test_mid_p_matches_scalar_root_finding_on_binomial_tails():
     ours = proportion_ci(x, n, confidence=1 - alpha, method="mid_p")
     for i in range(x.size):
         xi, ni = int(x[i]), int(n[i])
-        low = 0.0 if xi == 0 else optimize.brentq(
-            lambda p, xi=xi, ni=ni: tail_above(p, xi, ni) - alpha / 2, 0, 1, xtol=1e-14
+        low = (
+            0.0
+            if xi == 0
+            else optimize.brentq(
+                lambda p, xi=xi, ni=ni: tail_above(p, xi, ni) - alpha / 2, 0, 1, xtol=1e-14
+            )
         )
-        high = 1.0 if xi == ni else optimize.brentq(
-            lambda p, xi=xi, ni=ni: tail_above(p, xi, ni) - (1 - alpha / 2), 0, 1, xtol=1e-14
+        high = (
+            1.0
+            if xi == ni
+            else optimize.brentq(
+                lambda p, xi=xi, ni=ni: tail_above(p, xi, ni) - (1 - alpha / 2), 0, 1, xtol=1e-14
+            )
         )
         assert ours.low[i] == pytest.approx(low, abs=1e-9)
         assert ours.high[i] == pytest.approx(high, abs=1e-9)

@@ -11,9 +11,9 @@ import pytest
 
 import analysis
 
-MODULES = sorted(
-    f"analysis.{info.name}" for info in pkgutil.iter_modules(analysis.__path__)
-) + ["analysis"]
+MODULES = sorted(f"analysis.{info.name}" for info in pkgutil.iter_modules(analysis.__path__)) + [
+    "analysis"
+]
 
 
 def test_importing_analysis_pulls_in_no_web_code_and_no_pyplot():
@@ -57,8 +57,10 @@ def test_every_public_name_is_exported_and_results_are_frozen_dataclasses():
 
 def test_public_functions_document_a_reference_and_an_example():
     functions = [getattr(analysis, name) for name in analysis.__all__ if name.islower()]
-    functions += [getattr(importlib.import_module("analysis.plots"), name)
-                  for name in ("funnel_plot", "forest_plot", "trend_plot")]
+    functions += [
+        getattr(importlib.import_module("analysis.plots"), name)
+        for name in ("funnel_plot", "forest_plot", "trend_plot")
+    ]
     for function in functions:
         assert "References" in function.__doc__
         assert "Examples" in function.__doc__

@@ -31,7 +31,9 @@ def svg_text(fig):
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         fig.savefig(buffer, format="svg")
     root = ET.fromstring(buffer.getvalue())
-    return " ".join("".join(node.itertext()) for node in root.iter("{http://www.w3.org/2000/svg}text"))
+    return " ".join(
+        "".join(node.itertext()) for node in root.iter("{http://www.w3.org/2000/svg}text")
+    )
 
 
 @pytest.mark.parametrize("name", ["funnel", "forest", "trend"])
@@ -76,11 +78,21 @@ def test_every_text_uses_dejavu_sans():
 
 def test_labels_are_parameters_so_the_web_app_can_translate_them():
     fig = funnel_plot(
-        [40, 170], [50, 200], 0.8, title="Funnel", xlabel="Responses", ylabel="Satisfied",
-        target_label="Target", limit_label="{coverage} limits",
+        [40, 170],
+        [50, 200],
+        0.8,
+        title="Funnel",
+        xlabel="Responses",
+        ylabel="Satisfied",
+        target_label="Target",
+        limit_label="{coverage} limits",
     )
     ax = fig.axes[0]
-    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Funnel", "Responses", "Satisfied")
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == (
+        "Funnel",
+        "Responses",
+        "Satisfied",
+    )
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Target" in legend and "95% limits" in legend
     fig = forest_plot([9, 1], [10, 10], 0.5, ["A", "B"], verdict_labels={"meets": "Meets"})

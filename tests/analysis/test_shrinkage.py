@@ -45,8 +45,12 @@ def test_maximum_likelihood_matches_a_direct_optimisation():
     def negative(theta):
         return -stats.betabinom.logpmf(x, n, np.exp(theta[0]), np.exp(theta[1])).sum()
 
-    best = optimize.minimize(negative, [1.0, 0.0], method="Nelder-Mead",
-                             options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 5000})
+    best = optimize.minimize(
+        negative,
+        [1.0, 0.0],
+        method="Nelder-Mead",
+        options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 5000},
+    )
     ours = negative(np.log([result.prior_alpha, result.prior_beta]))
     assert ours <= best.fun + 1e-6
 

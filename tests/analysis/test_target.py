@@ -40,7 +40,9 @@ def test_verdict_matches_interval_for_every_method(method):
     result = assess_target(x, n, 0.8, method=method)
     low, high = proportion_ci(x, n, method=method)
     expected = np.where(
-        n == 0, "no_data", np.where(low > 0.8, "meets", np.where(high < 0.8, "below", "inconclusive"))
+        n == 0,
+        "no_data",
+        np.where(low > 0.8, "meets", np.where(high < 0.8, "below", "inconclusive")),
     )
     np.testing.assert_array_equal(result.verdict, expected)
 
@@ -118,7 +120,9 @@ def test_responses_needed_for_wilson_matches_the_closed_form_score_test():
     bound = z_value(0.95) ** 2 * 0.8 * 0.2 / (rate - 0.8) ** 2
     expected = np.floor(bound) + 1 - total
     near_tie = np.abs(bound - np.round(bound)) < 1e-6  # rounding at an exact integer boundary
-    np.testing.assert_array_equal(result.responses_needed[undecided][~near_tie], expected[~near_tie])
+    np.testing.assert_array_equal(
+        result.responses_needed[undecided][~near_tie], expected[~near_tie]
+    )
 
 
 def test_wald_verdicts_warn_once_as_legacy():

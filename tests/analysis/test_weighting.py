@@ -19,7 +19,9 @@ def test_interval_is_wilson_on_the_effective_sample_size():
     result = weighted_rate([90, 30], [100, 50], weights=[1000, 3000])
     from analysis.intervals import interval_bounds
 
-    low, high = interval_bounds(result.rate * result.effective_n, result.effective_n, 0.95, "wilson")
+    low, high = interval_bounds(
+        result.rate * result.effective_n, result.effective_n, 0.95, "wilson"
+    )
     assert (result.low, result.high) == pytest.approx((float(low), float(high)))
     assert result.low < result.rate < result.high
 
