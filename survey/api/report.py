@@ -1,0 +1,199 @@
+"""GET /api/v1/report: per-agency counts, rates, intervals, verdicts, p-values and responses
+needed, for an API key with the scope reports:read (limited to the key's agency subtree)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g, jsonify, request
+from flask_babel import gettext as _
+
+from survey import periods, reporting
+from survey.api import bp, openapi
+from survey.api.auth import ApiError, require
+from survey.dashboard import exports
+from survey.extensions import db
+from survey.models import Agency
+from survey.scope import visible_agency_ids
+
+QUERY = ("period", "agency", "confidence", "method", "adjust", "target", "verdict", "kind", "level")
+
+
+@bp.get("/report")
+@require(scope="reports:read")
+def report():
+    unknown = sorted(set(request.args) - set(QUERY))
+    if unknown:
+        raise ApiError(
+            400,
+            _(
+                "Unknown query parameter %(field)s; allowed: %(allowed)s.",
+                field=unknown[0],
+                allowed=", ".join(QUERY),
+            ),
+            field=unknown[0],
+        )
+    try:
+        options = reporting.parse_options(request.args, periods.last_closed_quarter())
+    except reporting.OptionError as error:
+        raise ApiError(error.status, error.message, field=error.field) from None
+    key = g.api_client
+    scope = visible_agency_ids(key.agency_id)
+    root = None
+    if options.agency:
+        root = db.session.scalar(sa.select(Agency).where(Agency.code == options.agency))
+        if root is None:
+            raise ApiError(
+                404,
+                _("There is no agency with the code %(code)s.", code=options.agency),
+                field="agency",
+            )
+        if scope is not None and root.id not in scope:
+            raise ApiError(
+                403, _("This API key may not read reports for this agency."), field="agency"
+            )
+    elif key.agency_id is not None:
+        root = db.session.get(Agency, key.agency_id)
+    result = reporting.build_report(options, root.id if root else None, scope)
+    return jsonify(exports.to_json(result))
+
+
+_NUMBER_OR_NULL = {"type": "number", "nullable": True}
+openapi.PATHS["/report"] = {
+    "get": {
+        "summary": "Satisfaction report for a period, per agency",
+        "description": "Counts are pooled over each agency's subtree. Keys limited to an agency see "
+        "only its subtree. Without `period`, the last closed quarter.",
+        "operationId": "getReport",
+        "tags": ["reports"],
+        "security": [{"bearer": []}],
+        "parameters": [
+            {
+                "name": "period",
+                "in": "query",
+                "schema": {"type": "string"},
+                "example": "2026-Q3",
+                "description": "2026-07, 2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-09-30 (local dates, UTC+7)",
+            },
+            {
+                "name": "agency",
+                "in": "query",
+                "schema": {"type": "string"},
+                "description": "Agency code: report on its subtree only",
+            },
+            {
+                "name": "confidence",
+                "in": "query",
+                "schema": {"type": "integer", "enum": list(reporting.CONFIDENCES), "default": 95},
+            },
+            {
+                "name": "method",
+                "in": "query",
+                "schema": {"type": "string", "enum": list(reporting.METHODS), "default": "wilson"},
+            },
+            {
+                "name": "adjust",
+                "in": "query",
+                "schema": {
+                    "type": "string",
+                    "enum": list(reporting.ADJUSTMENTS),
+                    "default": "none",
+                },
+            },
+            {
+                "name": "target",
+                "in": "query",
+                "schema": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100},
+                "description": "What-if target in percent; default: the target table",
+            },
+            {
+                "name": "verdict",
+                "in": "query",
+                "schema": {"type": "string", "enum": list(reporting.VERDICTS)},
+            },
+            {"name": "kind", "in": "query", "schema": {"type": "string"}},
+            {"name": "level", "in": "query", "schema": {"type": "string"}},
+        ],
+        "responses": {
+            "200": {
+                "description": "The report",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Report"}}
+                },
+            },
+            "400": {"$ref": "#/components/responses/Problem"},
+            "401": {"$ref": "#/components/responses/Problem"},
+            "403": {"$ref": "#/components/responses/Problem"},
+            "404": {"$ref": "#/components/responses/Problem"},
+        },
+    }
+}
+openapi.SCHEMAS["ReportAgency"] = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string"},
+        "name": {"type": "string"},
+        "name_en": {"type": "string", "nullable": True},
+        "parent_code": {"type": "string", "nullable": True},
+        "depth": {"type": "integer"},
+        "level": {"type": "string"},
+        "kind": {"type": "string"},
+        "active": {"type": "boolean"},
+        "has_children": {"type": "boolean"},
+        "valid": {"type": "integer", "description": "Valid responses, pooled over the subtree"},
+        "satisfied": {"type": "integer"},
+        "flagged": {"type": "integer", "description": "Not counted in the rate"},
+        "excluded": {"type": "integer", "description": "Not counted in the rate"},
+        "own_valid": {
+            "type": "integer",
+            "description": "Valid responses at the agency's own desks",
+        },
+        "own_satisfied": {"type": "integer"},
+        "rate": _NUMBER_OR_NULL,
+        "low": _NUMBER_OR_NULL,
+        "high": _NUMBER_OR_NULL,
+        "target": _NUMBER_OR_NULL,
+        "target_note": {"type": "string", "nullable": True},
+        "verdict": {"type": "string", "enum": [*reporting.VERDICTS, "no_target"]},
+        "p_meets": _NUMBER_OR_NULL,
+        "p_below": _NUMBER_OR_NULL,
+        "responses_needed": {
+            "type": "integer",
+            "nullable": True,
+            "description": "For inconclusive verdicts; -1 when no number would settle it",
+        },
+        "small_sample": {"type": "boolean"},
+        "previous_valid": {"type": "integer"},
+        "previous_satisfied": {"type": "integer"},
+        "previous_rate": _NUMBER_OR_NULL,
+        "change": _NUMBER_OR_NULL,
+        "change_low": _NUMBER_OR_NULL,
+        "change_high": _NUMBER_OR_NULL,
+        "change_verdict": {
+            "type": "string",
+            "enum": ["improved", "declined", "no_clear_change", "no_data"],
+        },
+    },
+}
+openapi.SCHEMAS["Report"] = {
+    "type": "object",
+    "required": ["period", "confidence", "method", "summary", "agencies"],
+    "properties": {
+        "period": {
+            "type": "object",
+            "properties": {
+                "key": {"type": "string"},
+                "label": {"type": "string"},
+                "start": {"type": "string", "format": "date"},
+                "end": {"type": "string", "format": "date"},
+                "previous": {"type": "string"},
+            },
+        },
+        "confidence": {"type": "number"},
+        "method": {"type": "string"},
+        "adjust": {"type": "string"},
+        "target_override": _NUMBER_OR_NULL,
+        "generated_at": {"type": "string", "format": "date-time"},
+        "summary": {"type": "object"},
+        "agencies": {"type": "array", "items": {"$ref": "#/components/schemas/ReportAgency"}},
+    },
+}

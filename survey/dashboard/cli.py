@@ -1,0 +1,110 @@
+"""`flask --app wsgi report`: the dashboard's reports as files, for scripts and cron jobs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from survey import periods, reporting
+from survey.audit import audit
+from survey.extensions import db
+from survey.models import Agency
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(report)
+
+
+@click.command("report")
+@click.option(
+    "--period", required=True, help="2026-Q3, 2026-07, 2026-H1, 2026 or 2026-07-01..2026-09-30."
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf", "json"]), required=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="File to write ('-' for standard output, csv and json only).",
+)
+@click.option("--agency", "agency_code", help="Report on this agency's subtree only (code).")
+@click.option(
+    "--confidence", type=click.Choice(["90", "95", "99"]), default="95", show_default=True
+)
+@click.option(
+    "--method", type=click.Choice(list(reporting.METHODS)), default="wilson", show_default=True
+)
+@click.option(
+    "--adjust", type=click.Choice(list(reporting.ADJUSTMENTS)), default="none", show_default=True
+)
+@click.option("--target", help="What-if target in percent (default: the target table).")
+@click.option(
+    "--lang",
+    type=click.Choice(["vi", "en"]),
+    default="vi",
+    show_default=True,
+    help="Language of the texts.",
+)
+@with_appcontext
+def report(period, fmt, out, agency_code, confidence, method, adjust, target, lang):
+    """Write the satisfaction report for PERIOD as CSV, Excel, PDF or JSON.
+
+    Example: flask --app wsgi report --period 2026-Q3 --format pdf --out q3.pdf
+    """
+    from survey.dashboard import exports
+
+    if str(out) == "-" and fmt not in ("csv", "json"):
+        raise click.BadParameter("only csv and json can go to standard output", param_hint="--out")
+    args = {"period": period, "confidence": confidence, "method": method, "adjust": adjust}
+    if target:
+        args["target"] = target
+    if agency_code:
+        args["agency"] = agency_code
+    base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
+    with current_app.test_request_context("/", base_url=base, query_string={"lang": lang}):
+        try:
+            options = reporting.parse_options(args, periods.last_closed_quarter())
+        except reporting.OptionError as error:
+            raise click.BadParameter(error.message, param_hint=f"--{error.field}") from None
+        root = None
+        if agency_code:
+            root = db.session.scalar(sa.select(Agency).where(Agency.code == agency_code))
+            if root is None:
+                raise click.BadParameter(
+                    f"no agency has the code {agency_code}", param_hint="--agency"
+                )
+        result = reporting.build_report(options, root.id if root else None)
+        if fmt == "pdf":
+            steps = exports.pdf_page_count(result)
+            with click.progressbar(length=steps, label="Writing the PDF", file=sys.stderr) as bar:
+                body = exports.to_pdf(result, progress=lambda _step: bar.update(1))
+        elif fmt == "xlsx":
+            body = exports.to_xlsx(result)
+        elif fmt == "csv":
+            body = exports.to_csv(result)
+        else:
+            body = (
+                json.dumps(exports.to_json(result), ensure_ascii=False, indent=1).encode() + b"\n"
+            )
+        audit(
+            "report.export",
+            target=result.period.key,
+            format=fmt,
+            agency=agency_code,
+            via="cli",
+            rows=len(result.rows),
+        )
+        db.session.commit()
+    if str(out) == "-":
+        click.get_binary_stream("stdout").write(body)
+        return
+    out.write_bytes(body)
+    click.echo(
+        f"Wrote {out} ({len(body):,} bytes, {len(result.rows)} agencies, {result.period.key}).",
+        err=True,
+    )

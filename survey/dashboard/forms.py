@@ -1,0 +1,75 @@
+"""The dashboard's view form. It is sent with GET so that the URL holds the view and can be
+shared; `survey.reporting.parse_options` validates it (one parser for every channel)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SearchField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from survey import reporting
+from survey.fields import choices
+from survey.models import Kind, Level
+
+
+class ReportForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    period = StringField(
+        _l("Period"),
+        description=_l("2026-Q3, 2026-07, 2026-H1, 2026, or 2026-07-01..2026-09-30"),
+        validators=[Optional(), Length(max=40)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    target = StringField(
+        _l("Target (%)"),
+        description=_l("Leave empty to use the target table; enter a number to try another."),
+        validators=[Optional(), Length(max=12)],
+        render_kw={"inputmode": "decimal"},
+    )
+    confidence = SelectField(_l("Confidence"))
+    method = SelectField(_l("Interval method"))
+    adjust = SelectField(_l("Many agencies at once"))
+    verdict = SelectField(_l("Verdict"))
+    kind = SelectField(_l("Kind"))
+    level = SelectField(_l("Level"))
+    sort = HiddenField()
+    agency = HiddenField()
+
+    def __init__(self, options: reporting.ReportOptions):
+        args = options.query()
+        data = {
+            "period": options.period.key,
+            "target": args.get("target", ""),
+            "confidence": str(options.confidence),
+            "method": options.method,
+            "adjust": options.adjust,
+            "verdict": options.verdict or "",
+            "kind": options.kind or "",
+            "level": options.level or "",
+            "sort": args.get("sort", ""),
+            "agency": options.agency or "",
+        }
+        super().__init__(formdata=None, data=data)
+        any_ = ("", _l("All"))
+        self.confidence.choices = choices((str(c), f"{c}%") for c in reporting.CONFIDENCES)
+        self.method.choices = choices(reporting.METHOD_LABELS.items())
+        self.adjust.choices = choices(reporting.ADJUST_LABELS.items())
+        self.verdict.choices = choices(
+            [any_, *((v, reporting.VERDICT_LABELS[v]) for v in reporting.VERDICTS)]
+        )
+        self.kind.choices = choices([any_, *((k.value, reporting.KIND_LABELS[k]) for k in Kind)])
+        self.level.choices = choices(
+            [any_, *((lv.value, reporting.LEVEL_LABELS[lv]) for lv in Level)]
+        )
+
+
+class CommentSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(
+        _l("Search the comments"), validators=[Optional(), Length(max=reporting.MAX_SEARCH)]
+    )

@@ -1,0 +1,265 @@
+"""Dashboard pages, charts and exports. Every route needs a staff sign-in and checks the
+agency scope: an analyst limited to a subtree sees nothing outside it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import sqlalchemy as sa
+from flask import Response, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from survey import periods, reporting
+from survey.audit import audit
+from survey.auth.decorators import staff_required
+from survey.dashboard import bp, charts, exports, formatting, present
+from survey.dashboard.forms import CommentSearchForm, ReportForm
+from survey.errors import abort_with
+from survey.extensions import db
+from survey.models import Agency
+from survey.reporting import OptionError, ReportOptions
+from survey.scope import subtree_ids, user_scope
+
+CHARTS = ("funnel", "forest")
+CHART_FORMATS = ("png", "svg", "csv")
+TREND_UNITS = ("month", "quarter")
+MAX_COMMENT_PAGE = 1000
+# matplotlib's SVG styles its shapes inline; the image has no scripts, so allow only that.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+@bp.context_processor
+def helpers() -> dict:
+    return {"fmt": formatting, "labels": reporting, "present": present}
+
+
+def _options() -> ReportOptions:
+    try:
+        return reporting.parse_options(request.args, periods.last_closed_quarter())
+    except OptionError as error:
+        abort_with(error.status, error.message)
+
+
+def _agency(code: str, scope: set[int] | None) -> Agency:
+    """The agency with `code`: 404 if there is none, 403 outside the user's scope."""
+    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code))
+    if agency is None:
+        abort_with(404, _("There is no agency with the code %(code)s.", code=code))
+    if scope is not None and agency.id not in scope:
+        abort_with(403, _("The agency %(code)s is outside your scope.", code=code))
+    return agency
+
+
+def _report(options: ReportOptions) -> reporting.Report:
+    scope = user_scope()
+    root = _agency(options.agency, scope) if options.agency else None
+    return reporting.build_report(options, root.id if root else None, scope)
+
+
+def _period_links(options: ReportOptions) -> list[tuple[str, str]]:
+    today = periods.local_today()
+    this_quarter = periods.quarter_of(today)
+    this_month = periods.month(today.year, today.month)
+    choices = [
+        (periods.last_closed_quarter(today), _("Last quarter")),
+        (this_quarter, _("This quarter")),
+        (this_month.previous(), _("Last month")),
+        (this_month, _("This month")),
+        (periods.half(today.year, 1 if today.month < 7 else 2), _("This half-year")),
+        (periods.year(today.year), _("This year")),
+    ]
+    if "code" in request.view_args:  # an agency page: the agency is in the path
+        options = replace(options, agency=None)
+    return [
+        (label, url_for(request.endpoint, **request.view_args, **options.query(period=p)))
+        for p, label in choices
+    ]
+
+
+@bp.route("/")
+@bp.route("")  # registered first, so url_for gives /dashboard
+@staff_required
+def index():
+    options = _options()
+    report = _report(options)
+    return render_template(
+        "dashboard/index.html",
+        report=report,
+        table=present.table_rows(report.visible_rows(), options),
+        options=options,
+        form=ReportForm(options),
+        period_links=_period_links(options),
+        overdispersion=reporting.overdispersion(report),
+        has_funnel=charts.has_funnel(report),
+        has_forest=charts.has_forest(report),
+        forest_total=charts.forest_units(report)[1],
+        max_forest=charts.MAX_FOREST,
+        sort_url=lambda key: _sort_url(options, key),
+    )
+
+
+def _sort_url(options: ReportOptions, key: str) -> str:
+    descending = options.sort == key and not options.descending
+    if key == "tree":
+        descending = False
+    return url_for("dashboard.index", **options.query(sort=key, descending=descending))
+
+
+@bp.route("/agency/<code>")
+@staff_required
+def agency(code: str):
+    options = _options()
+    scope = user_scope()
+    agency = _agency(code, scope)
+    options = replace(options, agency=agency.code)
+    report = reporting.build_report(options, agency.id, scope)
+    row = report.rows[0]
+    ids = subtree_ids(agency.id)
+    unit = _trend_unit(options)
+    buckets, counts = charts.trend_data(options.period, unit, ids)
+    search = CommentSearchForm(formdata=None, data={"q": request.args.get("q", "")})
+    query = (request.args.get("q") or "").strip()
+    if len(query) > reporting.MAX_SEARCH:
+        abort_with(
+            400,
+            _("The search text is too long (at most %(n)d characters).", n=reporting.MAX_SEARCH),
+        )
+    page = _page_number()
+    comments, more = reporting.comments(options.period, ids, query or None, page)
+    confidence, method, locale = report.confidence, options.method, str(get_locale())
+    heat = reporting.heatmap(options.period, ids)
+    return render_template(
+        "dashboard/agency.html",
+        agency=agency,
+        report=report,
+        row=row,
+        children=report.visible_rows()[1:]
+        if options.sort == "tree"
+        else [r for r in report.visible_rows() if r.id != row.id],
+        options=options,
+        form=ReportForm(options),
+        period_links=_period_links(options),
+        trend_unit=unit,
+        trend=charts.trend_rows(report, buckets, counts),
+        criteria=reporting.criterion_rates(options.period, ids, confidence, method, locale),
+        levels=reporting.level_distribution(options.period, ids, locale),
+        channels=reporting.channel_rates(options.period, ids, confidence, method),
+        desks=reporting.desk_rates(options.period, ids, confidence, method),
+        heatmap=heat,
+        heat_class=lambda n: _heat_class(n, heat.peak),
+        search=search,
+        query=query,
+        comments=comments,
+        page=page,
+        more=more,
+    )
+
+
+def _trend_unit(options: ReportOptions) -> str:
+    unit = request.args.get("trend") or (
+        "quarter"
+        if options.period.kind in ("half", "year") or options.period.days > 190
+        else "month"
+    )
+    if unit not in TREND_UNITS:
+        abort_with(400, _("The trend unit must be month or quarter."))
+    return unit
+
+
+def _page_number() -> int:
+    raw = request.args.get("page") or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COMMENT_PAGE:
+        abort_with(
+            400, _("The page number must be a whole number from 1 to %(n)d.", n=MAX_COMMENT_PAGE)
+        )
+    return int(raw)
+
+
+def _heat_class(count: int, peak: int) -> str:
+    if count == 0 or peak == 0:
+        return "heat-0"
+    return f"heat-{min(4, 1 + int(4 * count / (peak + 1)))}"
+
+
+@bp.route("/charts/<name>.<fmt>")
+@staff_required
+def chart(name: str, fmt: str):
+    if name not in CHARTS or fmt not in CHART_FORMATS:
+        abort_with(404, _("There is no such chart."))
+    options = _options()
+    report = _report(options)
+    if fmt == "csv":
+        rows = charts.funnel_rows(report) if name == "funnel" else charts.forest_rows(report)
+        return _download(exports.rows_to_csv(rows), "csv", f"{name}-{report.period.key}.csv")
+    figure = charts.funnel_figure(report) if name == "funnel" else charts.forest_figure(report)
+    return _figure(figure, fmt)
+
+
+@bp.route("/agency/<code>/trend.<fmt>")
+@staff_required
+def trend(code: str, fmt: str):
+    if fmt not in CHART_FORMATS:
+        abort_with(404, _("There is no such chart."))
+    options = _options()
+    scope = user_scope()
+    agency = _agency(code, scope)
+    options = replace(options, agency=agency.code)
+    report = reporting.build_report(options, agency.id, scope)
+    buckets, counts = charts.trend_data(
+        options.period, _trend_unit(options), subtree_ids(agency.id)
+    )
+    if fmt == "csv":
+        rows = charts.trend_rows(report, buckets, counts)
+        return _download(
+            exports.rows_to_csv(rows), "csv", f"trend-{agency.code}-{options.period.key}.csv"
+        )
+    return _figure(charts.trend_figure(report, buckets, counts, agency.name), fmt)
+
+
+def _figure(figure, fmt: str) -> Response:
+    if figure is None:
+        abort_with(404, _("There is nothing to draw for this period."))
+    response = Response(
+        charts.render(figure, fmt), mimetype="image/png" if fmt == "png" else "image/svg+xml"
+    )
+    response.headers["Cache-Control"] = "private, max-age=300"
+    if fmt == "svg":
+        response.headers["Content-Security-Policy"] = SVG_CSP
+    return response
+
+
+def _download(body: bytes, fmt: str, name: str) -> Response:
+    response = Response(body, content_type=exports.MEDIA_TYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/export.<fmt>")
+@staff_required
+def export(fmt: str):
+    if fmt not in exports.FORMATS:
+        abort_with(404, _("Exports are available as CSV, Excel (xlsx), PDF and JSON."))
+    options = _options()
+    report = _report(options)
+    if fmt == "csv":
+        body = exports.to_csv(report)
+    elif fmt == "xlsx":
+        body = exports.to_xlsx(report)
+    elif fmt == "pdf":
+        body = exports.to_pdf(report)
+    else:
+        import json
+
+        body = json.dumps(exports.to_json(report), ensure_ascii=False, indent=1).encode()
+    audit(
+        "report.export",
+        target=report.period.key,
+        format=fmt,
+        agency=options.agency,
+        query=options.query(),
+        rows=len(report.visible_rows()),
+    )
+    db.session.commit()
+    return _download(body, fmt, exports.filename(report, fmt))

@@ -1,0 +1,209 @@
+"""Reporting periods: months, quarters, half-years, years and custom date ranges.
+
+Periods are local dates in Vietnam (Asia/Ho_Chi_Minh, UTC+7 all year, no daylight saving).
+`Response.occurred_at` is naive UTC, so a period becomes the half-open UTC range
+``[start 00:00 local, day after end 00:00 local)``.
+
+Accepted spellings (no fuzzy matching): ``2026-07`` (month), ``2026-Q3`` (quarter),
+``2026-H1`` (half-year), ``2026`` (year) and ``2026-07-01..2026-09-30`` (custom, inclusive).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from flask_babel import gettext as _
+
+LOCAL_OFFSET = timedelta(hours=7)
+KINDS = ("month", "quarter", "half", "year", "custom")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+# A custom range longer than this is almost certainly a typo, and would make trend charts huge.
+MAX_CUSTOM_DAYS = 5 * 366
+
+_PATTERNS = {
+    "month": re.compile(r"^(\d{4})-(\d{2})$"),
+    "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
+    "half": re.compile(r"^(\d{4})-H([12])$"),
+    "year": re.compile(r"^(\d{4})$"),
+    "custom": re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$"),
+}
+
+
+class PeriodError(ValueError):
+    """A period string that cannot be read; the message is translated and meant for people."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period: local dates `start` and `end`, both inclusive."""
+
+    kind: str
+    start: date
+    end: date
+
+    @property
+    def key(self) -> str:
+        """The canonical spelling, as used in URLs and accepted by `parse_period`."""
+        if self.kind == "month":
+            return f"{self.start:%Y-%m}"
+        if self.kind == "quarter":
+            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        if self.kind == "half":
+            return f"{self.start.year}-H{1 if self.start.month < 7 else 2}"
+        if self.kind == "year":
+            return f"{self.start.year}"
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def utc_bounds(self) -> tuple[datetime, datetime]:
+        """Naive UTC datetimes ``[low, high)`` to compare with `Response.occurred_at`."""
+        return local_midnight_utc(self.start), local_midnight_utc(self.end + timedelta(days=1))
+
+    def previous(self) -> Period:
+        """The period of the same kind just before this one (custom: same length, just before)."""
+        if self.kind == "custom":
+            end = self.start - timedelta(days=1)
+            return Period("custom", end - timedelta(days=self.days - 1), end)
+        months = {"month": 1, "quarter": 3, "half": 6, "year": 12}[self.kind]
+        return _span(self.kind, _add_months(self.start, -months), months)
+
+    def label(self) -> str:
+        """A translated, human label: "Quý 3/2026", "Tháng 7/2026", "01/07/2026–30/09/2026"."""
+        year = self.start.year
+        if self.kind == "month":
+            return _("Month %(month)d/%(year)d", month=self.start.month, year=year)
+        if self.kind == "quarter":
+            return _(
+                "Quarter %(quarter)d/%(year)d", quarter=(self.start.month - 1) // 3 + 1, year=year
+            )
+        if self.kind == "half":
+            if self.start.month == 1:
+                return _("First half of %(year)d", year=year)
+            return _("Second half of %(year)d", year=year)
+        if self.kind == "year":
+            return _("Year %(year)d", year=year)
+        return f"{self.start:%d/%m/%Y}–{self.end:%d/%m/%Y}"
+
+    def is_closed(self, today: date) -> bool:
+        return self.end < today
+
+    def buckets(self, unit: str, count: int) -> list[Period]:
+        """`count` consecutive months or quarters ending with the one holding `self.end`."""
+        months = {"month": 1, "quarter": 3}[unit]
+        last = _span(unit, _unit_start(self.end, months), months)
+        return [_span(unit, _add_months(last.start, -months * i), months) for i in range(count)][
+            ::-1
+        ]
+
+
+def local_midnight_utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day) - LOCAL_OFFSET
+
+
+def local_today() -> date:
+    """Today's date in Vietnam. Tests replace this to pin "now"."""
+    return (datetime.now(UTC).replace(tzinfo=None) + LOCAL_OFFSET).date()
+
+
+def to_local(moment: datetime) -> datetime:
+    """A naive UTC datetime as naive Vietnam local time."""
+    return moment + LOCAL_OFFSET
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _unit_start(day: date, months: int) -> date:
+    return date(day.year, (day.month - 1) // months * months + 1, 1)
+
+
+def _span(kind: str, start: date, months: int) -> Period:
+    return Period(kind, start, _add_months(start, months) - timedelta(days=1))
+
+
+def month(year: int, number: int) -> Period:
+    return _span("month", date(year, number, 1), 1)
+
+
+def quarter(year: int, number: int) -> Period:
+    return _span("quarter", date(year, 3 * number - 2, 1), 3)
+
+
+def half(year: int, number: int) -> Period:
+    return _span("half", date(year, 6 * number - 5, 1), 6)
+
+
+def year(number: int) -> Period:
+    return _span("year", date(number, 1, 1), 12)
+
+
+def quarter_of(day: date) -> Period:
+    return quarter(day.year, (day.month - 1) // 3 + 1)
+
+
+def last_closed_quarter(today: date | None = None) -> Period:
+    """The most recent quarter that has ended before `today` (local)."""
+    return quarter_of(today or local_today()).previous()
+
+
+def parse_period(text: str | None) -> Period:
+    """Read a period string; raise `PeriodError` with a translated message otherwise."""
+    text = (text or "").strip()
+    if len(text) > 40:
+        raise PeriodError(_("The period is too long to be valid."))
+    for kind, pattern in _PATTERNS.items():
+        match = pattern.match(text)
+        if match is None:
+            continue
+        if kind == "custom":
+            return _custom(*match.groups())
+        number = int(match.group(1))
+        if not FIRST_YEAR <= number <= LAST_YEAR:
+            raise PeriodError(
+                _(
+                    "The year must be between %(first)d and %(last)d.",
+                    first=FIRST_YEAR,
+                    last=LAST_YEAR,
+                )
+            )
+        if kind == "year":
+            return year(number)
+        part = int(match.group(2))
+        if kind == "month":
+            if not 1 <= part <= 12:
+                raise PeriodError(_("The month must be between 01 and 12."))
+            return month(number, part)
+        return quarter(number, part) if kind == "quarter" else half(number, part)
+    raise PeriodError(
+        _(
+            "The period %(period)s is not valid. Use a month (2026-07), a quarter (2026-Q3), "
+            "a half-year (2026-H1), a year (2026) or dates (2026-07-01..2026-09-30).",
+            period=text or "''",
+        )
+    )
+
+
+def _custom(first: str, last: str) -> Period:
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last)
+    except ValueError:
+        raise PeriodError(_("One of the dates does not exist; use YYYY-MM-DD.")) from None
+    if not (FIRST_YEAR <= start.year <= LAST_YEAR and FIRST_YEAR <= end.year <= LAST_YEAR):
+        raise PeriodError(
+            _("The year must be between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
+        )
+    if end < start:
+        raise PeriodError(_("The end date must not be before the start date."))
+    if (end - start).days + 1 > MAX_CUSTOM_DAYS:
+        raise PeriodError(_("A custom period may span at most five years."))
+    return Period("custom", start, end)
