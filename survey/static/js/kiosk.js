@@ -1,0 +1,472 @@
+/* hailong kiosk: a tablet in the reception area that rates one desk.
+
+   - Every rating gets a UUID and the tablet's time, and is written to IndexedDB *before* the
+     thank-you screen. Then it is sent to POST /api/v1/responses, now or later: the server
+     stores an id once, so a resend whose first answer was lost is not counted twice.
+   - Sending retries network errors, 5xx, 429 (and anything unexpected) with exponential
+     back-off, on reconnect and on every page load. The API's final refusals (400, 403, 409,
+     422) can't succeed later: the rating is dropped, counted for staff and reported in the
+     next heartbeat, and the queue moves on. Only an acknowledgement naming the id counts.
+   - After a rating the screen stays locked for the cooldown, then resets. Unfinished answers
+     are dropped after the idle timeout. Nothing on screen shows what the last person chose.
+   - The citizen never sees an error. Staff see the queue after a long press on the top-left
+     corner. */
+(() => {
+  'use strict';
+
+  const KEY = {
+    token: 'hailong.kiosk.token',
+    config: 'hailong.kiosk.config',
+    rejected: 'hailong.kiosk.rejected',     // {total, unreported, reason}
+  };
+  const $ = (id) => document.getElementById(id);
+
+  // The enrolment page hands over the device token, then opens the kiosk.
+  const enrolled = $('enrolled');
+  if (enrolled) {
+    localStorage.setItem(KEY.token, enrolled.dataset.token);
+    localStorage.removeItem(KEY.config);
+    location.replace(enrolled.dataset.next);
+    return;
+  }
+
+  const root = document.documentElement;
+  const urls = root.dataset;
+  const langs = urls.langs.split(' ');
+  const LONG_PRESS = 2000;
+  const STAFF_PANEL = 20000;
+  const MAX_DELAY = 5 * 60000;
+
+  let token = localStorage.getItem(KEY.token);
+  let config = readJson(KEY.config);
+  let screen = 'loading';
+  let rating = null;            // the answers in progress: {level, answers, step}
+  let idleTimer = 0;
+  let lockTimer = 0;
+  let retryTimer = 0;
+  let failures = 0;
+  let syncing = false;
+  let syncAgain = false;        // a rating arrived while a sync was running
+  let updateReady = false;      // a new version is installed: reload when nobody is rating
+
+  function readJson(key) {
+    try { return JSON.parse(localStorage.getItem(key)); } catch { return null; }
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+    node.append(...children);
+    return node;
+  }
+
+  // One span per language; kiosk.css shows the one that matches <html lang>.
+  function texts(labels) {
+    return langs.map((lang) => el('span', {class: 't', lang}, labels[lang] || labels[langs[0]] || ''));
+  }
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));   // plain-HTTP pages lack randomUUID
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  // The tablet's local time with its UTC offset, e.g. 2026-03-02T09:15:02.123+07:00.
+  function localTime(date) {
+    const offset = -date.getTimezoneOffset();
+    const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, '0');
+    const shifted = new Date(date.getTime() + offset * 60000).toISOString().slice(0, 23);
+    return `${shifted}${offset < 0 ? '-' : '+'}${pad(offset / 60)}:${pad(offset % 60)}`;
+  }
+
+  /* ---- The queue: IndexedDB, one record per rating, keyed by its id ---------------------- */
+
+  const queue = (() => {
+    const memory = new Map();   // only if IndexedDB is unavailable: sent while the page lives
+    let opening;
+
+    function open() {
+      opening = opening || new Promise((resolve, reject) => {
+        const request = indexedDB.open('hailong-kiosk', 1);
+        request.onupgradeneeded = () => request.result.createObjectStore('queue', {keyPath: 'id'});
+        request.onsuccess = () => resolve(request.result);
+        request.onerror = () => reject(request.error);
+      });
+      return opening;
+    }
+
+    async function run(mode, action) {
+      const db = await open();
+      return new Promise((resolve, reject) => {
+        // 'strict': resolved only once the record is on disk, so a power cut can't lose it.
+        const tx = db.transaction('queue', mode, {durability: 'strict'});
+        const request = action(tx.objectStore('queue'));
+        tx.oncomplete = () => resolve(request.result);
+        tx.onerror = tx.onabort = () => reject(tx.error);
+      });
+    }
+
+    return {
+      add: (item) => run('readwrite', (store) => store.put(item)).catch(() => { memory.set(item.id, item); }),
+      remove: (id) => { memory.delete(id); return run('readwrite', (store) => store.delete(id)).catch(() => {}); },
+      all: () => run('readonly', (store) => store.getAll()).catch(() => [])
+        .then((items) => [...items, ...memory.values()].sort((a, b) => a.created - b.created)),
+      count: () => run('readonly', (store) => store.count()).catch(() => 0).then((n) => n + memory.size),
+    };
+  })();
+
+  /* ---- Talking to the server -------------------------------------------------------------- */
+
+  function request(url, body) {
+    const init = {headers: {Authorization: `Bearer ${token}`}, cache: 'no-store'};
+    if (body !== undefined) {
+      init.method = 'POST';
+      init.headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init);
+  }
+
+  function unenrolled() {
+    token = null;
+    config = null;
+    localStorage.removeItem(KEY.token);
+    localStorage.removeItem(KEY.config);
+    reset();
+  }
+
+  async function loadConfig() {
+    if (!token) return;
+    try {
+      const response = await request(urls.config);
+      if (response.status === 401) return unenrolled();
+      if (!response.ok) return;
+      const fresh = await response.json();
+      localStorage.setItem(KEY.config, JSON.stringify(fresh));
+      const waiting = !config;
+      config = fresh;
+      if (waiting || idle()) reset();
+    } catch {
+      // Offline: the last good copy keeps the kiosk running.
+    }
+  }
+
+  async function heartbeat() {
+    if (!token) return;
+    const rejected = readJson(KEY.rejected) || {total: 0, unreported: 0};
+    try {
+      const response = await request(urls.heartbeat, {
+        queue_length: await queue.count(),
+        app_version: urls.version,
+        rejected: rejected.unreported,
+      });
+      if (response.status === 401) return unenrolled();
+      if (response.ok) {
+        const body = await response.json();
+        const skew = Math.round((Date.now() - Date.parse(body.server_time)) / 1000);
+        $('st-clock').textContent = String(skew);
+        noteRejected(0, -rejected.unreported);
+      }
+    } catch {
+      // Offline: the server will see the gap in "last seen".
+    }
+  }
+
+  function noteRejected(count, reported, reason) {
+    const state = readJson(KEY.rejected) || {total: 0, unreported: 0};
+    state.total += count;
+    state.unreported = Math.max(0, state.unreported + count + (reported || 0));
+    if (reason) state.reason = reason;
+    localStorage.setItem(KEY.rejected, JSON.stringify(state));
+    showStaffFigures();
+  }
+
+  // The API's final refusals: malformed, another desk's, a conflicting id, a time out of range.
+  const REFUSED = [400, 403, 409, 422];
+
+  async function sync() {
+    if (!token) return;
+    if (syncing) {
+      syncAgain = true;
+      return;
+    }
+    syncing = true;
+    syncAgain = false;
+    clearTimeout(retryTimer);
+    let retry = false;
+    try {
+      for (const item of await queue.all()) {
+        let response;
+        try {
+          response = await request(urls.responses, {
+            id: item.id, desk: item.desk, level: item.level, answers: item.answers, client_time: item.client_time,
+          });
+        } catch {
+          retry = true;   // offline or the network dropped: keep everything for later
+          break;
+        }
+        if (response.status === 401) {
+          syncing = false;
+          return unenrolled();
+        }
+        const body = await response.json().catch(() => ({}));
+        if (REFUSED.includes(response.status)) {
+          // Resending can't help: report it, and don't let it block the others.
+          noteRejected(1, 0, `${response.status} ${body.detail || ''}`.trim());
+        } else if ((response.status === 201 || response.status === 200) && body.id === item.id) {
+          // Created, or a duplicate of an earlier send whose answer was lost: delivered.
+          $('st-sent').textContent = new Date().toLocaleTimeString(root.lang);
+        } else {
+          // 5xx, 429, or anything unexpected (a proxy, a captive portal): keep it, try later.
+          retry = true;
+          break;
+        }
+        await queue.remove(item.id);
+      }
+    } finally {
+      syncing = false;
+    }
+    failures = retry ? failures + 1 : 0;
+    if (retry) {
+      const delay = Math.min(MAX_DELAY, 1000 * 2 ** failures) * (0.75 + Math.random() / 2);
+      retryTimer = setTimeout(sync, delay);
+    } else if (syncAgain) {
+      sync();
+    }
+    showStaffFigures();
+  }
+
+  /* ---- Screens ----------------------------------------------------------------------------- */
+
+  function show(name) {
+    screen = name;
+    for (const section of document.querySelectorAll('.screen')) section.hidden = section.id !== `s-${name}`;
+    // A focused or pressed button would show the next person what was chosen.
+    if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  }
+
+  function idle() {
+    return !rating && (screen === 'rate' || screen === 'closed' || screen === 'loading');
+  }
+
+  function setLang(lang) {
+    root.lang = lang;
+    const other = langs[(langs.indexOf(lang) + 1) % langs.length];
+    const button = $('lang');
+    button.lang = other;
+    button.textContent = other === 'vi' ? 'Tiếng Việt' : 'English';
+  }
+
+  function isOpen() {
+    if (!config.desk.active) return false;
+    const settings = config.settings;
+    const local = new Date(Date.now() + settings.utc_offset_minutes * 60000);
+    const span = settings.hours[(local.getUTCDay() + 6) % 7];
+    const minute = local.getUTCHours() * 60 + local.getUTCMinutes();
+    return Boolean(span) && span[0] <= minute && minute < span[1];
+  }
+
+  function svg(tag, attrs) {
+    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
+    return node;
+  }
+
+  // How happy a level's face looks, from 1 (broad smile) to -1 (frown). Levels come best
+  // first; the satisfied ones smile (1 to 0.5), the others go from flat (0) to a frown (-1).
+  function moods(levels) {
+    const happy = levels.filter((level) => level.satisfied).length;
+    const unhappy = levels.length - happy;
+    return levels.map((level, i) => (level.satisfied
+      ? 1 - (happy > 1 ? 0.5 * i / (happy - 1) : 0)
+      : (unhappy > 1 ? -(i - happy) / (unhappy - 1) : -1)));
+  }
+
+  // A face drawn as SVG: it needs no emoji font, which many tablets and touch screens lack.
+  function face(mood) {
+    const mouth = `M28 ${68 - 8 * mood} Q50 ${68 + 18 * mood} 72 ${68 - 8 * mood}`;
+    const icon = svg('svg', {viewBox: '0 0 100 100', class: 'face', 'aria-hidden': 'true', focusable: 'false'});
+    icon.append(
+      svg('circle', {cx: 50, cy: 50, r: 46, fill: `hsl(${Math.round(60 + 60 * mood)},70%,55%)`, stroke: '#1a1a1a', 'stroke-width': 4}),
+      svg('circle', {cx: 35, cy: 40, r: 6, fill: '#1a1a1a'}),
+      svg('circle', {cx: 65, cy: 40, r: 6, fill: '#1a1a1a'}),
+      svg('path', {d: mouth, fill: 'none', stroke: '#1a1a1a', 'stroke-width': 6, 'stroke-linecap': 'round'}));
+    return icon;
+  }
+
+  function levelButtons(box, onPick) {
+    const levels = config.questionnaire.levels;
+    const mood = moods(levels);
+    box.replaceChildren(...levels.map((level, index) => {
+      const button = el('button', {type: 'button', class: 'level'},
+        face(mood[index]),
+        el('span', {class: 'label'}, ...texts(level.label)));
+      button.addEventListener('click', () => onPick(level.code));
+      return button;
+    }));
+  }
+
+  function clock(minutes) {
+    const m = minutes === 1440 ? 1439 : minutes;
+    return `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+  }
+
+  function render() {
+    $('agency').replaceChildren(...texts(config.desk.agency));
+    $('desk').textContent = config.desk.name;
+    levelButtons($('levels'), pickLevel);
+    levelButtons($('criterion-levels'), pickCriterion);
+    const monday = Date.UTC(2024, 0, 1);
+    $('hours').replaceChildren(...config.settings.hours.map((span, i) => {
+      const day = new Date(monday + i * 86400000);
+      const names = Object.fromEntries(langs.map((lang) => [lang,
+        new Intl.DateTimeFormat(lang, {weekday: 'long', timeZone: 'UTC'}).format(day)]));
+      const time = span ? `${clock(span[0])}–${clock(span[1])}` : $('closed-day').content.cloneNode(true);
+      return el('li', {}, el('span', {}, ...texts(names)), el('span', {}, time));
+    }));
+  }
+
+  // Back to the start for the next person: default language, nothing chosen, fresh buttons.
+  function reset() {
+    clearTimeout(idleTimer);
+    clearTimeout(lockTimer);
+    rating = null;
+    setLang(langs[0]);
+    if (updateReady) {
+      location.reload();
+      return;
+    }
+    if (!token) return show('enrol');
+    if (!config) return show('loading');
+    render();
+    show(isOpen() ? 'rate' : 'closed');
+  }
+
+  function touched() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(reset, config.settings.idle_seconds * 1000);
+  }
+
+  function pickLevel(level) {
+    if (screen !== 'rate') return;
+    if (!isOpen()) return reset();
+    rating = {level, answers: {}, step: 0};
+    nextStep();
+  }
+
+  function pickCriterion(level) {
+    if (screen !== 'criterion' || !rating) return;
+    rating.answers[config.questionnaire.criteria[rating.step].code] = level;
+    rating.step += 1;
+    nextStep();
+  }
+
+  function skip() {
+    if (screen !== 'criterion' || !rating) return;
+    rating.step += 1;
+    nextStep();
+  }
+
+  function nextStep() {
+    const criterion = config.questionnaire.criteria[rating.step];
+    if (!criterion) return finish();
+    $('criterion').replaceChildren(...texts(criterion.label));
+    show('criterion');
+    touched();
+  }
+
+  async function finish() {
+    clearTimeout(idleTimer);
+    const done = rating;
+    rating = null;
+    screen = 'saving';   // taps do nothing until the lock is over
+    const now = new Date();
+    await queue.add({
+      id: uuid(),
+      desk: config.desk.code,
+      level: done.level,
+      answers: done.answers,
+      client_time: localTime(now),
+      created: now.getTime(),
+    });
+    show('thanks');
+    lockTimer = setTimeout(reset, config.settings.cooldown_seconds * 1000);
+    showStaffFigures();
+    if (navigator.onLine) sync();
+  }
+
+  /* ---- Staff panel -------------------------------------------------------------------------- */
+
+  let staffTimer = 0;
+
+  async function showStaffFigures() {
+    const count = await queue.count();
+    const rejected = readJson(KEY.rejected) || {total: 0};
+    $('staff').dataset.queue = String(count);
+    $('st-queue').textContent = String(count);
+    $('st-rejected').textContent = String(rejected.total);
+    $('st-reason').textContent = rejected.reason || '';
+  }
+
+  function openStaff() {
+    showStaffFigures();
+    $('staff').hidden = false;
+    clearTimeout(staffTimer);
+    staffTimer = setTimeout(() => { $('staff').hidden = true; }, STAFF_PANEL);
+  }
+
+  function listenForLongPress() {
+    const corner = $('corner');
+    let pressTimer = 0;
+    corner.addEventListener('pointerdown', () => { pressTimer = setTimeout(openStaff, LONG_PRESS); });
+    for (const type of ['pointerup', 'pointerleave', 'pointercancel']) {
+      corner.addEventListener(type, () => clearTimeout(pressTimer));
+    }
+    corner.addEventListener('contextmenu', (event) => event.preventDefault());
+  }
+
+  /* ---- Start ---------------------------------------------------------------------------------- */
+
+  $('skip').addEventListener('click', skip);
+  $('lang').addEventListener('click', () => {
+    setLang(langs[(langs.indexOf(root.lang) + 1) % langs.length]);
+    if (config && screen !== 'thanks' && screen !== 'saving') touched();
+  });
+  $('st-sync').addEventListener('click', () => { failures = 0; sync(); });
+  $('st-full').addEventListener('click', () => {
+    if (document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(() => {});
+  });
+  $('st-close').addEventListener('click', () => { $('staff').hidden = true; });
+  listenForLongPress();
+
+  addEventListener('online', () => {
+    failures = 0;
+    sync();
+    heartbeat();
+    loadConfig();
+  });
+
+  if ('serviceWorker' in navigator) {
+    const hadWorker = Boolean(navigator.serviceWorker.controller);
+    navigator.serviceWorker.register(urls.sw, {scope: urls.scope}).catch(() => {});
+    navigator.serviceWorker.addEventListener('controllerchange', () => { updateReady = hadWorker; });
+  }
+
+  reset();
+  showStaffFigures();
+  if (token) {
+    loadConfig().then(heartbeat);
+    sync();
+  }
+  setInterval(() => {   // opening hours and a pending update, while nobody is rating
+    if (config && idle() && (updateReady || (screen === 'rate') !== isOpen())) reset();
+  }, 15000);
+  setInterval(heartbeat, 60000);
+  setInterval(() => {
+    loadConfig();
+    navigator.serviceWorker?.getRegistration(urls.scope).then((reg) => reg?.update()).catch(() => {});
+  }, 5 * 60000);
+})();
