@@ -1,0 +1,212 @@
+"""`flask --app wsgi qr-posters | import-agencies | export-agencies | import-paper |
+merge-agencies`: the administration from the command line. Each has --help."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from survey import imports, posters
+from survey.extensions import db
+from survey.models import Agency, Desk
+
+
+def init_app(app: Flask) -> None:
+    for command in (qr_posters, import_agencies, export_agencies, import_paper, merge_agencies):
+        app.cli.add_command(command)
+
+
+def _with_request(command):
+    """Run a command inside a request context on PUBLIC_BASE_URL, so that translated messages
+    (Vietnamese by default) and survey URLs work as they do on the web."""
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        with current_app.test_request_context(base_url=_base_url()):
+            return command(*args, **kwargs)
+
+    return wrapped
+
+
+def _base_url() -> str:
+    return current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+
+
+def _agency(code: str, option: str) -> Agency:
+    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise click.BadParameter(f"no agency with code {code!r}", param_hint=option)
+    return agency
+
+
+@click.command("qr-posters")
+@click.option("--agency", "agency_code", help="Print the desks of this agency (code).")
+@click.option("--desk", "desk_code", help="Print this one desk (code).")
+@click.option("--subtree", is_flag=True, help="With --agency: include the sub-agencies' desks.")
+@click.option("--size", type=click.Choice(sorted(posters.SIZES)), default="A4", show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="The PDF file to write.",
+)
+@_with_request
+def qr_posters(agency_code, desk_code, subtree, size, out):
+    """Write print-ready QR posters (one page per active desk) to a PDF.
+
+    The URLs use PUBLIC_BASE_URL; set it to the address citizens' phones reach.
+    """
+    from survey.citizen.views import survey_url
+
+    if bool(agency_code) == bool(desk_code):
+        raise click.UsageError("Give exactly one of --agency CODE or --desk CODE.")
+    if desk_code:
+        desk = db.session.scalar(sa.select(Desk).where(Desk.code == desk_code))
+        if desk is None:
+            raise click.BadParameter(f"no desk with code {desk_code!r}", param_hint="--desk")
+        desks = [desk]
+    else:
+        desks = posters.desks_for(agency=_agency(agency_code, "--agency"), subtree=subtree)
+    if not desks:
+        raise click.ClickException("No active desks to print.")
+    if not current_app.config.get("PUBLIC_BASE_URL"):
+        click.echo(f"PUBLIC_BASE_URL is not set: the posters point at {_base_url()}.", err=True)
+    items = [posters.Poster(d.agency.name, d.name, survey_url(d)) for d in desks]
+    with click.progressbar(items, label=f"Drawing {len(items)} posters") as pages:
+        out.write_bytes(posters.render(pages, size))
+    click.echo(f"Wrote {len(items)} {size} posters to {out}.")
+
+
+class _Bar:
+    """Feeds an importer's (done, total) progress into a click progress bar."""
+
+    def __init__(self, label: str):
+        self.label, self.bar, self.done = label, None, 0
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not total:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label)
+            self.bar.__enter__()
+        self.bar.update(max(0, min(done, total) - self.done))
+        self.done = min(done, total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _run_import(importer, path: Path, dry_run: bool, what: str) -> None:
+    bar = _Bar(f"Checking {path.name}")
+    with path.open("rb") as stream:
+        try:
+            result = importer(stream, dry_run=dry_run, progress=bar)
+        finally:
+            bar.close()
+    if not result.ok:
+        for error in result.errors:
+            click.echo(str(error), err=True)
+        if result.truncated:
+            click.echo(f"(only the first {len(result.errors)} errors are shown)", err=True)
+        raise click.ClickException(f"Nothing was imported: {len(result.errors)} error(s).")
+    if result.written:
+        from survey.audit import audit
+
+        audit(
+            f"import.{what}",
+            target=path.name,
+            rows=result.rows,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        )
+        db.session.commit()
+    verb = "Checked (nothing written)" if dry_run else "Imported"
+    click.echo(
+        f"{verb}: {result.rows} rows, {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged."
+    )
+
+
+_file = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+_dry_run = click.option("--dry-run", is_flag=True, help="Check the file; write nothing.")
+
+
+@click.command("import-agencies")
+@_file
+@_dry_run
+@_with_request
+def import_agencies(file: Path, dry_run: bool):
+    """Create or update agencies from a CSV or XLSX FILE, all or nothing.
+
+    Columns: code, name, parent_code, level, kind (and optionally name_en). See docs/admin.md.
+    """
+    _run_import(imports.import_agencies, file, dry_run, "agencies")
+
+
+@click.command("import-paper")
+@_file
+@_dry_run
+@_with_request
+def import_paper(file: Path, dry_run: bool):
+    """Import paper forms from a CSV or XLSX FILE as responses (channel paper), all or nothing.
+
+    Columns: desk_code, date, level, one column per criterion code, comment, form_number.
+    Importing the same file again changes nothing. See docs/admin.md.
+    """
+    _run_import(imports.import_paper, file, dry_run, "paper")
+
+
+@click.command("export-agencies")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    required=True,
+    help="FILE.csv or FILE.xlsx; the extension picks the format.",
+)
+@_with_request
+def export_agencies(out: Path):
+    """Write the agency tree (code, name, parent_code, level, kind, name_en), parents first."""
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        raise click.BadParameter("the file must end in .csv or .xlsx", param_hint="--out")
+    out.write_bytes(imports.export_agencies(fmt))
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(Agency))
+    click.echo(f"Wrote {count} agencies to {out}.")
+
+
+@click.command("merge-agencies")
+@click.option("--into", "target_code", required=True, help="Code of the agency that remains.")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@_with_request
+def merge_agencies(target_code: str, sources: tuple[str, ...], yes: bool):
+    """Merge the agencies SOURCES (codes) into --into: their desks and sub-agencies move, and
+    they are deactivated. Past responses keep their agency, so past reports stay as they were."""
+    from survey.admin.tree import TreeError, merge
+
+    target = _agency(target_code, "--into")
+    agencies = [_agency(code, "SOURCES") for code in sources]
+    if not yes:
+        click.confirm(f"Merge {', '.join(sources)} into {target.code} ({target.name})?", abort=True)
+    try:
+        summary = merge(agencies, target)
+    except TreeError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(
+        f"Merged {', '.join(summary.sources)} into {summary.target}: {summary.desks} desks and "
+        f"{summary.children} sub-agencies moved."
+    )
+    if summary.users_left:
+        click.echo(
+            f"{summary.users_left} active users are still limited to the old agencies; "
+            "review their scope in the administration.",
+            err=True,
+        )

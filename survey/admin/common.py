@@ -1,0 +1,68 @@
+"""Helpers shared by the admin views: lookups that 404, choices, one-click confirmations."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from survey.admin.forms import ConfirmForm
+from survey.admin.tree import ordered_tree
+from survey.errors import abort_with
+from survey.extensions import db
+from survey.fields import choices
+from survey.models import Agency, Questionnaire
+
+
+def get_or_404(model, object_id: int):
+    found = db.session.get(model, object_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def require_confirm() -> None:
+    """A state-changing button: the CSRF token must be valid, else 400 and nothing changes."""
+    if not ConfirmForm().validate_on_submit():
+        abort_with(400, _("The form has expired. Please reload the page and try again."))
+
+
+def agency_choices(empty_label: str | None = None, exclude: set[int] | None = None, active=True):
+    """Agencies as an indented tree for a select; `exclude` drops ids (e.g. a subtree)."""
+    rows = [
+        (str(agency.id), "\u2003" * depth + f"{agency.name} ({agency.code})")
+        for agency, depth in ordered_tree()
+        if (not active or agency.active) and agency.id not in (exclude or set())
+    ]
+    if empty_label is not None:
+        rows.insert(0, ("", empty_label))
+    return choices(rows)
+
+
+def questionnaire_title(questionnaire: Questionnaire) -> str:
+    return questionnaire.label(questionnaire.title, str(get_locale()))
+
+
+def questionnaire_choices(empty_label: str):
+    published = db.session.scalars(
+        sa.select(Questionnaire)
+        .where(Questionnaire.published_at.is_not(None))
+        .order_by(Questionnaire.key, Questionnaire.version)
+    )
+    rows = [("", empty_label)]
+    rows.extend(
+        (
+            str(q.id),
+            _("%(title)s, version %(version)d", title=questionnaire_title(q), version=q.version),
+        )
+        for q in published
+    )
+    return choices(rows)
+
+
+def agency_by_id(value: str | None) -> Agency | None:
+    from survey.admin.forms import parse_id
+
+    agency_id = parse_id(value)
+    return db.session.get(Agency, agency_id) if agency_id is not None else None

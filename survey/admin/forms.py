@@ -1,0 +1,381 @@
+"""Forms of the administration. Choices that come from the database are set by the views."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from survey.fields import choices
+from survey.models import Kind, Level, Role
+
+TOO_LONG = _l("At most %(max)d characters.")
+CODE_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+CODE_MESSAGE = _l("Use only letters without diacritics, digits, dots, dashes and underscores.")
+ITEM_CODE_PATTERN = r"^[a-z0-9_]+$"
+ITEM_CODE_MESSAGE = _l("Use only lower-case letters without diacritics, digits and underscores.")
+
+LEVEL_LABELS = {
+    Level.PROVINCE: _l("Province"),
+    Level.DEPARTMENT: _l("Department, board or sector"),
+    Level.DISTRICT: _l("District (before July 2025)"),
+    Level.COMMUNE: _l("Commune or ward"),
+    Level.SERVICE_UNIT: _l("Public service unit"),
+}
+KIND_LABELS = {
+    Kind.ADMINISTRATIVE: _l("Administrative"),
+    Kind.HEALTH: _l("Health"),
+    Kind.EDUCATION: _l("Education"),
+    Kind.OTHER: _l("Other"),
+}
+ROLE_LABELS = {Role.ADMIN: _l("Administrator"), Role.ANALYST: _l("Analyst")}
+SCOPE_LABELS = {
+    "responses:write": _l("Submit responses"),
+    "tickets:write": _l("Issue survey tickets for dossiers"),
+    "reports:read": _l("Read results"),
+    "directory:read": _l("Read the agencies and desks"),
+}
+
+
+def enum_choices(labels: dict) -> list:
+    return choices((member.value, label) for member, label in labels.items())
+
+
+class LocalDateField(DateField):
+    """A date field whose parse error is translated (WTForms has no Vietnamese catalogue)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a date as YYYY-MM-DD.")) from None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class AgencyForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            InputRequired(message=_l("Please enter a code.")),
+            Length(max=40, message=TOO_LONG),
+            Regexp(CODE_PATTERN, message=CODE_MESSAGE),
+        ],
+        description=_l("Short and unique, e.g. XAB. Used in imports, exports and the CLI."),
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[
+            InputRequired(message=_l("Please enter a name.")),
+            Length(max=200, message=TOO_LONG),
+        ],
+    )
+    name_en = StringField(
+        _l("Name in English (optional)"), validators=[Optional(), Length(max=200, message=TOO_LONG)]
+    )
+    parent = SelectField(_l("Parent agency"), choices=[])
+    level = SelectField(_l("Level"), choices=enum_choices(LEVEL_LABELS))
+    kind = SelectField(_l("Kind"), choices=enum_choices(KIND_LABELS))
+    questionnaire = SelectField(
+        _l("Questionnaire"),
+        choices=[],
+        description=_l("Empty: the parent agency's questionnaire, else the default one."),
+    )
+
+
+class DeskForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            InputRequired(message=_l("Please enter a code.")),
+            Length(max=40, message=TOO_LONG),
+            Regexp(CODE_PATTERN, message=CODE_MESSAGE),
+        ],
+        description=_l("Unique; paper-form imports name desks by this code."),
+    )
+    name = StringField(
+        _l("Name"),
+        validators=[
+            InputRequired(message=_l("Please enter a name.")),
+            Length(max=200, message=TOO_LONG),
+        ],
+    )
+    agency = SelectField(_l("Agency"), choices=[])
+    questionnaire = SelectField(
+        _l("Questionnaire"),
+        choices=[],
+        description=_l("Empty: the agency's questionnaire."),
+    )
+
+
+class MergeForm(FlaskForm):
+    sources = MultiCheckboxField(
+        _l("Agencies to merge"),
+        choices=[],
+        validators=[InputRequired(message=_l("Choose at least one agency to merge."))],
+    )
+    target = SelectField(_l("Merge into"), choices=[])
+    confirm = BooleanField(
+        _l("I understand: the desks move to the new agency and the old agencies are deactivated."),
+        validators=[InputRequired(message=_l("Please confirm the merger."))],
+    )
+
+
+class PosterForm(Form):
+    """Query-string form (GET): no CSRF, it changes nothing."""
+
+    size = SelectField(
+        _l("Paper size"), choices=choices([("A4", "A4"), ("A5", "A5")]), default="A4"
+    )
+    subtree = BooleanField(_l("Include the sub-agencies' desks"))
+
+
+class LevelRow(Form):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            Optional(),
+            Length(max=40, message=TOO_LONG),
+            Regexp(ITEM_CODE_PATTERN, message=ITEM_CODE_MESSAGE),
+        ],
+    )
+    label_vi = StringField(_l("Vietnamese label"), validators=[Length(max=120, message=TOO_LONG)])
+    label_en = StringField(_l("English label"), validators=[Length(max=120, message=TOO_LONG)])
+    face = StringField(_l("Face"), validators=[Length(max=8, message=TOO_LONG)])
+    satisfied = BooleanField(_l("Counts as satisfied"))
+
+
+class CriterionRow(Form):
+    code = StringField(
+        _l("Code"),
+        validators=[
+            Optional(),
+            Length(max=40, message=TOO_LONG),
+            Regexp(ITEM_CODE_PATTERN, message=ITEM_CODE_MESSAGE),
+        ],
+    )
+    label_vi = StringField(_l("Vietnamese label"), validators=[Length(max=300, message=TOO_LONG)])
+    label_en = StringField(_l("English label"), validators=[Length(max=300, message=TOO_LONG)])
+
+
+MAX_LEVELS = 7
+MAX_CRITERIA = 20
+
+
+class QuestionnaireForm(FlaskForm):
+    title_vi = StringField(
+        _l("Title in Vietnamese"),
+        validators=[
+            InputRequired(message=_l("Please enter a title.")),
+            Length(max=200, message=TOO_LONG),
+        ],
+    )
+    title_en = StringField(
+        _l("Title in English"), validators=[Optional(), Length(max=200, message=TOO_LONG)]
+    )
+    levels = FieldList(FormField(LevelRow), min_entries=MAX_LEVELS, max_entries=MAX_LEVELS)
+    criteria = FieldList(
+        FormField(CriterionRow), min_entries=MAX_CRITERIA, max_entries=MAX_CRITERIA
+    )
+
+    def filled_levels(self) -> list[dict]:
+        return [row.data for row in self.levels if row.code.data]
+
+    def filled_criteria(self) -> list[dict]:
+        return [row.data for row in self.criteria if row.code.data]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        levels = self.filled_levels()
+        problems = []
+        if len(levels) < 2:
+            problems.append(_l("A scale needs at least two levels."))
+        satisfied = [level for level in levels if level["satisfied"]]
+        if not satisfied:
+            problems.append(_l("At least one level must count as satisfied."))
+        elif len(satisfied) == len(levels):
+            problems.append(_l("At least one level must count as not satisfied."))
+        for rows in (self.levels, self.criteria):
+            codes: set[str] = set()
+            for row in rows:
+                code = row.code.data
+                if not code:
+                    if (row.label_vi.data or "").strip():
+                        row.code.errors.append(_l("Please enter a code for this row."))
+                        ok = False
+                    continue
+                if code in codes:
+                    row.code.errors.append(_l("This code is used twice."))
+                    ok = False
+                codes.add(code)
+                if not (row.label_vi.data or "").strip():
+                    row.label_vi.errors.append(_l("Please enter the Vietnamese label."))
+                    ok = False
+        self.form_errors.extend(problems)
+        return ok and not problems
+
+
+class TargetForm(FlaskForm):
+    rate = StringField(
+        _l("Target rate (%)"),
+        validators=[InputRequired(message=_l("Please enter the target as a percentage."))],
+        description=_l("For example 90 or 82,5."),
+        render_kw={"inputmode": "decimal"},
+    )
+    valid_from = LocalDateField(
+        _l("Valid from"), validators=[InputRequired(message=_l("Please enter a date."))]
+    )
+    valid_to = LocalDateField(_l("Valid to (empty: open-ended)"), validators=[Optional()])
+    scope = SelectField(
+        _l("Applies to"),
+        choices=choices(
+            [
+                ("all", _l("All agencies")),
+                ("kind", _l("All agencies of one kind")),
+                ("agency", _l("One agency and its sub-agencies")),
+            ]
+        ),
+    )
+    kind = SelectField(_l("Kind"), choices=[*choices([("", "—")]), *enum_choices(KIND_LABELS)])
+    agency = SelectField(_l("Agency"), choices=[])
+    note = StringField(
+        _l("Note (the plan or decision it comes from)"),
+        validators=[Length(max=200, message=TOO_LONG)],
+    )
+
+    def validate_rate(self, field):
+        value = parse_percent(field.data)
+        if value is None or not Decimal("1") <= value <= Decimal("99.9"):
+            raise ValidationError(_l("Enter a percentage between 1 and 99.9."))
+
+    def validate_valid_to(self, field):
+        if field.data and self.valid_from.data and field.data < self.valid_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+    def validate_kind(self, field):
+        if self.scope.data == "kind" and not field.data:
+            raise ValidationError(_l("Choose the kind this target applies to."))
+
+    def validate_agency(self, field):
+        if self.scope.data == "agency" and not field.data:
+            raise ValidationError(_l("Choose the agency this target applies to."))
+
+
+class TargetLookupForm(Form):
+    day = LocalDateField(_l("On the date"), validators=[Optional()])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            InputRequired(message=_l("Please enter an email address.")),
+            Length(max=254, message=TOO_LONG),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("This is not an email address.")),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=120, message=TOO_LONG)])
+    role = SelectField(_l("Role"), choices=enum_choices(ROLE_LABELS))
+    agency = SelectField(
+        _l("Agency scope"),
+        choices=[],
+        description=_l("Analysts see only this agency and its sub-agencies. Empty: everything."),
+    )
+
+    def validate_agency(self, field):
+        if self.role.data == Role.ADMIN.value and field.data:
+            raise ValidationError(
+                _l("Administrators see every agency; leave the scope empty for them.")
+            )
+
+
+class NewUserForm(UserForm):
+    password = PasswordField(
+        _l("Initial password (optional)"),
+        validators=[
+            Optional(),
+            Length(min=10, max=200, message=_l("Use at least 10 characters.")),
+        ],
+        description=_l("Empty: a random password is generated and shown once."),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[
+            InputRequired(message=_l("Please enter a name.")),
+            Length(max=120, message=TOO_LONG),
+        ],
+        description=_l("Who uses it, e.g. the provincial iGate."),
+    )
+    scopes = MultiCheckboxField(
+        _l("Permissions"),
+        choices=[],
+        validators=[InputRequired(message=_l("Choose at least one permission."))],
+    )
+    agency = SelectField(
+        _l("Agency scope"),
+        choices=[],
+        description=_l("The key can act only on this agency and its sub-agencies. Empty: all."),
+    )
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("File (CSV or Excel .xlsx)"),
+        validators=[
+            FileRequired(message=_l("Please choose a file.")),
+            FileAllowed(
+                ["csv", "xlsx", "txt"], message=_l("Upload a CSV (.csv) or Excel (.xlsx) file.")
+            ),
+        ],
+    )
+    dry_run = BooleanField(_l("Only check the file; import nothing"))
+
+
+def parse_id(value: str | None) -> int | None:
+    """A select's value as an id; '' means none. Values come from our own choices."""
+    return int(value) if value and re.fullmatch(r"\d{1,12}", value) else None
+
+
+def parse_percent(text: str | None) -> Decimal | None:
+    """'82,5', '82.5' or '82,5 %' as Decimal('82.5'); None when it is not a number."""
+    cleaned = (text or "").strip().rstrip("%").strip().replace(",", ".")
+    if not re.fullmatch(r"\d{1,3}(\.\d{1,2})?", cleaned):
+        return None
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation:
+        return None

@@ -1,0 +1,236 @@
+"""Users (invite, change role and scope, disable, reset password) and API keys.
+
+Secrets (an initial password, an API key) are shown exactly once, on a page that is never
+cached; only their hashes are stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from survey.admin import bp
+from survey.admin.common import agency_by_id, agency_choices, get_or_404, require_confirm
+from survey.admin.forms import (
+    ROLE_LABELS,
+    SCOPE_LABELS,
+    ApiKeyForm,
+    ConfirmForm,
+    NewUserForm,
+    UserForm,
+)
+from survey.api.auth import API_KEY_SCOPES, issue_api_key
+from survey.audit import audit
+from survey.errors import abort_with
+from survey.extensions import db
+from survey.fields import choices
+from survey.models import ApiKey, Role, User, utcnow
+from survey.security import hash_password
+
+
+def _show_secret(title: str, secret: str, explanation: str, back: str):
+    """The one page that shows a secret: not cached, not stored anywhere in clear."""
+    response = make_response(
+        render_template(
+            "admin/secret.html", title=title, secret=secret, explanation=explanation, back=back
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _new_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+# ---- users -----------------------------------------------------------------------------------
+
+
+@bp.route("/users")
+def users():
+    rows = list(db.session.scalars(sa.select(User).order_by(User.active.desc(), User.email)))
+    return render_template(
+        "admin/users.html", users=rows, role_labels=ROLE_LABELS, form=ConfirmForm()
+    )
+
+
+def _user_form(form_class, user: User | None):
+    form = form_class()
+    form.agency.choices = agency_choices(_("(all agencies)"), active=False)
+    if request.method == "GET" and user is not None:
+        form.email.data, form.name.data = user.email, user.name
+        form.role.data = str(user.role)
+        form.agency.data = str(user.agency_id or "")
+    elif request.method == "GET":
+        form.role.data = Role.ANALYST.value
+    return form
+
+
+def _email_taken(email: str, own_id: int | None) -> bool:
+    found = db.session.scalar(sa.select(User.id).where(User.email == email))
+    return found is not None and found != own_id
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = _user_form(NewUserForm, None)
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if _email_taken(email, None):
+            form.email.errors.append(_("A user with this email already exists."))
+        else:
+            password = form.password.data or _new_password()
+            agency = agency_by_id(form.agency.data)
+            user = User(
+                email=email,
+                name=(form.name.data or "").strip() or None,
+                role=Role(form.role.data),
+                agency=agency,
+                password_hash=hash_password(password),
+            )
+            db.session.add(user)
+            audit(
+                "user.create",
+                target=email,
+                role=form.role.data,
+                agency=agency.code if agency else None,
+            )
+            db.session.commit()
+            if form.password.data:
+                flash(_("User %(email)s created.", email=email), "success")
+                return redirect(url_for("admin.users"), 303)
+            return _show_secret(
+                _("User %(email)s created", email=email),
+                password,
+                _(
+                    "This is the initial password. Give it to the person in a safe way; it will not be shown again."
+                ),
+                url_for("admin.users"),
+            )
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = get_or_404(User, user_id)
+    form = _user_form(UserForm, user)
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        if _email_taken(email, user.id):
+            form.email.errors.append(_("A user with this email already exists."))
+        elif user.id == current_user.id and form.role.data != Role.ADMIN.value:
+            form.role.errors.append(
+                _("You cannot remove your own administrator role. Ask another administrator.")
+            )
+        else:
+            agency = agency_by_id(form.agency.data)
+            user.email, user.name = email, (form.name.data or "").strip() or None
+            user.role, user.agency = Role(form.role.data), agency
+            audit(
+                "user.update",
+                target=email,
+                role=form.role.data,
+                agency=agency.code if agency else None,
+            )
+            db.session.commit()
+            flash(_("User %(email)s saved.", email=email), "success")
+            return redirect(url_for("admin.users"), 303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form, user=user), status
+
+
+@bp.post("/users/<int:user_id>/<any(disable, enable):action>")
+def user_active(user_id: int, action: str):
+    user = get_or_404(User, user_id)
+    require_confirm()
+    if user.id == current_user.id:
+        abort_with(409, _("You cannot disable your own account."))
+    user.active = action == "enable"
+    audit(f"user.{action}", target=user.email)
+    db.session.commit()
+    if user.active:
+        flash(_("%(email)s can sign in again.", email=user.email), "success")
+    else:
+        flash(_("%(email)s can no longer sign in.", email=user.email), "success")
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.post("/users/<int:user_id>/reset-password")
+def user_reset_password(user_id: int):
+    user = get_or_404(User, user_id)
+    require_confirm()
+    password = _new_password()
+    user.password_hash = hash_password(password)
+    audit("user.reset_password", target=user.email)
+    db.session.commit()
+    return _show_secret(
+        _("New password for %(email)s", email=user.email),
+        password,
+        _(
+            "The old password no longer works. Give this one to the person in a safe way; it will not be shown again."
+        ),
+        url_for("admin.users"),
+    )
+
+
+# ---- API keys --------------------------------------------------------------------------------
+
+
+@bp.route("/api-keys")
+def api_keys():
+    rows = list(
+        db.session.scalars(
+            sa.select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc())
+        )
+    )
+    return render_template(
+        "admin/api_keys.html", keys=rows, scope_labels=SCOPE_LABELS, form=ConfirmForm()
+    )
+
+
+@bp.route("/api-keys/new", methods=["GET", "POST"])
+def api_key_new():
+    form = ApiKeyForm()
+    form.scopes.choices = choices((scope, SCOPE_LABELS[scope]) for scope in API_KEY_SCOPES)
+    form.agency.choices = agency_choices(_("(all agencies)"))
+    if form.validate_on_submit():
+        agency = agency_by_id(form.agency.data)
+        row, key = issue_api_key(
+            form.name.data.strip(), list(form.scopes.data), agency.id if agency else None
+        )
+        db.session.flush()
+        audit(
+            "api_key.create",
+            target=row.prefix,
+            name=row.name,
+            scopes=row.scopes,
+            agency=agency.code if agency else None,
+        )
+        db.session.commit()
+        return _show_secret(
+            _("API key %(name)s created", name=row.name),
+            key,
+            _(
+                "Copy the key now and give it to the integrator: only its hash is stored, so it will not be shown again. Send it as the header Authorization: Bearer <key>."
+            ),
+            url_for("admin.api_keys"),
+        )
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/api_key_form.html", form=form), status
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+def api_key_revoke(key_id: int):
+    row = get_or_404(ApiKey, key_id)
+    require_confirm()
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit("api_key.revoke", target=row.prefix, name=row.name)
+        db.session.commit()
+    flash(_("API key %(name)s is revoked: it no longer works.", name=row.name), "success")
+    return redirect(url_for("admin.api_keys"), 303)

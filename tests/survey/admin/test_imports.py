@@ -1,0 +1,374 @@
+"""Imports of the agency tree and of paper forms: all or nothing, errors named by row and
+column, any encoding Excel produces, and re-imports that change nothing."""
+
+from __future__ import annotations
+
+import io
+import unicodedata
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from survey.extensions import db
+from survey.imports import import_agencies, import_paper
+from survey.models import Agency, Answer, AuditLog, Channel, Level, Response
+from tests.conftest import count, html, text_of
+from tests.survey.admin.conftest import post
+from tests.survey.admin.files import (
+    AGENCY_HEADER,
+    PAPER_HEADER,
+    agency_rows,
+    paper_rows,
+    to_csv,
+    to_xlsx,
+)
+
+TREE = [
+    ["TINH", "Tỉnh Hài Long", "", "province", "administrative"],
+    ["XAB", "Xã An Bình", "TINH", "commune", "administrative"],
+    ["BVDK", "Bệnh viện Đa khoa", "SYT", "service_unit", "y tế"],
+    ["SYT", "Sở Y tế", "TINH", "sở", "health"],
+]
+
+
+@pytest.fixture(autouse=True)
+def request_context(app):
+    """Messages are translated for the current request (Vietnamese by default)."""
+    with app.test_request_context():
+        yield
+
+
+def agencies_from(data: bytes, **kwargs):
+    return import_agencies(io.BytesIO(data), **kwargs)
+
+
+def errors(result) -> list[str]:
+    return [str(error) for error in result.errors]
+
+
+# ---- agencies --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        pytest.param(lambda rows: to_csv(AGENCY_HEADER, rows), id="utf-8"),
+        pytest.param(lambda rows: to_csv(AGENCY_HEADER, rows, bom=True), id="utf-8-bom"),
+        pytest.param(
+            lambda rows: to_csv(
+                AGENCY_HEADER,
+                rows,
+                encoding="cp1258",
+                delimiter=";",
+            ),
+            id="windows-1258-semicolons",
+        ),
+        pytest.param(lambda rows: to_xlsx(AGENCY_HEADER, rows), id="xlsx"),
+    ],
+)
+def test_the_tree_imports_from_every_format_excel_writes(app, encode):
+    result = agencies_from(encode(TREE))
+    assert errors(result) == [] and (result.rows, result.created) == (4, 4)
+    agencies = {a.code: a for a in db.session.scalars(sa.select(Agency))}
+    assert agencies["BVDK"].parent.code == "SYT"  # a parent later in the file is fine
+    assert agencies["BVDK"].name == "Bệnh viện Đa khoa"  # NFC, whatever the file used
+    assert unicodedata.is_normalized("NFC", agencies["XAB"].name)
+    assert agencies["SYT"].level == Level.DEPARTMENT and str(agencies["BVDK"].kind) == "health"
+
+
+def test_importing_the_same_tree_again_changes_nothing_and_edits_update(app):
+    agencies_from(to_csv(AGENCY_HEADER, TREE))
+    again = agencies_from(to_csv(AGENCY_HEADER, TREE))
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+    renamed = [row[:] for row in TREE]
+    renamed[1][1] = "Xã An Bình Mới"
+    result = agencies_from(to_csv(AGENCY_HEADER, renamed))
+    assert (result.created, result.updated, result.unchanged) == (0, 1, 3)
+    assert db.session.scalar(sa.select(Agency.name).where(Agency.code == "XAB")) == "Xã An Bình Mới"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda rows: rows + [["XAB", "Trùng", "TINH", "commune", ""]],
+            "Hàng 6, cột code: Mã XAB đã được dùng ở hàng 3.",
+        ),
+        (
+            lambda rows: rows + [["XNEW", "Xã Mới", "KHONGCO", "commune", ""]],
+            "Hàng 6, cột parent_code: Không có cơ quan nào mang mã KHONGCO.",
+        ),
+        (
+            lambda rows: rows + [["XNEW", "Xã Mới", "TINH", "thôn", ""]],
+            "Hàng 6, cột level: Mức thôn không hợp lệ.",
+        ),
+        (
+            lambda rows: rows + [["X Y", "Xã Mới", "TINH", "commune", ""]],
+            "Hàng 6, cột code: Mã X Y chỉ được gồm",
+        ),
+        (
+            lambda rows: [rows[0], ["A", "A", "B", "commune", ""], ["B", "B", "A", "commune", ""]],
+            "vòng lặp: A → B → A",
+        ),
+    ],
+)
+def test_a_bad_row_is_named_and_nothing_is_written(app, change, expected):
+    result = agencies_from(to_csv(AGENCY_HEADER, change([row[:] for row in TREE])))
+    assert not result.ok
+    assert any(expected in message for message in errors(result)), errors(result)
+    assert count(Agency) == 0
+
+
+def test_a_loop_through_existing_agencies_is_refused(app, make_agency):
+    parent = make_agency(code="H1", level=Level.DISTRICT)
+    make_agency(code="X1", parent=parent)
+    result = agencies_from(to_csv(AGENCY_HEADER, [["H1", "Huyện", "X1", "district", ""]]))
+    assert "vòng lặp" in errors(result)[0]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Agency.parent_id).where(Agency.code == "H1")) is None
+
+
+def test_a_missing_column_is_named(app):
+    data = to_csv(["code", "name", "level"], [["A", "Xã A", "commune"]])
+    assert errors(agencies_from(data)) == [
+        "Hàng 1: Thiếu cột: parent_code, kind. Hàng đầu tiên phải ghi tên các cột: "
+        "code, name, parent_code, level, kind."
+    ]
+
+
+def test_vietnamese_headers_are_accepted(app):
+    data = to_csv(["Mã", "Tên", "Mã cấp trên", "Cấp", "Lĩnh vực"], [["A", "Xã A", "", "xã", ""]])
+    result = agencies_from(data)
+    assert result.ok and result.created == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"", "Tệp không có dữ liệu."),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "Excel 97-2003"),
+        (b"PK\x03\x04 not really a zip", "Không mở được tệp Excel"),
+        (b"code,name,parent_code,level,kind\r\nA,\x81\x8d,,commune,\r\n", "bảng mã"),
+    ],
+)
+def test_unreadable_files_get_a_clear_message(app, data, expected):
+    result = agencies_from(data)
+    assert expected in errors(result)[0]
+    assert count(Agency) == 0
+
+
+def test_ten_thousand_agencies_with_one_bad_row_import_nothing_and_name_it(app):
+    rows = agency_rows(10_000)
+    rows[7_000][3] = "hamlet"
+    result = agencies_from(to_csv(AGENCY_HEADER, rows))
+    assert errors(result) == [
+        "Hàng 7002, cột level: Mức hamlet không hợp lệ. Hãy dùng một trong các giá trị: "
+        "province, department, district, commune, service_unit."
+    ]
+    assert count(Agency) == 0
+    rows[7_000][3] = "commune"
+    assert agencies_from(to_csv(AGENCY_HEADER, rows)).created == 10_000
+
+
+def test_utf16_from_excels_unicode_text_is_read_too(app):
+    data = to_csv(AGENCY_HEADER, TREE, delimiter="\t").decode().encode("utf-16-le")
+    result = agencies_from(data)
+    assert result.ok and result.created == 4
+
+
+def test_a_dry_run_checks_but_writes_nothing(app):
+    result = agencies_from(to_csv(AGENCY_HEADER, TREE), dry_run=True)
+    assert result.ok and result.created == 4 and not result.written
+    assert count(Agency) == 0
+
+
+# ---- paper forms -----------------------------------------------------------------------------
+
+PAPER = [
+    ["Q1", "2026-03-02", "hai_long", "", "", "", "", "", "", "Rất hài lòng", "", "", "", "F-1"],
+    ["Q1", "02/03/2026", "Không hài lòng", "", "", "", "", "", "", "", "", "", "Chờ lâu", ""],
+    ["Q2", "2026-03-03", "rat_hai_long", "", "", "", "", "", "", "", "", "", "", ""],
+]
+TODAY = date(2026, 6, 1)
+
+
+@pytest.fixture
+def desks(make_agency, make_desk):
+    agency = make_agency(code="XAB")
+    return make_desk(agency=agency, code="Q1"), make_desk(agency=agency, code="Q2")
+
+
+def paper_from(data: bytes, **kwargs):
+    return import_paper(io.BytesIO(data), today=TODAY, **kwargs)
+
+
+def test_paper_forms_become_paper_responses(app, desks):
+    result = paper_from(to_csv(PAPER_HEADER, PAPER))
+    assert errors(result) == [] and result.created == 3
+    stored = {r.level: r for r in db.session.scalars(sa.select(Response))}
+    assert {r.channel for r in stored.values()} == {Channel.PAPER}
+    assert stored["hai_long"].form_key == f"form:{desks[0].id}:F-1"
+    assert stored["hai_long"].satisfied and not stored["khong_hai_long"].satisfied
+    assert stored["khong_hai_long"].comment == "Chờ lâu"
+    assert stored["hai_long"].occurred_at.date() == date(2026, 3, 2)
+    answer = db.session.scalar(sa.select(Answer))
+    assert (answer.criterion, answer.level, answer.satisfied) == ("attitude", "rat_hai_long", True)
+
+
+def test_importing_the_same_paper_file_again_changes_nothing(app, desks):
+    data = to_csv(PAPER_HEADER, PAPER)
+    paper_from(data)
+    again = paper_from(to_xlsx(PAPER_HEADER, PAPER))  # the same forms, saved from Excel
+    assert (again.created, again.unchanged) == (0, 3)
+    assert count(Response) == 3
+
+
+def test_identical_forms_without_numbers_stay_two_responses(app, desks):
+    row = ["Q2", "2026-03-03", "hai_long", *[""] * 9, "", ""]
+    assert paper_from(to_csv(PAPER_HEADER, [row, row])).created == 2
+    assert paper_from(to_csv(PAPER_HEADER, [row, row])).created == 0
+    assert count(Response) == 2
+
+
+def test_a_form_number_imported_with_other_answers_is_refused(app, desks):
+    paper_from(to_csv(PAPER_HEADER, PAPER))
+    changed = [row[:] for row in PAPER]
+    changed[0][2] = "khong_hai_long"
+    result = paper_from(to_csv(PAPER_HEADER, changed))
+    assert errors(result)[0].startswith("Hàng 2, cột form_number: Phiếu này đã được nhập")
+    assert db.session.scalar(sa.select(Response.level).where(Response.form_key.like("form:%"))) == (
+        "hai_long"
+    )
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "expected"),
+    [
+        (0, "Q9", "Hàng 2, cột desk_code: Không có quầy nào mang mã Q9."),
+        (1, "31/02/2026", "Hàng 2, cột date: 31/02/2026 không phải là ngày."),
+        (1, "2027-01-01", "Hàng 2, cột date: Ngày 2027-01-01 nằm trong tương lai"),
+        (2, "tạm được", "Hàng 2, cột level: Mức tạm được không hợp lệ."),
+        (9, "ok", "Hàng 2, cột attitude: Mức ok không hợp lệ."),
+        (13, "số 1", "Hàng 2, cột form_number: Số phiếu chỉ được gồm"),
+    ],
+)
+def test_a_bad_paper_row_is_named_and_nothing_is_written(app, desks, column, value, expected):
+    rows = [row[:] for row in PAPER]
+    rows[0][column] = value
+    result = paper_from(to_csv(PAPER_HEADER, rows))
+    assert any(message.startswith(expected) for message in errors(result)), errors(result)
+    assert count(Response) == 0 and count(Answer) == 0
+
+
+def test_an_unknown_criterion_column_is_refused_before_reading_rows(app, desks):
+    result = paper_from(to_csv([*PAPER_HEADER, "speed"], [row + ["x"] for row in PAPER]))
+    assert errors(result)[0].startswith("Hàng 1, cột speed: Cột speed không hợp lệ.")
+
+
+def test_a_hundred_thousand_forms_with_one_bad_row_import_nothing_and_name_it(app, desks):
+    rows = paper_rows(100_000, ["Q1", "Q2"])
+    rows[99] = ["QX", *rows[99][1:]]
+    result = paper_from(to_csv(PAPER_HEADER, rows))
+    # Every row is still read and checked: the one error is the only one reported.
+    assert result.rows == 100_000
+    assert errors(result) == ["Hàng 101, cột desk_code: Không có quầy nào mang mã QX."]
+    assert count(Response) == 0 and count(Answer) == 0
+
+
+def test_a_bad_row_after_written_chunks_rolls_them_back(app, desks):
+    rows = paper_rows(12_000, ["Q1", "Q2"])
+    rows[11_500] = [rows[11_500][0], "2026-13-01", *rows[11_500][2:]]
+    result = paper_from(to_csv(PAPER_HEADER, rows))
+    assert errors(result)[0].startswith("Hàng 11502, cột date:")
+    assert count(Response) == 0 and count(Answer) == 0
+
+
+# ---- on the web ------------------------------------------------------------------------------
+
+
+def upload(client, path: str, data: bytes, name: str, **fields):
+    return post(
+        client,
+        path,
+        {"file": (io.BytesIO(data), name), **fields},
+        content_type="multipart/form-data",
+    )
+
+
+def test_the_web_import_shows_the_counts(admin_client, desks):
+    response = upload(admin_client, "/admin/imports/paper", to_csv(PAPER_HEADER, PAPER), "p.csv")
+    assert response.status_code == 200
+    assert text_of(response, "#rows-created") == "3"
+    assert count(Response) == 3
+    assert db.session.scalar(sa.select(AuditLog.action).where(AuditLog.target == "p.csv")) == (
+        "import.paper"
+    )
+
+
+def test_the_web_import_lists_errors_by_row_and_column(admin_client, desks):
+    rows = [row[:] for row in PAPER]
+    rows[2][0] = "Q9"
+    response = upload(admin_client, "/admin/imports/paper", to_csv(PAPER_HEADER, rows), "p.csv")
+    assert response.status_code == 400
+    cells = [td.get_text(strip=True) for td in html(response).select("#import-errors td")]
+    assert cells == ["4", "desk_code", "Không có quầy nào mang mã Q9."]
+    assert count(Response) == 0
+
+
+def test_the_web_check_only_writes_nothing(admin_client):
+    data = to_csv(AGENCY_HEADER, TREE)
+    response = upload(admin_client, "/admin/imports/agencies", data, "t.csv", dry_run="y")
+    assert response.status_code == 200
+    assert "chỉ kiểm tra" in text_of(response, "#import-result h2")
+    assert count(Agency) == 0
+
+
+def test_the_web_import_refuses_other_file_types(admin_client):
+    response = upload(admin_client, "/admin/imports/agencies", b"%PDF-1.4", "tree.pdf")
+    assert response.status_code == 400
+    assert text_of(response, "#file-error") == "Hãy tải lên tệp CSV (.csv) hoặc Excel (.xlsx)."
+
+
+def test_the_import_page_has_a_progress_bar_and_a_normal_form(admin_client):
+    page = html(admin_client.get("/admin/imports/paper"))
+    form = page.select_one("form#import-form")
+    assert form["method"] == "post" and form["enctype"] == "multipart/form-data"
+    assert form.select_one("progress#upload-progress") is not None
+    assert page.select_one("label[for=file]") is not None
+
+
+def test_the_paper_template_has_the_questionnaires_criteria(admin_client):
+    response = admin_client.get("/admin/imports/paper/template.csv")
+    header = response.data.decode("utf-8-sig").strip().split(",")
+    assert header == PAPER_HEADER
+    xlsx = admin_client.get("/admin/imports/paper/template.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
+
+
+# ---- on the command line ---------------------------------------------------------------------
+
+
+def test_import_commands_report_counts_and_errors(runner, desks, tmp_path):
+    tree = tmp_path / "tree.xlsx"
+    tree.write_bytes(to_xlsx(AGENCY_HEADER, TREE))
+    result = runner.invoke(args=["import-agencies", str(tree)])
+    assert result.exit_code == 0, result.output
+    assert "Imported: 4 rows, 3 created, 1 updated" in result.output  # XAB existed
+    bad = tmp_path / "paper.csv"
+    rows = [row[:] for row in PAPER]
+    rows[1][1] = "hôm qua"
+    bad.write_bytes(to_csv(PAPER_HEADER, rows))
+    result = runner.invoke(args=["import-paper", str(bad)])
+    assert result.exit_code == 1
+    assert "Hàng 3, cột date: hôm qua không phải là ngày." in result.output
+    assert "Nothing was imported" in result.output
+    assert count(Response) == 0
+
+
+def test_export_then_import_round_trips_the_tree(runner, app, tmp_path):
+    import_agencies(io.BytesIO(to_csv(AGENCY_HEADER, TREE)))
+    out = tmp_path / "tree.csv"
+    assert runner.invoke(args=["export-agencies", "--out", str(out)]).exit_code == 0
+    result = runner.invoke(args=["import-agencies", str(out)])
+    assert "4 unchanged" in result.output, (result.output, result.exception)
