@@ -1,0 +1,141 @@
+"""The review queue of flagged responses, scoped to the analyst's agency subtree."""
+
+from __future__ import annotations
+
+import uuid
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from survey.audit import audit
+from survey.auth.decorators import staff_required
+from survey.errors import abort_with
+from survey.extensions import db
+from survey.integrity import explain
+from survey.models import AuditLog, Response, Status
+from survey.review import bp
+from survey.review.forms import BulkDecisionForm, DecisionForm
+from survey.scope import user_scope
+
+PAGE_SIZE = 50
+CHANNELS = {
+    "qr": _l("QR code"),
+    "kiosk": _l("Kiosk"),
+    "paper": _l("Paper form"),
+    "api": _l("Portal (API)"),
+}
+STATUSES = {"valid": _l("Valid"), "flagged": _l("Flagged"), "excluded": _l("Excluded")}
+
+
+@bp.app_template_global()
+def review_labels() -> dict:
+    return {"channels": CHANNELS, "statuses": STATUSES}
+
+
+def _flagged(scope: set[int] | None):
+    query = sa.select(Response).where(Response.status == Status.FLAGGED)
+    if scope is not None:
+        query = query.where(Response.agency_id.in_(scope))
+    return query
+
+
+def _page() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
+def decide(responses: list[Response], decision: str, reason: str) -> None:
+    """Set the status of `responses`, with one audit entry each; the caller commits."""
+    status = Status(decision)
+    for response in responses:
+        audit(
+            "response.review",
+            target=str(response.id),
+            decision=decision,
+            reason=reason,
+            previous_status=str(response.status),
+            previous_reason=response.status_reason,
+            agency_id=response.agency_id,
+        )
+        response.status = status
+        response.status_reason = reason
+
+
+@bp.route("/", methods=["GET", "POST"])
+@staff_required
+def queue():
+    scope = user_scope()
+    form = BulkDecisionForm()
+    status = 200
+    if form.validate_on_submit():
+        picked = db.session.scalars(_flagged(scope).where(Response.id.in_(form.ids.data))).all()
+        if len(picked) != len(form.ids.data):
+            abort_with(
+                404,
+                _(
+                    "Some of these responses are not in your review queue any more. Please reload the page."
+                ),
+            )
+        decide(list(picked), form.decision.data, form.reason.data.strip())
+        db.session.commit()
+        flash(
+            ngettext("%(num)d response marked.", "%(num)d responses marked.", len(picked)),
+            "success",
+        )
+        return redirect(url_for("review.queue"), code=303)
+    if request.method == "POST":
+        status = 400
+    page = _page()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(_flagged(scope).subquery()))
+    rows = db.session.scalars(
+        _flagged(scope)
+        .order_by(Response.occurred_at.desc(), Response.id)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    ).all()
+    return (
+        render_template(
+            "review/queue.html",
+            form=form,
+            rows=rows,
+            total=total,
+            page=page,
+            pages=max(1, -(-total // PAGE_SIZE)),
+            explain=explain,
+        ),
+        status,
+    )
+
+
+@bp.route("/<uuid:response_id>", methods=["GET", "POST"])
+@staff_required
+def detail(response_id: uuid.UUID):
+    scope = user_scope()
+    response = db.session.get(Response, response_id)
+    if response is None:
+        abort_with(404, _("This response does not exist."))
+    if scope is not None and response.agency_id not in scope:
+        abort_with(403, _("This response belongs to an agency outside your scope."))
+    form = DecisionForm()
+    status = 200
+    if form.validate_on_submit():
+        decide([response], form.decision.data, form.reason.data.strip())
+        db.session.commit()
+        flash(_("Decision recorded."), "success")
+        return redirect(url_for("review.detail", response_id=response.id), code=303)
+    if request.method == "POST":
+        status = 400
+    history = db.session.scalars(
+        sa.select(AuditLog)
+        .where(AuditLog.action == "response.review", AuditLog.target == str(response.id))
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    ).all()
+    return (
+        render_template(
+            "review/detail.html", form=form, row=response, history=history, explain=explain
+        ),
+        status,
+    )
