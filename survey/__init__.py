@@ -29,6 +29,10 @@ def create_app(config: str | dict | None = None) -> Flask:
         os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config_class(name).from_env(app.instance_path))
     app.config.from_mapping(overrides)
+    if proxies := app.config.get("TRUSTED_PROXIES", 0):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from survey import inputs
     from survey.extensions import babel, csrf, db, limiter, login, migrate
@@ -70,6 +74,24 @@ def create_app(config: str | dict | None = None) -> Flask:
     app.register_blueprint(citizen_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
+    from survey.review import bp as review_bp
+    from survey.tickets import bp as tickets_bp
+
+    app.register_blueprint(tickets_bp)
+    app.register_blueprint(review_bp)
+    from survey.dashboard import bp as dashboard_bp
+    from survey.public import bp as public_bp
+
+    app.register_blueprint(dashboard_bp)
+    app.register_blueprint(public_bp)
+    from survey.admin import bp as admin_bp  # agencies, desks, posters, imports (issue 7)
+
+    app.register_blueprint(admin_bp)
+    from survey.kiosk import admin_bp as kiosks_bp  # kiosk mode (issue 5)
+    from survey.kiosk import bp as kiosk_bp
+
+    app.register_blueprint(kiosk_bp)
+    app.register_blueprint(kiosks_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: CSRF does not apply
 
     from survey import cli

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 
+from survey.backup import backup_sqlite
 from survey.extensions import db
 from survey.models import Agency, Desk, Role, User
 
@@ -16,6 +17,16 @@ from survey.models import Agency, Desk, Role, User
 def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
+    app.cli.add_command(backup_sqlite)
+    from survey import security_cli  # API keys and retention (issue 6)
+
+    security_cli.init_app(app)
+    from survey.dashboard import cli as dashboard_cli  # the `report` command (issue 4)
+
+    dashboard_cli.init_app(app)
+    from survey.admin import cli as admin_cli  # posters, imports, mergers (issue 7)
+
+    admin_cli.init_app(app)
 
 
 def _demo_password() -> str:
@@ -41,7 +52,7 @@ def seed_demo(print_only: bool) -> None:
     Does nothing when the demo data already exists; always prints where to go.
     """
     from survey import demo
-    from survey.citizen.views import survey_url
+    from survey.tokens import desk_token
 
     if current_app.config.get("ENV_NAME") == "production" and not print_only:
         raise click.ClickException("Refusing to seed demo data in production.")
@@ -61,7 +72,8 @@ def seed_demo(print_only: bool) -> None:
         click.echo("")
         click.echo(f"  App:            {base}/")
         if desk is not None:
-            click.echo(f"  Citizen survey: {survey_url(desk)}   ({desk.agency.name}, {desk.name})")
+            path = url_for("citizen.survey", token=desk_token(desk.id))
+            click.echo(f"  Citizen survey: {base}{path}   ({desk.agency.name}, {desk.name})")
         click.echo(f"  Sign in:        {base}/auth/login")
         click.echo(f"    analyst:      {demo.ANALYST_EMAIL} / {password}")
         click.echo(f"    admin:        {demo.ADMIN_EMAIL} / {password}")

@@ -38,6 +38,25 @@ class Config:
     # Base URL printed on QR posters and in CLI output; empty means "from the request".
     PUBLIC_BASE_URL = ""
     RATELIMIT_HEADERS_ENABLED = True
+    # Rate limits (Flask-Limiter): per client, keyed by the hashed client address, never the
+    # raw one. A storage outage (Redis down) must not lose citizens' ratings: fall back to memory.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    CITIZEN_RATE_LIMIT = "10 per minute;60 per hour"
+    # One-time dossier tickets expire this many days after they are issued (or renewed).
+    TICKET_TTL_DAYS = 30
+    # Burst detection (survey/integrity.py, docs/integrity.md).
+    INTEGRITY_CLIENT_BURST = (5, 10)  # this many QR ratings of one desk from one client, in minutes
+    INTEGRITY_KIOSK_BURST = (6, 2)  # this many ratings from one kiosk, in minutes
+    # At busy desks the burst count rises to what chance would give once in this many windows.
+    INTEGRITY_BURST_CHANCE = 1e-4
+    INTEGRITY_SURGE_MIN = 20  # a desk's live ratings in one hour before the surge rule can fire
+    INTEGRITY_SURGE_FACTOR = 5  # times the desk's median busy hour
+    INTEGRITY_BASELINE_DAYS = 28
+    # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
+    # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
+    TRUSTED_PROXIES = 0
 
     @classmethod
     def from_env(cls, instance_path: str) -> dict:
@@ -55,6 +74,13 @@ class Config:
             settings["PUBLIC_MIN_RESPONSES"] = int(env["PUBLIC_MIN_RESPONSES"])
         if "SESSION_COOKIE_SECURE" in env:
             settings["SESSION_COOKIE_SECURE"] = _bool(env["SESSION_COOKIE_SECURE"])
+        # Benchmarks switch rate limits off; production leaves them on.
+        if "RATELIMIT_ENABLED" in env:
+            settings["RATELIMIT_ENABLED"] = _bool(env["RATELIMIT_ENABLED"])
+        if "TICKET_TTL_DAYS" in env:
+            settings["TICKET_TTL_DAYS"] = int(env["TICKET_TTL_DAYS"])
+        # How many reverse proxies (nginx, a load balancer) set X-Forwarded-* in front of us.
+        settings["TRUSTED_PROXIES"] = int(env.get("TRUSTED_PROXIES", cls.TRUSTED_PROXIES))
         return settings
 
     @classmethod

@@ -93,7 +93,13 @@ def init_app(app: Flask) -> None:
     def handle_csrf(error: CSRFError):
         handler = app.extensions.get("hailong_csrf_rerender", {}).get(request.endpoint)
         if handler is not None:
-            return handler()
+            try:
+                return handler()
+            except HTTPException as refused:  # e.g. a forged token: its own friendly page
+                message = (
+                    refused.description if getattr(refused, "hailong_message", False) else None
+                )
+                return error_page(refused.code or 500, message)
         return error_page(
             400,
             _(

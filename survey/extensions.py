@@ -5,12 +5,13 @@ import sqlite3
 import sqlalchemy as sa
 from flask_babel import Babel
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
+
+from survey.security import rate_limit_key
 
 
 class Base(DeclarativeBase):
@@ -30,7 +31,7 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login = LoginManager()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=rate_limit_key, default_limits=[])
 
 
 @sa.event.listens_for(sa.Engine, "connect")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 
@@ -26,4 +28,15 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale() -> dict:
-        return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+        return {
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            "language_url": language_url,
+        }
+
+
+def language_url(code: str) -> str:
+    """This page in another language, keeping its query string (a dashboard view, say)."""
+    args = request.args.copy()
+    args["lang"] = code
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"

@@ -4,15 +4,37 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from survey import integrity
 from survey.extensions import db
 from survey.models import Answer, Channel, Desk, Questionnaire, Response, Status, utcnow
+
+# Phone numbers (0912 345 678, 0912.345.678, +84 912 345 678, (+84) 24 3825 1234, ...) and ID
+# numbers (12-digit citizen ID, 9-digit old ID card, also in groups of three) in comments.
+# Amounts such as 150.000.000 đồng and dates are left alone: they start neither with 0 nor 84.
+PERSONAL_NUMBER = re.compile(
+    r"(?<![\w+])(?:"
+    r"(?:\(?\+84\)?|84)[ .\-]?(?:\d[ .\-]?){8,9}\d"
+    r"|0(?:\d[ .\-]?){8,9}\d"
+    r"|\d{3}(?: \d{3}){2,3}"
+    r"|\d{12}|\d{9}"
+    r")(?!\d)"
+)
+MASK = "[***]"
+
+
+def mask_personal_numbers(text: str | None) -> str | None:
+    """`text` with phone and ID numbers replaced by a mask; never longer than `text`."""
+    if not text:
+        return text
+    return PERSONAL_NUMBER.sub(MASK, text)
 
 
 class ResponseConflict(Exception):
@@ -83,8 +105,11 @@ def record(submission: Submission) -> tuple[Response, bool]:
     """Store `submission` and commit. Return (response, created).
 
     A retry of the same id with the same content returns the stored row with created=False;
-    the same id with other content raises `ResponseConflict`.
+    the same id with other content raises `ResponseConflict`. Phone and ID numbers in the
+    comment are masked first, for every channel, and burst rules may flag the response
+    (`survey.integrity`).
     """
+    submission = replace(submission, comment=mask_personal_numbers(submission.comment))
     submission.validate()
     digest = submission.content_hash()
     existing = db.session.get(Response, submission.id)
@@ -118,6 +143,7 @@ def record(submission: Submission) -> tuple[Response, bool]:
             for c, lvl in sorted(submission.answers.items())
         ],
     )
+    integrity.screen(response)
     db.session.add(response)
     try:
         db.session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -40,14 +40,34 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Vietnam is UTC+7 all year: the client hash rotates at local midnight, not in office hours.
+LOCAL_OFFSET = timedelta(hours=7)
+
+
 def client_hash(address: str | None, day: datetime | None = None) -> str | None:
-    """A keyed hash of the client address that changes every day; the raw address is never kept."""
+    """A keyed hash of the client address that changes every (local) day; the raw address is
+    never kept, not in the database, the rate-limit storage or the logs."""
     if not address:
         return None
-    day = day or datetime.now(UTC)
+    day = day or datetime.now(UTC) + LOCAL_OFFSET
     key = current_app.config["SECRET_KEY"].encode()
     message = f"{day:%Y-%m-%d}|{address}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def rate_limit_key() -> str:
+    """Flask-Limiter's key: the hashed client address (its log lines and Redis keys show it)."""
+    return client_hash(request.remote_addr) or "unknown-client"
+
+
+def page_rate_limit_key() -> str:
+    """One count per client and page: citizens behind one address (a desk's Wi-Fi, a mobile
+    carrier's NAT) who rate different desks do not share a limit."""
+    return f"{rate_limit_key()}|{request.path[:120]}"
+
+
+def citizen_rate_limit() -> str:
+    return current_app.config["CITIZEN_RATE_LIMIT"]
 
 
 def init_app(app: Flask) -> None:

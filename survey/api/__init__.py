@@ -7,4 +7,11 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from survey.api import openapi, responses  # noqa: E402,F401  (modules register routes on bp)
+from survey.api import (  # noqa: E402,F401  (modules register routes on bp)  # noqa: E402,F401
+    directory,
+    kiosk,  # noqa: E402,F401
+    openapi,
+    report,  # noqa: E402,F401
+    responses,
+    tickets,
+)

@@ -43,7 +43,7 @@ def _safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(url_for("dashboard.index"))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
@@ -72,7 +72,7 @@ def login():
             audit("login", user=user)
             db.session.commit()
             login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+            return redirect(_safe_next(request.args.get("next")) or url_for("dashboard.index"))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status

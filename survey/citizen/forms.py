@@ -68,8 +68,13 @@ class SurveyForm(FlaskForm):
         }
 
 
-def survey_form(questionnaire: Questionnaire, locale: str, **kwargs) -> SurveyForm:
-    """A SurveyForm subclass with one optional radio group per criterion of `questionnaire`."""
+def survey_form(
+    questionnaire: Questionnaire, locale: str, with_dossier: bool = True, **kwargs
+) -> SurveyForm:
+    """A SurveyForm subclass with one optional radio group per criterion of `questionnaire`.
+
+    A ticket already names its dossier: `with_dossier=False` drops the dossier code field.
+    """
     level_choices = choices(
         (lvl["code"], questionnaire.label(lvl, locale)) for lvl in questionnaire.levels
     )
@@ -82,6 +87,8 @@ def survey_form(questionnaire: Questionnaire, locale: str, **kwargs) -> SurveyFo
             questionnaire.label(criterion, locale), choices=level_choices, validators=[Optional()]
         )
     attrs["criterion_fields"] = names
+    if not with_dossier:
+        attrs["dossier_code"] = None
     form_class = type("QuestionnaireSurveyForm", (SurveyForm,), attrs)
     form = form_class(**kwargs)
     form.rating.choices = level_choices

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from survey.citizen import bp
 from survey.citizen.forms import survey_form
 from survey.errors import abort_with
-from survey.extensions import db
-from survey.models import Channel, Desk
+from survey.extensions import db, limiter
+from survey.integrity import REPEAT_BROWSER
+from survey.models import Channel, Desk, Status
 from survey.responses import ResponseConflict, Submission, record
-from survey.security import client_hash
+from survey.security import citizen_rate_limit, client_hash, page_rate_limit_key
 from survey.tokens import desk_id_from_token
 
 
@@ -46,15 +48,21 @@ def _render(desk, questionnaire, form, status=200, notice=None):
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
+@limiter.limit(citizen_rate_limit, methods=["POST"], key_func=page_rate_limit_key)
 def survey(token: str):
     desk = desk_for_token(token)
     questionnaire = desk.current_questionnaire()
     form = survey_form(questionnaire, str(get_locale()))
     if request.method == "GET":
-        form.response_id.data = str(uuid.uuid4())
+        remembered = None if request.args.get("new") else _remembered_id(desk)
+        form.response_id.data = remembered or str(uuid.uuid4())
         return _render(desk, questionnaire, form)
     if not form.validate_on_submit():
         return _render(desk, questionnaire, form, 400, _("Please check the highlighted answers."))
+    # The cooldown: this browser already sent another rating of this desk a moment ago (see
+    # _remembered_id). It is stored, flagged for review, and left out of the rate until then.
+    previous = _remembered_id(desk)
+    repeat = previous is not None and previous != form.response_id.data
     submission = Submission(
         id=uuid.UUID(form.response_id.data),
         desk=desk,
@@ -65,6 +73,8 @@ def survey(token: str):
         comment=(form.comment.data or "").strip() or None,
         dossier_code=(form.dossier_code.data or "").strip() or None,
         client_hash=client_hash(request.remote_addr),
+        status=Status.FLAGGED if repeat else Status.VALID,
+        status_reason=REPEAT_BROWSER if repeat else None,
     )
     try:
         record(submission)
@@ -73,7 +83,29 @@ def survey(token: str):
             render_template("citizen/conflict.html", desk=desk, token=token),
             409,
         )
+    _remember(desk, submission.id)
     return redirect(url_for("citizen.thanks", token=token), code=303)
+
+
+# Back, then Send again, must not count twice, even when the browser reloads the form: the
+# session (a signed cookie) remembers the id last sent for each desk for a while, and the form
+# reuses it, so a resubmission is a duplicate (same answers) or a conflict (changed answers).
+REMEMBER_SECONDS = 30 * 60
+REMEMBER_DESKS = 5
+
+
+def _remembered_id(desk: Desk) -> str | None:
+    entry = session.get("sent", {}).get(str(desk.id))
+    if not entry or time.time() - entry[1] > REMEMBER_SECONDS:
+        return None
+    return entry[0]
+
+
+def _remember(desk: Desk, response_id: uuid.UUID) -> None:
+    sent = dict(session.get("sent", {}))
+    sent[str(desk.id)] = [str(response_id), int(time.time())]
+    newest = sorted(sent.items(), key=lambda item: item[1][1])[-REMEMBER_DESKS:]
+    session["sent"] = dict(newest)
 
 
 def rerender_after_csrf_failure():

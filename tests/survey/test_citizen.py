@@ -230,3 +230,22 @@ def test_response_ids_are_unique_per_page_load(client, survey_path):
     second = form_fields(client.get(survey_path))["response_id"]
     assert first != second
     assert uuid.UUID(first) and uuid.UUID(second)
+
+
+def test_form_reloaded_after_sending_reuses_the_same_id(client, survey_path):
+    """Back to a form the browser fetches again, then Send again: still one response."""
+    submit(client, survey_path, rating="hai_long")
+    again = form_fields(client.get(survey_path))
+    response = client.post(survey_path, data={**again, "rating": "hai_long"})
+    assert response.status_code == 303
+    assert count(Response) == 1
+    changed = client.post(survey_path, data={**again, "rating": "khong_hai_long"})
+    assert changed.status_code == 409
+    assert count(Response) == 1
+
+
+def test_open_a_new_survey_link_gives_a_fresh_id(client, survey_path):
+    submit(client, survey_path, rating="hai_long")
+    fresh = form_fields(client.get(survey_path + "?new=1"))
+    assert client.post(survey_path, data={**fresh, "rating": "hai_long"}).status_code == 303
+    assert count(Response) == 2
