@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from survey.extensions import db
 from survey.models import Response, Role, User
@@ -58,7 +59,7 @@ def test_admin_prints_a_poster_whose_qr_leads_to_a_counted_rating(live_server, p
     page.get_by_label("Tên", exact=True).fill("Quầy tiếp nhận số 1")
     page.get_by_role("button", name="Lưu").click()
     row = page.locator("#desks tr[data-code='XTB-Q1']")
-    assert row.locator("button.copy").is_visible()  # admin.js shows the copy button
+    expect(row.locator("button.copy")).to_be_visible()  # admin.js shows the copy button
 
     with page.expect_download() as download:
         row.locator("a.poster-a4").click()
