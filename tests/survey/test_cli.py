@@ -49,9 +49,9 @@ def test_printed_survey_url_opens_the_form(runner, app, client, tmp_path):
 def test_demo_rates_are_spread_around_the_targets(app):
     demo.seed("pw-for-tests", today=date(2026, 11, 21))
     rows = db.session.execute(
-        sa.select(Response.agency_id, sa.func.avg(sa.case((Response.satisfied, 1.0), else_=0.0))).group_by(
-            Response.agency_id
-        )
+        sa.select(
+            Response.agency_id, sa.func.avg(sa.case((Response.satisfied, 1.0), else_=0.0))
+        ).group_by(Response.agency_id)
     ).all()
     rates = [rate for _, rate in rows]
     assert min(rates) < 0.6 and max(rates) > 0.95
