@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import g, has_request_context
@@ -19,26 +20,45 @@ def _symbols() -> tuple[str, str]:
     return cached
 
 
+@dataclass(frozen=True)
+class Numbers:
+    """The formatters below, bound to one language's symbols: loops over thousands of rows
+    look the symbols up once (`numbers()`), not once per number."""
+
+    decimal: str
+    group: str
+
+    def percent(self, value: float | None, digits: int = 1) -> str:
+        """0.8503 -> "85,0%" (vi) or "85.0%" (en); "–" when there is no value."""
+        if value is None or math.isnan(value):
+            return "–"
+        text = f"{value * 100:.{digits}f}"
+        return (text.replace(".", self.decimal) if self.decimal != "." else text) + "%"
+
+    def points(self, value: float | None) -> str:
+        """A difference of rates in percentage points, with its sign: "+3,2" or "−1,0"."""
+        if value is None or math.isnan(value):
+            return "–"
+        text = f"{abs(value) * 100:.1f}".replace(".", self.decimal)
+        return ("+" if value > 0 else "−" if value < 0 else "±") + text
+
+    def integer(self, value: int | None) -> str:
+        if value is None:
+            return "–"
+        return f"{value:,}".replace(",", self.group)
+
+
+def numbers() -> Numbers:
+    return Numbers(*_symbols())
+
+
 def percent(value: float | None, digits: int = 1) -> str:
-    """0.8503 -> "85,0%" (vi) or "85.0%" (en); "–" when there is no value."""
-    if value is None or math.isnan(value):
-        return "–"
-    text = f"{value * 100:.{digits}f}"
-    decimal, _group = _symbols()
-    return (text.replace(".", decimal) if decimal != "." else text) + "%"
+    return numbers().percent(value, digits)
 
 
 def points(value: float | None) -> str:
-    """A difference of rates in percentage points, with its sign: "+3,2" or "−1,0"."""
-    if value is None or math.isnan(value):
-        return "–"
-    decimal, _group = _symbols()
-    text = f"{abs(value) * 100:.1f}".replace(".", decimal)
-    return ("+" if value > 0 else "−" if value < 0 else "±") + text
+    return numbers().points(value)
 
 
 def integer(value: int | None) -> str:
-    if value is None:
-        return "–"
-    _decimal, group = _symbols()
-    return f"{value:,}".replace(",", group)
+    return numbers().integer(value)

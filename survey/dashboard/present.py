@@ -1,114 +1,139 @@
-"""The agency table, prepared for the template: every translated word and formatted number is
-computed here once per row, so that rendering 2,000 rows stays fast (see docs/reporting.md)."""
+"""The agency table and the interval bars, prepared for the templates.
+
+A province has about 2,000 agencies, and the table shows them all. Rendered through Jinja, a
+row costs some 30 escaped expressions and attribute lookups: about half a second for the table
+on a 2-core server. So the rows are written here, once per row with one `str.format`, from the
+markup in `ROW` and `BAR`: names and codes are escaped, every other value is a number formatted
+here or a translated label escaped once per page (see docs/reporting.md, "Benchmark").
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import url_for
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from survey import reporting
 from survey.dashboard import formatting
 from survey.reporting import ReportOptions, Row
 
+# The interval on a 0-100 scale as a band, the rate as a dot, the target as a line. SVG
+# attributes and classes only: the Content-Security-Policy forbids inline styles. The size
+# (120 × 18 px) is in dashboard.css.
+BAR = (
+    '<svg class="bar" viewBox="0 0 100 12" role="img" aria-label="{label}">'
+    '<rect class="bar-track" y="4" width="100" height="4"/>'
+    '<rect class="bar-ci bar-{verdict}" x="{x:.2f}" y="2" width="{width:.2f}" height="8"/>'
+    "{target}"
+    '<circle class="bar-rate" cx="{rate:.2f}" cy="6" r="2"/></svg>'
+)
+TARGET_LINE = '<line class="bar-target" x1="{x:.2f}" x2="{x:.2f}" y2="12"/>'
 
-@dataclass(frozen=True)
-class Bar:
-    """An interval bar on a 0-100 scale: SVG attributes, no inline style."""
-
-    x: str
-    width: str
-    rate: str
-    target: str | None
-    verdict: str
-    label: str
-
-
-@dataclass(frozen=True)
-class TableRow:
-    code: str
-    href: str
-    name: str
-    css: str
-    active: bool
-    verdict: str
-    verdict_label: str
-    small: bool
-    valid: str
-    satisfied: str
-    rate: str
-    ci: str
-    bar: Bar | None
-    target: str
-    needed: str
-    needed_unreachable: bool
-    change: str
-    change_verdict: str
-    change_label: str
-    flagged_excluded: str
+# One row of the agency table; the header is in templates/dashboard/index.html.
+ROW = (
+    '<tr data-code="{code}" data-verdict="{verdict}" class="{css}">'
+    '<th scope="row" class="agency-name"><a href="{href}">{name}</a>{inactive}</th>'
+    '<td class="num valid">{valid}</td>'
+    '<td class="num">{satisfied}</td>'
+    '<td class="num rate">{rate}</td>'
+    '<td class="interval">{bar} <span class="ci">{ci}</span></td>'
+    '<td class="num">{target}</td>'
+    '<td class="verdict">{verdict_badge}{small}</td>'
+    '<td class="num">{needed}</td>'
+    '<td class="change">{change} {change_badge}</td>'
+    '<td class="num">{flagged} / {excluded}</td>'
+    "</tr>\n"
+)
 
 
-def bar(rate, low, high, target, verdict, template: str | None = None) -> Bar | None:
-    if low is None or rate is None:
-        return None
-    template = template or _("Rate %(rate)s, interval %(low)s to %(high)s")
-    label = template % {
-        "rate": formatting.percent(rate),
-        "low": formatting.percent(low),
-        "high": formatting.percent(high),
-    }
-    if target is not None:
-        label += ", " + _("target %(target)s", target=formatting.percent(target))
-    return Bar(
-        x=f"{low * 100:.2f}",
-        width=f"{max((high - low) * 100, 0.6):.2f}",
-        rate=f"{rate * 100:.2f}",
-        target=f"{target * 100:.2f}" if target is not None else None,
-        verdict=verdict,
-        label=label,
-    )
+class _Bars:
+    """Draws interval bars with one page's number format and translated label."""
+
+    def __init__(self, numbers: formatting.Numbers):
+        self.percent = numbers.percent
+        self.label = str(escape(_("Rate %(rate)s, interval %(low)s to %(high)s")))
+        self.target_label = str(escape(_("target %(target)s")))
+
+    def __call__(self, rate, low, high, target, verdict) -> str:
+        if low is None or rate is None:
+            return ""
+        percent = self.percent
+        label = self.label % {"rate": percent(rate), "low": percent(low), "high": percent(high)}
+        line = ""
+        if target is not None:
+            label += ", " + self.target_label % {"target": percent(target)}
+            line = TARGET_LINE.format(x=target * 100)
+        return BAR.format(
+            label=label,
+            verdict=verdict,
+            x=low * 100,
+            width=max((high - low) * 100, 0.6),
+            target=line,
+            rate=rate * 100,
+        )
 
 
-def table_rows(rows: list[Row], options: ReportOptions) -> list[TableRow]:
+def bar(rate, low, high, target, verdict) -> Markup:
+    """The interval bar of one rate (agency pages, public results); empty without a rate."""
+    return Markup(_Bars(formatting.numbers())(rate, low, high, target, verdict))
+
+
+def table_rows(rows: list[Row], options: ReportOptions) -> Markup:
+    """The `<tr>` elements of the agency table, in the order of `rows`."""
     query = options.query(
         agency=None, verdict=None, kind=None, level=None, sort="tree", descending=False
     )
     marker = "__code__"
-    link = url_for("dashboard.agency", code=marker, **query)
-    verdicts = {k: str(v) for k, v in reporting.VERDICT_LABELS.items()}
-    changes = {k: str(v) for k, v in reporting.CHANGE_LABELS.items()}
-    template = _("Rate %(rate)s, interval %(low)s to %(high)s")
-    points = _("pts")
-    percent, integer = formatting.percent, formatting.integer
+    link = str(escape(url_for("dashboard.agency", code=marker, **query)))
+    numbers = formatting.numbers()
+    percent, integer, points = numbers.percent, numbers.integer, numbers.points
+    bars = _Bars(numbers)
+    badge = '<span class="badge badge-{0}">{1}</span>'
+    verdicts = {k: badge.format(k, escape(v)) for k, v in reporting.VERDICT_LABELS.items()}
+    changes = {k: badge.format(k, escape(v)) for k, v in reporting.CHANGE_LABELS.items()}
+    small = ' <span class="small-sample" title="{}">{}</span>'.format(
+        escape(
+            _("Fewer than %(n)d valid responses: the interval is wide.", n=reporting.SMALL_SAMPLE)
+        ),
+        escape(_("small sample")),
+    )
+    inactive = f' <span class="muted">({escape(_("no longer active"))})</span>'
+    unreachable = '<span title="{}">∞</span>'.format(
+        escape(
+            _("The rate equals the target: no number of responses at this rate would settle it.")
+        )
+    )
+    unit = str(escape(_("pts")))
     out = []
     for r in rows:
-        needed = "–"
-        if r.responses_needed is not None:
-            needed = "∞" if r.responses_needed < 0 else integer(r.responses_needed)
+        if r.responses_needed is None:
+            needed = "–"
+        else:
+            needed = unreachable if r.responses_needed < 0 else integer(r.responses_needed)
+        code = str(escape(r.code))
         out.append(
-            TableRow(
-                code=r.code,
-                href=link.replace(marker, quote(r.code, safe="")),
-                name=r.name,
-                css=f"depth-{min(r.depth, 6)}" + ("" if r.active else " inactive"),
-                active=r.active,
+            ROW.format(
+                code=code,
                 verdict=r.verdict,
-                verdict_label=verdicts[r.verdict],
-                small=r.small_sample,
+                css=f"depth-{min(r.depth, 6)}" + ("" if r.active else " inactive"),
+                href=link.replace(marker, quote(r.code, safe="")),
+                name=escape(r.name),
+                inactive="" if r.active else inactive,
                 valid=integer(r.valid),
                 satisfied=integer(r.satisfied),
                 rate=percent(r.rate),
+                bar=bars(r.rate, r.low, r.high, r.target, r.verdict),
                 ci=f"{percent(r.low)}–{percent(r.high)}" if r.low is not None else "–",
-                bar=bar(r.rate, r.low, r.high, r.target, r.verdict, template),
                 target=percent(r.target),
+                verdict_badge=verdicts[r.verdict],
+                small=small if r.small_sample else "",
                 needed=needed,
-                needed_unreachable=r.responses_needed is not None and r.responses_needed < 0,
-                change=f"{formatting.points(r.change)} {points}" if r.change is not None else "",
-                change_verdict=r.change_verdict,
-                change_label=changes[r.change_verdict],
-                flagged_excluded=f"{r.flagged} / {r.excluded}",
+                change=f"{points(r.change)} {unit}" if r.change is not None else "",
+                change_badge=changes[r.change_verdict],
+                flagged=integer(r.flagged),
+                excluded=integer(r.excluded),
             )
         )
-    return out
+    return Markup("".join(out))

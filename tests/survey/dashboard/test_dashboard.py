@@ -214,3 +214,20 @@ def test_the_change_from_the_previous_period_is_shown_with_its_verdict(signed_in
     change = rows_by_code(response)["DEMO"].select_one(".change")
     assert re.match(r"^[+−±]\d+,\d điểm", change.get_text(" ", strip=True))
     assert change.select_one(".badge")["class"][1].startswith("badge-")
+
+
+def test_agency_names_and_codes_are_escaped_in_the_table(signed_in, agency):
+    db.session.add(
+        Agency(
+            code='X<"&>',
+            name='<script>alert("x")</script> & Co',
+            level="commune",
+            parent_id=agency("DEMO").id,
+        )
+    )
+    db.session.commit()
+    response = signed_in.get(f"/dashboard?period={QUARTER}&verdict=no_data")
+    row = rows_by_code(response)['X<"&>']
+    assert row.select_one(".agency-name a").get_text() == '<script>alert("x")</script> & Co'
+    assert row.select_one(".agency-name a")["href"].startswith("/dashboard/agency/X%3C%22%26%3E?")
+    assert "<script>alert" not in response.get_data(as_text=True)

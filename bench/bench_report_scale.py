@@ -1,0 +1,476 @@
+"""Benchmark: a quarterly province report at scale on PostgreSQL, against the naive approach.
+
+Issue 8, "Report at scale": 10,000,000 responses, 5,000 agencies, 5 years. The goal is a
+quarterly province report (counts, intervals, verdicts, comparison with the previous quarter:
+`reporting.build_report`, as the dashboard, the exports and the API run it) in <= 2 s.
+
+The script
+1. creates a database `hailong_bench_scale_<pid>` (BENCH_POSTGRES_URL, default
+   postgresql+psycopg://postgres@127.0.0.1:5432/postgres) and migrates it with the app's
+   `flask db upgrade`;
+2. loads an agency tree (a province; departments with their public service units; districts
+   with their communes), 1-3 desks per agency, and the responses, generated in SQL with
+   `INSERT ... SELECT ... generate_series` in chunks of 1,000,000 (the response table's
+   secondary indexes are dropped during the load and rebuilt from the models afterwards);
+   responses fall on working days in office hours (Vietnam time), more in recent years, with
+   ~96% valid, 3% flagged and 1% excluded; each agency has its own satisfaction rate around
+   85%; channels are mixed (QR, kiosk, paper, portal);
+3. runs VACUUM ANALYZE (the visibility map lets the report read the covering index alone);
+4. times the report for the last quarter of the data (median of --runs after a warm-up), the
+   one counts query inside it, and, in the same run, the naive approach: pandas.read_sql of
+   both quarters' rows, then statsmodels per agency in a loop (proportion_confint for the
+   rate, confint_proportions_2indep for the change);
+5. drops the database, unless --keep.
+
+    .venv/bin/python bench/bench_report_scale.py                      # quick smoke run
+    .venv/bin/python bench/bench_report_scale.py --responses 10000000 --agencies 5000
+
+Results go in docs/performance.md ("Report at scale").
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from survey import create_app, reporting  # noqa: E402
+from survey.extensions import db  # noqa: E402
+from survey.models import Questionnaire, Response  # noqa: E402
+from survey.periods import LOCAL_OFFSET, parse_period  # noqa: E402
+
+PG_ADMIN = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+QUARTER = "2026-Q2"  # the report; the data ends with it
+LAST_DAY = date(2026, 6, 30)
+CHUNK = 1_000_000
+
+
+def machine(conn) -> str:
+    cpu = "unknown CPU"
+    memory = "? GB"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GB"
+                break
+    except OSError:
+        pass
+    version = conn.execute(sa.text("SHOW server_version")).scalar()
+    return (
+        f"nproc {os.cpu_count()}, {cpu}, RAM {memory}, PostgreSQL {version}, "
+        f"Python {platform.python_version()}, {platform.system()}"
+    )
+
+
+def load_average() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def make_app(url: str):
+    logging.disable(logging.INFO if not os.environ.get("BENCH_DEBUG") else logging.NOTSET)
+    return create_app(
+        {
+            "CONFIG_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+            "SERVER_NAME": "bench.local",
+        }
+    )
+
+
+# ---- data ------------------------------------------------------------------------------------
+
+
+def build_tree(agencies: int, rng: random.Random) -> list[dict]:
+    """A province; 40 departments, the health and education ones with public service units
+    (hospitals, schools); districts with their communes. Each agency gets a satisfaction rate
+    around 85% (a few agencies well below)."""
+    departments = min(40, max(2, agencies // 20))
+    districts = max(1, agencies // 50)
+    rows = [
+        dict(code="P", name="Tỉnh Quy Mô", parent=None, level="province", kind="administrative")
+    ]
+    for i in range(departments):
+        kind = "health" if i % 10 == 0 else "education" if i % 10 == 1 else "administrative"
+        rows.append(dict(code=f"S{i:02d}", name=f"Sở {i}", parent=0, level="department", kind=kind))
+    for i in range(districts):
+        rows.append(
+            dict(
+                code=f"H{i:03d}",
+                name=f"Huyện {i}",
+                parent=0,
+                level="district",
+                kind="administrative",
+            )
+        )
+    services = [i for i, r in enumerate(rows) if r["kind"] in ("health", "education")]
+    first_district = 1 + departments
+    for i in range(agencies - len(rows)):
+        if i % 3 == 0:  # a public service unit under the health or education department
+            parent = services[i % len(services)]
+            kind = rows[parent]["kind"]
+            name = ("Bệnh viện" if kind == "health" else "Trường") + f" {i}"
+            rows.append(
+                dict(code=f"U{i:05d}", name=name, parent=parent, level="service_unit", kind=kind)
+            )
+        else:
+            parent = first_district + i % districts
+            rows.append(
+                dict(
+                    code=f"X{i:05d}",
+                    name=f"Xã {i}",
+                    parent=parent,
+                    level="commune",
+                    kind="administrative",
+                )
+            )
+    for row in rows:
+        row["rate"] = min(0.99, max(0.45, rng.gauss(0.85, 0.07)))
+        row["weight"] = rng.paretovariate(1.6)  # a few busy agencies, many quiet ones
+    return rows
+
+
+def load(app, args) -> dict:
+    from flask_migrate import upgrade
+
+    rng = random.Random(args.seed)
+    with app.app_context():
+        upgrade()
+        tree = build_tree(args.agencies, rng)
+        ids = {}
+        agency = db.metadata.tables["agency"]
+        with db.engine.begin() as conn:
+            for i, row in enumerate(tree):
+                parent = ids[row["parent"]] if row["parent"] is not None else None
+                ids[i] = conn.execute(
+                    sa.insert(agency)
+                    .values(
+                        code=row["code"],
+                        name=row["name"],
+                        parent_id=parent,
+                        level=row["level"],
+                        kind=row["kind"],
+                        active=True,
+                        created_at=sa.func.now(),
+                    )
+                    .returning(agency.c.id)
+                ).scalar_one()
+            questionnaire = Questionnaire.default().id
+            # Slots: each desk gets a number of slots in proportion to its agency's weight; a
+            # response picks a slot at random. Days likewise, in proportion to their traffic.
+            conn.execute(
+                sa.text(
+                    "CREATE UNLOGGED TABLE bench_agency (id int PRIMARY KEY, rate float8, weight float8)"
+                )
+            )
+            conn.execute(
+                sa.text("INSERT INTO bench_agency VALUES (:id, :rate, :weight)"),
+                [
+                    {"id": ids[i], "rate": r["rate"], "weight": r["weight"]}
+                    for i, r in enumerate(tree)
+                ],
+            )
+            conn.execute(
+                sa.text("""
+                INSERT INTO desk (agency_id, code, name, active, created_at)
+                SELECT a.id, 'D' || a.id || '-' || n, 'Quầy ' || n, true, now()
+                FROM bench_agency a, generate_series(1, 1 + a.id % 3) n
+            """)
+            )
+            conn.execute(
+                sa.text("""
+                CREATE UNLOGGED TABLE bench_slot AS
+                SELECT (row_number() OVER (ORDER BY d.id, s) - 1)::int AS slot,
+                       d.id AS desk_id, d.agency_id, a.rate
+                FROM desk d
+                JOIN bench_agency a ON a.id = d.agency_id
+                CROSS JOIN LATERAL generate_series(
+                    1, greatest(1, round(a.weight * 20 / (1 + a.id % 3)))::int) s
+            """)
+            )
+            # Working days: Monday to Friday, Saturday mornings at a third of the traffic, no
+            # Sundays; traffic grows by half over the five years as the survey spreads.
+            first = date(LAST_DAY.year - args.years, LAST_DAY.month, LAST_DAY.day) + timedelta(1)
+            conn.execute(
+                sa.text("""
+                CREATE UNLOGGED TABLE bench_day AS
+                SELECT (row_number() OVER (ORDER BY day, s) - 1)::int AS slot, day::date AS day,
+                       extract(isodow FROM day) = 6 AS saturday
+                FROM generate_series(CAST(:first AS date), CAST(:last AS date), interval '1 day') day
+                CROSS JOIN LATERAL generate_series(1, CASE
+                    WHEN extract(isodow FROM day) = 7 THEN 0
+                    ELSE round((CASE WHEN extract(isodow FROM day) = 6 THEN 3 ELSE 10 END)
+                        * (1 + 0.5 * (day::date - CAST(:first AS date)) / 1826.0))::int END) s
+            """),
+                {"first": first, "last": LAST_DAY},
+            )
+            conn.execute(sa.text("ANALYZE bench_slot; ANALYZE bench_day"))
+            slots = conn.execute(sa.text("SELECT count(*) FROM bench_slot")).scalar()
+            days = conn.execute(sa.text("SELECT count(*) FROM bench_day")).scalar()
+        desks = db.session.execute(sa.text("SELECT count(*) FROM desk")).scalar()
+        print(f"  {len(tree):,} agencies, {desks:,} desks, days {first} .. {LAST_DAY}", flush=True)
+
+        started = time.perf_counter()
+        indexes = [i for i in Response.__table__.indexes]
+        with db.engine.begin() as conn:
+            for index in indexes:
+                conn.execute(sa.text(f"DROP INDEX {index.name}"))
+        offset = int(LOCAL_OFFSET.total_seconds())
+        for low in range(0, args.responses, CHUNK):
+            count = min(CHUNK, args.responses - low)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
+                conn.execute(
+                    sa.text(INSERT),
+                    {
+                        "low": low + 1,
+                        "high": low + count,
+                        "slots": slots,
+                        "days": days,
+                        "questionnaire": questionnaire,
+                        "offset": offset,
+                    },
+                )
+            done = low + count
+            rate = done / (time.perf_counter() - started)
+            print(f"  {done:,} responses ({rate:,.0f}/s)", flush=True)
+        loaded = time.perf_counter() - started
+        started = time.perf_counter()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
+            for index in indexes:
+                index.create(conn)
+        indexed = time.perf_counter() - started
+        started = time.perf_counter()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in ("bench_slot", "bench_day", "bench_agency"):
+                conn.execute(sa.text(f"DROP TABLE {table}"))
+            conn.execute(sa.text("VACUUM ANALYZE"))
+        vacuumed = time.perf_counter() - started
+        size = db.session.execute(
+            sa.text("SELECT pg_size_pretty(pg_total_relation_size('response'))")
+        ).scalar()
+        print(
+            f"  loaded in {loaded:.0f} s, indexes rebuilt in {indexed:.0f} s, "
+            f"VACUUM ANALYZE in {vacuumed:.0f} s; response table with indexes: {size}",
+            flush=True,
+        )
+        db.session.remove()
+        return {"load": loaded, "index": indexed, "vacuum": vacuumed, "size": size}
+
+
+# One chunk of responses, generated in SQL. Each row draws a desk slot, a day slot and a time
+# of day (07:30-11:30 and 13:00-17:00 local; Saturdays mornings only), then its outcome.
+INSERT = """
+INSERT INTO response (id, desk_id, agency_id, questionnaire_id, channel, level, satisfied,
+                      comment, occurred_at, received_at, status, status_reason, content_hash)
+SELECT gen_random_uuid(), s.desk_id, s.agency_id, :questionnaire,
+       CASE WHEN r.c < 0.50 THEN 'qr' WHEN r.c < 0.80 THEN 'kiosk'
+            WHEN r.c < 0.92 THEN 'paper' ELSE 'api' END,
+       CASE WHEN r.u >= s.rate THEN 'khong_hai_long'
+            WHEN r.u < s.rate * 0.4 THEN 'rat_hai_long' ELSE 'hai_long' END,
+       r.u < s.rate,
+       CASE WHEN r.k < 0.02 THEN (ARRAY['Cán bộ nhiệt tình, hướng dẫn rõ ràng.',
+            'Phải chờ lâu.', 'Thủ tục nhanh gọn.', 'Cần thêm ghế ngồi chờ.'])[1 + (r.g % 4)] END,
+       t.at, t.at + interval '2 seconds',
+       CASE WHEN r.v < 0.96 THEN 'valid' WHEN r.v < 0.99 THEN 'flagged' ELSE 'excluded' END,
+       CASE WHEN r.v >= 0.99 THEN 'bench: excluded by an analyst' END,
+       md5(r.g::text) || md5((-r.g)::text)
+FROM (
+    SELECT g, random() AS u, random() AS c, random() AS v, random() AS k,
+           floor(random() * :slots)::int AS slot, floor(random() * :days)::int AS day_slot,
+           random() AS m
+    FROM generate_series(CAST(:low AS int), CAST(:high AS int)) g
+) r
+JOIN bench_slot s ON s.slot = r.slot
+JOIN bench_day d ON d.slot = r.day_slot
+CROSS JOIN LATERAL (
+    SELECT d.day + make_interval(mins => CASE
+               WHEN d.saturday THEN 450 + floor(r.m * 240)::int
+               WHEN r.m < 0.5 THEN 450 + floor(r.m * 2 * 240)::int
+               ELSE 780 + floor((r.m - 0.5) * 2 * 240)::int END,
+           secs => (r.g % 60)::int)
+           - make_interval(secs => :offset) AS at
+) t
+"""
+
+
+# ---- measurements ----------------------------------------------------------------------------
+
+
+def timed(function, runs: int) -> tuple[float, list[float]]:
+    function()  # warm-up: caches, query plans
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples), samples
+
+
+def naive_report(engine, period, previous, target: float) -> int:
+    """The report the way a notebook would do it: every row of both quarters into pandas,
+    own counts with a groupby, pooled up the tree in Python, then statsmodels per agency."""
+    import numpy as np
+    import pandas as pd
+    from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+    low, _ = previous.utc_bounds()
+    _, high = period.utc_bounds()
+    with engine.connect() as conn:
+        frame = pd.read_sql(
+            sa.text(
+                "SELECT agency_id, status, satisfied, occurred_at FROM response "
+                "WHERE occurred_at >= :low AND occurred_at < :high"
+            ),
+            conn,
+            params={"low": low, "high": high},
+        )
+        tree = pd.read_sql(sa.text("SELECT id, parent_id FROM agency"), conn)
+    frame["current"] = frame["occurred_at"] >= period.utc_bounds()[0]
+    valid = frame[frame["status"] == "valid"]
+    own = valid.groupby(["current", "agency_id"])["satisfied"].agg(["sum", "count"])
+    parent = dict(zip(tree["id"], tree["parent_id"], strict=True))
+    pooled = {(c, a): [0, 0] for c in (True, False) for a in parent}
+    for (current, agency), (x, n) in own.iterrows():
+        while agency is not None and not (isinstance(agency, float) and math.isnan(agency)):
+            pooled[(current, int(agency))][0] += int(x)
+            pooled[(current, int(agency))][1] += int(n)
+            agency = parent[int(agency)]
+    verdicts = 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for agency in parent:
+            x, n = pooled[(True, agency)]
+            px, pn = pooled[(False, agency)]
+            if n:
+                low_, high_ = proportion_confint(x, n, alpha=0.05, method="wilson")
+                verdicts += low_ > target or high_ < target
+            if n and pn:
+                confint_proportions_2indep(x, n, px, pn, method="newcomb", compare="diff")
+    return verdicts
+
+
+def measure(app, args) -> dict:
+    period = parse_period(QUARTER)
+    with app.app_context():
+        rows = db.session.execute(
+            sa.text(
+                "SELECT count(*) FROM response WHERE occurred_at >= :low AND occurred_at < :high"
+            ),
+            dict(zip(("low", "high"), period.utc_bounds(), strict=True)),
+        ).scalar()
+        before = db.session.execute(
+            sa.text(
+                "SELECT count(*) FROM response WHERE occurred_at >= :low AND occurred_at < :high"
+            ),
+            dict(zip(("low", "high"), period.previous().utc_bounds(), strict=True)),
+        ).scalar()
+        print(f"  {QUARTER}: {rows:,} responses; previous quarter: {before:,}", flush=True)
+        query = reporting.agency_channel_counts_query(period)
+        sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        plan = db.session.execute(sa.text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
+        print("  plan of the counts query:\n    " + "\n    ".join(plan), flush=True)
+
+        def counts():
+            return reporting.period_counts(period, period.previous())
+
+        def report():
+            with app.test_request_context():
+                return reporting.build_report(reporting.ReportOptions(period=period))
+
+        result = report()
+        print(
+            f"  report: {len(result.rows):,} rows, province {result.summary.valid:,} valid, "
+            f"rate {result.summary.rate:.4f}, verdicts {result.summary.verdict_counts}",
+            flush=True,
+        )
+        out = {"quarter_rows": rows, "previous_rows": before}
+        out["counts"], out["counts_samples"] = timed(counts, args.runs)
+        out["report"], out["report_samples"] = timed(report, args.runs)
+        target = result.summary.target or 0.9
+        naive = []
+        for _ in range(args.naive_runs):
+            started = time.perf_counter()
+            naive_report(db.engine, period, period.previous(), target)
+            naive.append(time.perf_counter() - started)
+        out["naive"], out["naive_samples"] = statistics.median(naive), naive
+        db.session.remove()
+        db.engine.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--responses", type=int, default=200_000, help="default: a smoke run")
+    parser.add_argument("--agencies", type=int, default=500)
+    parser.add_argument("--years", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of the report")
+    parser.add_argument("--naive-runs", type=int, default=3, help="timed runs of the naive way")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    name = f"hailong_bench_scale_{os.getpid()}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            about = machine(conn)
+    except sa.exc.OperationalError as error:
+        sys.exit(f"PostgreSQL is not reachable: {error.orig}")
+    print(
+        f"bench_report_scale: {args.responses:,} responses, {args.agencies:,} agencies, "
+        f"{args.years} years; report {QUARTER}; database {name}"
+    )
+    print(f"machine: {about}; load average {load_average()}", flush=True)
+    try:
+        url = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+        app = make_app(url)
+        loading = load(app, args)
+        result = measure(app, args)
+    finally:
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            print(f"kept database {name}")
+        admin.dispose()
+    ms = lambda xs: ", ".join(f"{x * 1000:.0f}" for x in xs)  # noqa: E731
+    verdict = "meets" if result["report"] <= 2.0 else "MISSES"
+    print(
+        f"\nsummary ({args.responses:,} responses, {args.agencies:,} agencies, {args.years} years; "
+        f"{QUARTER}: {result['quarter_rows']:,} + previous {result['previous_rows']:,} rows; "
+        f"load average {load_average()}):\n"
+        f"  load {loading['load']:.0f} s, indexes {loading['index']:.0f} s, "
+        f"VACUUM ANALYZE {loading['vacuum']:.0f} s, size {loading['size']}\n"
+        f"  counts query (both quarters) {result['counts'] * 1000:7.0f} ms  "
+        f"[{ms(result['counts_samples'])}]\n"
+        f"  build_report                {result['report'] * 1000:7.0f} ms  "
+        f"[{ms(result['report_samples'])}]  goal 2 s: {verdict}\n"
+        f"  naive (pandas + statsmodels) {result['naive'] * 1000:6.0f} ms  "
+        f"[{ms(result['naive_samples'])}]\n"
+        f"  naive / build_report: {result['naive'] / result['report']:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
