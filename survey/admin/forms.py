@@ -79,27 +79,36 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
-class AgencyForm(FlaskForm):
-    code = StringField(
+def code_field(description) -> StringField:
+    """The code of an agency or a desk: required, short, letters, digits and dashes."""
+    return StringField(
         _l("Code"),
         validators=[
             InputRequired(message=_l("Please enter a code.")),
             Length(max=40, message=TOO_LONG),
             Regexp(CODE_PATTERN, message=CODE_MESSAGE),
         ],
-        description=_l("Short and unique, e.g. XAB. Used in imports, exports and the CLI."),
+        description=description,
     )
-    name = StringField(
+
+
+def name_field() -> StringField:
+    return StringField(
         _l("Name"),
         validators=[
             InputRequired(message=_l("Please enter a name.")),
             Length(max=200, message=TOO_LONG),
         ],
     )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class AgencyForm(FlaskForm):
+    code = code_field(_l("Short and unique, e.g. XAB. Used in imports, exports and the CLI."))
+    name = name_field()
     name_en = StringField(
         _l("Name in English (optional)"), validators=[Optional(), Length(max=200, message=TOO_LONG)]
     )
@@ -114,22 +123,8 @@ class AgencyForm(FlaskForm):
 
 
 class DeskForm(FlaskForm):
-    code = StringField(
-        _l("Code"),
-        validators=[
-            InputRequired(message=_l("Please enter a code.")),
-            Length(max=40, message=TOO_LONG),
-            Regexp(CODE_PATTERN, message=CODE_MESSAGE),
-        ],
-        description=_l("Unique; paper-form imports name desks by this code."),
-    )
-    name = StringField(
-        _l("Name"),
-        validators=[
-            InputRequired(message=_l("Please enter a name.")),
-            Length(max=200, message=TOO_LONG),
-        ],
-    )
+    code = code_field(_l("Unique; paper-form imports name desks by this code."))
+    name = name_field()
     agency = SelectField(_l("Agency"), choices=[])
     questionnaire = SelectField(
         _l("Questionnaire"),
