@@ -3,13 +3,17 @@ column, any encoding Excel produces, and re-imports that change nothing."""
 
 from __future__ import annotations
 
+import gc
 import io
 import unicodedata
-from datetime import date
+import uuid
+from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
+from survey import imports
 from survey.extensions import db
 from survey.imports import import_agencies, import_paper
 from survey.models import Agency, Answer, AuditLog, Channel, Level, Response
@@ -282,6 +286,95 @@ def test_a_bad_row_after_written_chunks_rolls_them_back(app, desks):
     result = paper_from(to_csv(PAPER_HEADER, rows))
     assert errors(result)[0].startswith("Hàng 11502, cột date:")
     assert count(Response) == 0 and count(Answer) == 0
+
+
+def test_a_file_imported_in_part_before_adds_only_the_new_forms(app, desks):
+    rows = paper_rows(40, ["Q1", "Q2"])
+    first = paper_from(to_csv(PAPER_HEADER, rows[:15]))
+    answers_before = count(Answer)
+    result = paper_from(to_csv(PAPER_HEADER, rows))
+    assert errors(result) == [] and (result.created, result.unchanged) == (25, 15)
+    answered = sum(1 for row in rows for cell in row[3:12] if cell)
+    assert first.created == 15 and count(Response) == 40 and count(Answer) == answered
+    assert answers_before == sum(1 for row in rows[:15] for cell in row[3:12] if cell)
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(Response).where(~Response.answers.any())
+    ) == sum(1 for row in rows if not any(row[3:12]))
+
+
+def test_paper_ids_are_time_ordered_and_increase_through_the_file(app, desks):
+    paper_from(to_csv(PAPER_HEADER, paper_rows(30, ["Q1", "Q2"])))
+    stored = db.session.execute(sa.select(Response.id, Response.form_key)).all()
+    assert {response_id.version for response_id, _key in stored} == {7}
+    numbered = sorted((key, response_id) for response_id, key in stored if key.startswith("form:"))
+    by_form_number = [response_id for _key, response_id in numbered]  # P-0000001, P-0000003, ...
+    assert by_form_number == sorted(by_form_number)
+
+
+def stored_as(table: sa.Table, where, skip: set[str]) -> tuple:
+    """A row as the database holds it: on SQLite, each value as an SQL literal (so that the
+    text '1' and the integer 1 differ)."""
+    columns = [column for column in table.c if column.key not in skip]
+    if db.session.get_bind().dialect.name == "sqlite":
+        columns = [sa.func.quote(column) for column in columns]
+    return tuple(db.session.execute(sa.select(*columns).where(where)).one())
+
+
+def test_rows_written_in_bulk_are_stored_as_the_orm_stores_them(app, desks):
+    """The import converts values itself and, on SQLite, hands them over as JSON: what lands
+    must be exactly what an ORM insert of the same response writes."""
+    paper_from(to_csv(PAPER_HEADER, PAPER[:1]))
+    imported = db.session.scalar(sa.select(Response))
+    answer = db.session.scalar(sa.select(Answer))
+    copy_id = uuid.uuid4()
+    skip = {"id", "form_key"}
+    values = {c.key: getattr(imported, c.key) for c in Response.__table__.c if c.key not in skip}
+    db.session.add(Response(id=copy_id, form_key="copy", **values))
+    db.session.add(
+        Answer(response_id=copy_id, criterion=answer.criterion, level=answer.level, satisfied=True)
+    )
+    db.session.flush()
+    assert stored_as(Response.__table__, Response.id == imported.id, skip) == stored_as(
+        Response.__table__, Response.id == copy_id, skip
+    )
+    assert stored_as(Answer.__table__, Answer.response_id == imported.id, {"response_id"}) == (
+        stored_as(Answer.__table__, Answer.response_id == copy_id, {"response_id"})
+    )
+    assert isinstance(imported.received_at, datetime) and imported.satisfied is True
+
+
+def test_a_failure_while_writing_in_the_background_rolls_everything_back(app, desks, monkeypatch):
+    calls = []
+    write = imports._PaperChunks.write
+
+    def write_then_fail(self, chunk):
+        calls.append(len(chunk.rows))
+        if len(calls) == 2:  # as if another import had just stored the same forms
+            raise IntegrityError("INSERT INTO response ...", {}, Exception("UNIQUE constraint"))
+        return write(self, chunk)
+
+    monkeypatch.setattr(imports._PaperChunks, "write", write_then_fail)
+    result = paper_from(to_csv(PAPER_HEADER, paper_rows(2 * imports.CHUNK + 100, ["Q1", "Q2"])))
+    assert errors(result) == [
+        "Có người đã thay đổi cùng dữ liệu trong lúc nhập tệp này. Chưa có gì được ghi; "
+        "vui lòng nhập lại."
+    ]
+    assert calls == [imports.CHUNK, imports.CHUNK]
+    assert count(Response) == 0 and count(Answer) == 0
+
+
+def test_an_import_leaves_the_garbage_collector_and_the_connection_as_it_found_them(app, desks):
+    connection = db.session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar() if sqlite else None
+    bad = [row[:] for row in PAPER]
+    bad[1][1] = "hôm qua"
+    for data in (to_csv(PAPER_HEADER, PAPER), to_csv(PAPER_HEADER, bad)):
+        paper_from(data)
+        assert gc.isenabled()
+        if sqlite:
+            cache = db.session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+            assert cache == before
 
 
 # ---- on the web ------------------------------------------------------------------------------
