@@ -116,7 +116,9 @@ def require(*, scope: str | None = None, kiosk: bool = False):
                 if not kiosk:
                     return ApiError(403, _("Kiosk tokens cannot use this endpoint.")).response()
             elif kiosk and scope is None:  # kiosk-only: no API key may use it, whatever its scopes
-                return ApiError(403, _("Only a kiosk device token can use this endpoint.")).response()
+                return ApiError(
+                    403, _("Only a kiosk device token can use this endpoint.")
+                ).response()
             elif scope is not None and scope not in client.scopes:
                 return ApiError(
                     403, _("This API key lacks the scope %(scope)s.", scope=scope)
