@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import platform
+import sqlite3
 import sys
 import tempfile
 import time
@@ -51,7 +52,7 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def timed(label: str, rows: int, run) -> None:
+def timed(label: str, rows: int, run) -> float:
     start = time.perf_counter()
     result = run()
     seconds = time.perf_counter() - start
@@ -59,6 +60,32 @@ def timed(label: str, rows: int, run) -> None:
     print(
         f"  {label:<44} {rows:>7} rows  {seconds:6.2f} s  {rows / seconds:>9,.0f} rows/s"
         f"  (created {result.created}, unchanged {result.unchanged})"
+    )
+    return seconds
+
+
+def bare_insert(imported: Path, before: Path, import_seconds: float) -> None:
+    """The floor, measured in the same run: plain sqlite3 executemany of exactly the rows the
+    import wrote, into a copy of the database as it was before the import, in one
+    transaction, with the app's settings (WAL, foreign keys, 64 MiB cache)."""
+    with sqlite3.connect(imported) as source:
+        responses = source.execute("SELECT * FROM response ORDER BY rowid").fetchall()
+        answers = source.execute("SELECT * FROM answer ORDER BY rowid").fetchall()
+    target = sqlite3.connect(before, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "cache_size=-65536"):
+        target.execute(f"PRAGMA {pragma}")
+    start = time.perf_counter()
+    target.execute("BEGIN")
+    for table, rows in (("response", responses), ("answer", answers)):
+        marks = ", ".join("?" * len(rows[0]))
+        target.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+    target.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    target.close()
+    print(
+        f"  {'baseline: bare executemany of the same rows':<44} {len(responses):>7} rows  "
+        f"{seconds:6.2f} s  {len(responses) / seconds:>9,.0f} rows/s  "
+        f"(+{len(answers)} answers; the import takes {import_seconds / seconds:.2f}x this)"
     )
 
 
@@ -110,7 +137,14 @@ def run(url: str | None) -> None:
             rows = paper_rows(PAPER, desks)
             paper = to_csv(PAPER_HEADER, rows)
             print(f"  (paper CSV: {len(paper) / 1e6:.1f} MB, 9 criteria columns, ~70% answered)")
-            timed("paper forms CSV, new", PAPER, lambda: import_paper(io.BytesIO(paper)))
+            if backend == "sqlite":  # a copy as it is before the import, for the baseline
+                before = Path(tmp) / "before.db"
+                with sqlite3.connect(sa.make_url(target).database) as live:
+                    with sqlite3.connect(before) as copy:
+                        live.backup(copy)
+            seconds = timed("paper forms CSV, new", PAPER, lambda: import_paper(io.BytesIO(paper)))
+            if backend == "sqlite":
+                bare_insert(Path(sa.make_url(target).database), before, seconds)
             timed(
                 "paper forms CSV, same file again", PAPER, lambda: import_paper(io.BytesIO(paper))
             )

@@ -730,6 +730,7 @@ class _Scale:
                     self.lookup[" ".join(label.lower().split())] = level["code"]
         self.criteria = set(questionnaire.criterion_codes())
         self.satisfied = frozenset(questionnaire.satisfied)
+        self.pairs = {code: (code, code in self.satisfied) for code in self.codes}
 
     def level(self, raw: str) -> str | None:
         found = self.lookup.get(raw)  # most cells hold the code itself
@@ -925,15 +926,17 @@ def _import_paper_rows(table, columns, result, today, progress) -> None:
             )
 
     pending: list[_PaperRow] = []
+    size = CHUNK // 8  # small chunks first, so that the writer starts early, then CHUNK
     with _Writer(chunks.write, written) as writer:
         for row in _checked_paper_rows(table, columns, result, today, writer.wait):
             pending.append(row)
-            if len(pending) >= CHUNK:
+            if len(pending) >= size:
                 chunk = chunks.prepare(pending)
                 writer.wait()
                 if result.ok:
                     writer.submit(chunk)
                 pending = []
+                size = min(2 * size, CHUNK)
                 _tick(table, progress)
         writer.wait()
         if pending and result.ok:
@@ -1217,13 +1220,15 @@ def _json_rows(params: list) -> str:
 
 
 class _Chunk(NamedTuple):
-    """Rows ready to insert: `responses` and `answers` are driver parameters, and
-    `answer_counts[i]` answers belong to `rows[i]`."""
+    """Rows ready to insert: `ids` are the responses' ids as the database takes them,
+    `responses` and `answers` their parameters, and `answer_counts[i]` answers belong to
+    `rows[i]` (in the one-row-an-answer form)."""
 
     rows: list[_PaperRow]
+    ids: list
     responses: _Prepared
     answers: _Prepared
-    answer_counts: list[int]
+    answer_counts: list[int] | None
 
 
 @dataclass
@@ -1257,98 +1262,125 @@ class _PaperChunks:
         "form_key",
     )
     ANSWER_COLUMNS = ("response_id", "criterion", "level", "satisfied")
+    # On SQLite, a chunk's answers are one JSON object {response id: {criterion: [level,
+    # satisfied]}}: the id and the criterion come out of json_each as keys, unparsed, and the
+    # text is a third the size of one array an answer.
+    SQLITE_ANSWERS = (
+        "INSERT INTO answer (response_id, criterion, level, satisfied) "
+        "SELECT r.key, a.key, json_extract(a.value, '$[0]'), json_extract(a.value, '$[1]') "
+        "FROM json_each(?) AS r, json_each(r.value) AS a"
+    )
 
     def __init__(self, dialect: sa.Dialect):
         # A response's id is converted once, for its row and its answers'.
         self.responses = _Insert(Response.__table__, self.RESPONSE_COLUMNS, dialect, ("id",))
         self.answers = _Insert(Answer.__table__, self.ANSWER_COLUMNS, dialect, ("response_id",))
+        self.nested = self.answers.json_sql is not None
         self.convert_id = self.responses.converters["id"]
         self.ids = _time_ordered_ids()
         self.now = utcnow()
 
     def prepare(self, rows: list[_PaperRow]) -> _Chunk:
-        responses, answers, counts = [], [], []
+        ids = list(map(self.convert_id, itertools.islice(self.ids, len(rows))))
         paper, valid, now = Channel.PAPER.value, Status.VALID.value, self.now
-        for row, response_id in zip(rows, map(self.convert_id, self.ids), strict=False):
-            desk = row.desk
-            satisfied = desk.scale.satisfied
-            responses.append(
-                (
-                    response_id,
-                    desk.id,
-                    desk.agency_id,
-                    desk.questionnaire_id,
-                    paper,
-                    row.level,
-                    row.level in satisfied,
-                    row.comment,
-                    row.occurred_at,
-                    now,
-                    row.occurred_at,
-                    valid,
-                    row.digest,
-                    row.form_key,
-                )
+        responses = [
+            (
+                response_id,
+                row.desk.id,
+                row.desk.agency_id,
+                row.desk.questionnaire_id,
+                paper,
+                row.level,
+                row.level in row.desk.scale.satisfied,
+                row.comment,
+                row.occurred_at,
+                now,
+                row.occurred_at,
+                valid,
+                row.digest,
+                row.form_key,
             )
-            chosen = row.answers
-            counts.append(len(chosen))
-            answers.extend(
-                zip(
-                    itertools.repeat(response_id, len(chosen)),
-                    chosen.keys(),
-                    chosen.values(),
-                    map(satisfied.__contains__, chosen.values()),
-                    strict=True,
+            for row, response_id in zip(rows, ids, strict=True)
+        ]
+        if self.nested:
+            nested = {}
+            for row, response_id in zip(rows, ids, strict=True):
+                if row.answers:
+                    pairs = row.desk.scale.pairs
+                    nested[response_id] = {c: pairs[level] for c, level in row.answers.items()}
+            answers, counts = _Prepared(nested, _json_rows(nested)), None
+        else:
+            flat, counts = [], []
+            for row, response_id in zip(rows, ids, strict=True):
+                chosen, satisfied = row.answers, row.desk.scale.satisfied
+                counts.append(len(chosen))
+                flat.extend(
+                    (response_id, criterion, level, level in satisfied)
+                    for criterion, level in chosen.items()
                 )
-            )
-        return _Chunk(
-            rows, self.responses.prepare(responses), self.answers.prepare(answers), counts
-        )
+            answers = self.answers.prepare(flat)
+        return _Chunk(rows, ids, self.responses.prepare(responses), answers, counts)
 
     def write(self, chunk: _Chunk) -> _Written:
         """Insert a chunk: skip forms already stored with the same content, refuse changed
         ones."""
         outcome = _Written()
         stored = self._stored([row.form_key for row in chunk.rows])
-        keep = keep_answers = None
+        keep = None
         if stored:  # a file imported before, in whole or in part
             keep = []
             for row in chunk.rows:
                 digest = stored.get(row.form_key)
+                keep.append(digest is None)
                 if digest is None:
-                    keep.append(True)
                     continue
-                keep.append(False)
                 if digest == row.digest:
                     outcome.unchanged += 1
                 else:
                     outcome.conflicts.append(row.number)
             if outcome.conflicts:
                 return outcome
-            keep_answers = list(
-                itertools.chain.from_iterable(
-                    itertools.repeat(flag, count)
-                    for flag, count in zip(keep, chunk.answer_counts, strict=True)
-                )
-            )
         connection = db.session.connection()
         self.responses.execute(connection, chunk.responses, keep)
-        self.answers.execute(connection, chunk.answers, keep_answers)
+        self._write_answers(connection, chunk, keep)
         outcome.created = len(chunk.rows) - len(stored)
         return outcome
 
+    def _write_answers(self, connection: sa.Connection, chunk: _Chunk, keep) -> None:
+        if not self.nested:
+            if keep is not None:
+                keep = list(
+                    itertools.chain.from_iterable(
+                        itertools.repeat(flag, count)
+                        for flag, count in zip(keep, chunk.answer_counts, strict=True)
+                    )
+                )
+            self.answers.execute(connection, chunk.answers, keep)
+            return
+        nested, blob = chunk.answers
+        if keep is not None:
+            kept = set(itertools.compress(chunk.ids, keep))
+            nested = {key: value for key, value in nested.items() if key in kept}
+            blob = _json_rows(nested)
+        if nested:
+            connection.exec_driver_sql(self.SQLITE_ANSWERS, (blob,))
+
     def _stored(self, keys: list[str]) -> dict[str, str]:
         """Form key -> content hash of the forms among `keys` already in the database."""
-        if self.responses.json_sql is not None:  # SQLite: the keys as one JSON array
-            listed = sa.select(sa.column("value")).select_from(
-                sa.func.json_each(_json_rows(keys)).table_valued("value")
+        if self.responses.json_sql is None:
+            query = sa.select(Response.form_key, Response.content_hash).where(
+                Response.form_key.in_(keys)
             )
-        else:
-            listed = keys
-        query = sa.select(Response.form_key, Response.content_hash).where(
-            Response.form_key.in_(listed)
+            return dict(db.session.execute(query).all())
+        # SQLite: the keys in and the answer out as one JSON value each, so that the database
+        # works with the GIL released instead of stepping once a row.
+        listed = sa.select(sa.column("value")).select_from(
+            sa.func.json_each(_json_rows(keys)).table_valued("value")
         )
-        return dict(db.session.execute(query).all())
+        query = sa.select(
+            sa.func.json_group_object(Response.form_key, Response.content_hash)
+        ).where(Response.form_key.in_(listed))
+        return json.loads(db.session.scalar(query))
 
 
 def paper_template(fmt: str, questionnaire: Questionnaire) -> bytes:

@@ -348,19 +348,20 @@ def test_a_failure_while_writing_in_the_background_rolls_everything_back(app, de
     write = imports._PaperChunks.write
 
     def write_then_fail(self, chunk):
-        calls.append(len(chunk.rows))
+        calls.append((len(chunk.rows), count(Response)))
         if len(calls) == 2:  # as if another import had just stored the same forms
             raise IntegrityError("INSERT INTO response ...", {}, Exception("UNIQUE constraint"))
         return write(self, chunk)
 
     monkeypatch.setattr(imports._PaperChunks, "write", write_then_fail)
-    result = paper_from(to_csv(PAPER_HEADER, paper_rows(2 * imports.CHUNK + 100, ["Q1", "Q2"])))
+    result = paper_from(to_csv(PAPER_HEADER, paper_rows(imports.CHUNK, ["Q1", "Q2"])))
     assert errors(result) == [
         "Có người đã thay đổi cùng dữ liệu trong lúc nhập tệp này. Chưa có gì được ghi; "
         "vui lòng nhập lại."
     ]
-    assert calls == [imports.CHUNK, imports.CHUNK]
-    assert count(Response) == 0 and count(Answer) == 0
+    (first, stored_before), (_second, stored_when_failing) = calls
+    assert stored_before == 0 and stored_when_failing == first > 0  # the first chunk was written
+    assert count(Response) == 0 and count(Answer) == 0  # and rolled back
 
 
 def test_an_import_leaves_the_garbage_collector_and_the_connection_as_it_found_them(app, desks):
