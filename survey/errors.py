@@ -6,7 +6,10 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from survey.extensions import db
 
 MESSAGES = {
     400: (
@@ -34,7 +37,15 @@ MESSAGES = {
         _l("Something went wrong"),
         _l("An unexpected error happened. It has been logged; please try again later."),
     ),
+    503: (
+        _l("The system is busy"),
+        _l(
+            "The system is busy for a moment and nothing was saved. Please send it again in a few seconds."
+        ),
+    ),
 }
+# Seconds a client is asked to wait when the database is busy (503).
+BUSY_RETRY_AFTER = 5
 
 
 def wants_json() -> bool:
@@ -108,12 +119,43 @@ def init_app(app: Flask) -> None:
             _("The form has expired"),
         )
 
+    @app.errorhandler(OperationalError)
+    def handle_database_busy(error: OperationalError):
+        """The database is locked or unreachable (on SQLite, a writer held the lock longer
+        than the busy timeout, e.g. during a large import): the transaction is rolled back,
+        so nothing was half-written, and the client is asked to retry; the citizen form and
+        the kiosk resend the same id, which counts once."""
+        db.session.rollback()
+        if not database_busy(error):
+            return _unexpected(app)
+        app.logger.warning("Database busy on %s %s: %s", request.method, request.path, error.orig)
+        return _with_header(error_page(503), "Retry-After", str(BUSY_RETRY_AFTER))
+
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        return error_page(500)
+        return _unexpected(app)
 
-    del handle_http, handle_csrf, handle_unexpected
+    del handle_http, handle_csrf, handle_database_busy, handle_unexpected
+
+
+# PostgreSQL: lock_not_available, query_canceled (statement timeout), serialization_failure,
+# deadlock_detected; class 08 is "connection exception".
+BUSY_SQLSTATES = {"55P03", "57014", "40001", "40P01"}
+
+
+def database_busy(error: OperationalError) -> bool:
+    """Whether the database refused for now (locked, timed out, unreachable) rather than for
+    a fault that retrying cannot fix (a missing table, say)."""
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    if sqlstate in BUSY_SQLSTATES or sqlstate.startswith("08"):
+        return True
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database table is locked" in message
+
+
+def _unexpected(app: Flask):
+    app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return error_page(500)
 
 
 def _with_header(response, name: str, value: str):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import ValidationError
+
+NOT_A_CHOICE = _l("This choice does not exist. Please choose one of the options shown.")
 
 
 class ChoiceRadioField(RadioField):
@@ -15,13 +18,30 @@ class ChoiceRadioField(RadioField):
         if self.data in (None, ""):
             return
         if self.data not in {choice.value for choice in self.choices}:
-            raise ValidationError(
-                _l("This choice does not exist. Please choose one of the options shown.")
-            )
+            raise ValidationError(NOT_A_CHOICE)
 
     def process_formdata(self, valuelist):
         if valuelist:
             self.data = valuelist[0]
+
+
+class _OwnChoiceMessage:
+    """A value outside the choices (a tampered request) gets our translated message instead
+    of WTForms' own, which has no Vietnamese catalogue."""
+
+    def pre_validate(self, form):
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(NOT_A_CHOICE) from None
+
+
+class SelectField(_OwnChoiceMessage, wtforms.SelectField):
+    pass
+
+
+class SelectMultipleField(_OwnChoiceMessage, wtforms.SelectMultipleField):
+    pass
 
 
 def choices(pairs) -> list[SelectChoice]:

@@ -16,8 +16,6 @@ from wtforms import (
     Form,
     FormField,
     PasswordField,
-    SelectField,
-    SelectMultipleField,
     StringField,
 )
 from wtforms.validators import (
@@ -29,7 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from survey.fields import choices
+from survey.fields import SelectField, SelectMultipleField, choices
 from survey.models import Kind, Level, Role
 
 TOO_LONG = _l("At most %(max)d characters.")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SearchField, SelectField, StringField
+from wtforms import HiddenField, SearchField, StringField
 from wtforms.validators import Length, Optional
 
 from survey import reporting
-from survey.fields import choices
+from survey.fields import SelectField, choices
 from survey.models import Kind, Level
 
 

@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TimeInput
 
+from survey.fields import NOT_A_CHOICE
 from survey.kiosk.settings import (
     CLOCK,
     COOLDOWN_RANGE,
@@ -52,9 +53,7 @@ class _ChoiceMixin:
         allowed = {choice.value for choice in self.choices}
         values = self.data if isinstance(self.data, list) else [self.data]
         if any(value not in allowed for value in values if value not in (None, "")):
-            raise ValidationError(
-                _l("This choice does not exist. Please choose one of the options shown.")
-            )
+            raise ValidationError(NOT_A_CHOICE)
 
 
 class ChoiceSelectField(_ChoiceMixin, SelectField):

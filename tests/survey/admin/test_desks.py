@@ -73,3 +73,18 @@ def test_a_desk_can_be_moved_to_another_agency(admin_client, desk, make_agency):
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.scalar(sa.select(Desk.agency_id).where(Desk.id == desk.id)) == other.id
+
+
+def test_a_tampered_drop_down_gets_a_vietnamese_message(admin_client, make_agency):
+    agency = make_agency()
+    response = post(
+        admin_client,
+        f"/admin/agencies/{agency.id}/desks/new",
+        {**desk_data(agency), "agency": "999999", "questionnaire": "abc"},
+    )
+    assert response.status_code == 400
+    errors = [node.get_text(strip=True) for node in html(response).select("ul.errors li")]
+    expected = "Lựa chọn này không tồn tại. Vui lòng chọn một trong các phương án được hiển thị."
+    assert errors.count(expected) == 2, errors
+    assert "Not a valid choice" not in response.get_data(as_text=True)
+    assert count(Desk) == 0
