@@ -246,10 +246,18 @@ class Table:
                 cells = read()
             except StopIteration:
                 break
-            if self.kind == "csv" and unicodedata.is_normalized("NFC", "".join(cells)):
+            if self.kind == "csv" and unicodedata.is_normalized("NFC", joined := "".join(cells)):
                 cleaned = [cell.strip() for cell in cells]  # the common case, kept fast
             else:
                 cleaned = [_clean(cell) for cell in cells]
+                joined = "".join(cleaned)
+            if "\x00" in joined:
+                raise FileProblem(
+                    _l(
+                        "This line contains a NUL character (\\0), which is not text. Save the file again as CSV UTF-8 or Excel workbook (.xlsx)."
+                    ),
+                    row=self._line,
+                )
             if not any(cleaned):
                 continue
             if len(cleaned) < width:
@@ -316,7 +324,8 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in head[:400]:  # UTF-16 without a BOM ("Unicode text" from some tools)
+    sample = head[:400]
+    if sample.count(0) * 4 >= len(sample):  # UTF-16 without a BOM: a NUL every other byte
         return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < SAMPLE)

@@ -1,15 +1,22 @@
 """Web imports of the agency tree and of paper forms, and their downloadable templates.
 
-The form posts the file normally (works without JavaScript); admin.js sends the same form
-with XMLHttpRequest to show an upload progress bar, then shows the result page it gets back.
+The form posts the file normally (works without JavaScript). admin.js sends the same form
+with XMLHttpRequest and the header `X-Import-Progress: 1`: it shows the upload's progress,
+then the import's, which the answer streams as lines `hailong-progress DONE TOTAL` before the
+result page (see `_streamed`).
 """
 
 from __future__ import annotations
 
+import contextvars
 import io
+import queue
+import shutil
+import tempfile
+import threading
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request, send_file
+from flask import Response, current_app, render_template, request, send_file, stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -48,22 +55,33 @@ def _import(kind: str):
     result = None
     status = 200
     if form.validate_on_submit():
-        importer, _endpoint = KINDS[kind]
+        if request.headers.get(PROGRESS_HEADER) == "1":
+            return _streamed(kind, form)
         upload = form.file.data
-        result = importer(upload.stream, dry_run=form.dry_run.data)
-        if result.written:
-            audit(
-                f"import.{kind}",
-                target=upload.filename[:200] if upload.filename else None,
-                rows=result.rows,
-                created=result.created,
-                updated=result.updated,
-                unchanged=result.unchanged,
-            )
-            db.session.commit()
+        result = _run(kind, upload.stream, upload.filename, form.dry_run.data)
         status = 200 if result.ok else 400
     elif request.method == "POST":
         status = 400
+    return _page(kind, form, result), status
+
+
+def _run(kind: str, stream, filename: str | None, dry_run: bool, progress=None):
+    importer, _endpoint = KINDS[kind]
+    result = importer(stream, dry_run=dry_run, progress=progress)
+    if result.written:
+        audit(
+            f"import.{kind}",
+            target=filename[:200] if filename else None,
+            rows=result.rows,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        )
+        db.session.commit()
+    return result
+
+
+def _page(kind: str, form: ImportForm, result: imports.ImportResult | None) -> str:
     questionnaires = list(
         db.session.scalars(
             sa.select(Questionnaire)
@@ -71,12 +89,66 @@ def _import(kind: str):
             .order_by(Questionnaire.key, Questionnaire.version)
         )
     )
-    return (
-        render_template(
-            "admin/import.html", form=form, kind=kind, result=result, questionnaires=questionnaires
-        ),
-        status,
+    return render_template(
+        "admin/import.html", form=form, kind=kind, result=result, questionnaires=questionnaires
     )
+
+
+PROGRESS_HEADER = "X-Import-Progress"
+SPOOL_BYTES = 16 * 1024 * 1024  # larger uploads are copied to a temporary file
+PROGRESS_LINE = "hailong-progress"
+
+
+def _streamed(kind: str, form: ImportForm) -> Response:
+    """The import's progress as it goes (`hailong-progress DONE TOTAL` lines, bytes for CSV and
+    rows for Excel), then the result page.
+
+    The import runs on a thread of its own, in a copy of this request's context (the same
+    session), and hands its progress over through a queue; the response only writes. The
+    status is 200 even when the file has errors: it is sent before they are known, and the
+    page says what happened. Without JavaScript the form posts normally and gets 400 then.
+    """
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    # The request's own copy of the upload is closed when the view returns, before the
+    # response is streamed (Flask 3.1): the import reads a copy of its own.
+    upload = form.file.data
+    copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed in work()
+    shutil.copyfileobj(upload.stream, copy)
+    filename, dry_run = upload.filename, form.dry_run.data
+
+    def work() -> None:
+        try:
+            with copy:
+                progress = lambda done, total: events.put((done, total))  # noqa: E731
+                events.put(_run(kind, copy, filename, dry_run, progress))
+        except BaseException as error:  # noqa: BLE001 - re-raised on the responding side
+            events.put(error)
+
+    @stream_with_context
+    def body():
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(work,))
+        worker.start()
+        try:
+            while True:
+                event = events.get()
+                if isinstance(event, tuple):
+                    done, total = event
+                    yield f"{PROGRESS_LINE} {done} {total or ''}\n"
+                    continue
+                worker.join()
+                if isinstance(event, BaseException):
+                    raise event
+                yield _page(kind, form, event)
+                return
+        finally:
+            # Also when the browser goes away: the import finishes (or rolls back) before
+            # the request's context, and with it the session, is closed.
+            worker.join()
+
+    response = Response(body(), mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass the lines on as they come
+    return response
 
 
 @bp.route("/imports/agencies", methods=["GET", "POST"])

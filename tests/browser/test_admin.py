@@ -105,12 +105,24 @@ def test_importing_the_tree_in_the_browser_shows_progress_then_the_result(
     page.goto(f"{live_server.url}/admin/imports/agencies")
     page.set_input_files("#file", str(tree))
     page.evaluate("window.samePage = true")  # survives XMLHttpRequest, not a navigation
+    page.evaluate(  # what the progress bar shows, as it changes
+        """() => {
+            window.bars = [];
+            const bar = document.querySelector("#upload-progress");
+            new MutationObserver(() => window.bars.push([bar.value, bar.max])).observe(
+                bar, {attributes: true});
+        }"""
+    )
     page.get_by_role("button", name="Kiểm tra và nhập").click()
     # admin.js sent the form with XMLHttpRequest and put the result page in place.
     result = page.locator("#import-result")
     result.wait_for()
     assert page.locator("#rows-created").inner_text() == "300"
     assert page.evaluate("window.samePage === true")
+    # First the upload in percent, then the import's own progress: bytes of the file read.
+    bars = page.evaluate("window.bars")
+    assert [100, 100] in bars
+    assert [tree.stat().st_size, tree.stat().st_size] in bars, bars
     with live_server.app.app_context():
         from survey.models import Agency
 

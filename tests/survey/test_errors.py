@@ -78,3 +78,32 @@ def test_postgresql_lock_and_timeout_errors_count_as_busy(sqlstate, busy):
     error = DriverError("server said no")
     error.sqlstate = sqlstate
     assert database_busy(OperationalError("SELECT 1", {}, error)) is busy
+
+
+# ---- NUL characters: not text, and refused by PostgreSQL in text columns ----------------------
+
+NUL = "Nội dung gửi lên chứa ký tự NUL (\\0), không phải là văn bản. Vui lòng nhập lại."
+
+
+def test_a_nul_in_a_query_string_is_a_400_problem(app, client, api_key):
+    response = client.get(
+        "/api/v1/agencies", query_string={"agency": "\x00"}, headers=bearer(api_key)
+    )
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert response.json["detail"] == NUL
+
+
+def test_a_nul_in_a_json_body_is_refused_and_stores_nothing(app, client, desk, api_key):
+    body = {"id": str(uuid.uuid4()), "desk": desk.code, "level": "hai_long", "comment": "a\x00b"}
+    response = client.post("/api/v1/responses", json=body, headers=bearer(api_key))
+    assert response.status_code == 400 and response.json["detail"] == NUL
+    assert count(Response) == 0
+
+
+def test_a_nul_in_the_citizen_form_is_refused_and_stores_nothing(app, client, survey_path):
+    fields = form_fields(client.get(survey_path))
+    response = client.post(survey_path, data={**fields, "rating": "hai_long", "comment": "a\x00b"})
+    assert response.status_code == 400
+    assert NUL in text_of(response, "main")
+    assert count(Response) == 0

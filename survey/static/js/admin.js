@@ -29,8 +29,11 @@
     });
   }
 
-  // Send the import form with XMLHttpRequest to show the upload's progress, then put the
-  // result page's <main> in place of ours. Without JavaScript the form posts normally.
+  // Send the import form with XMLHttpRequest to show the upload's progress, then the
+  // import's (the server streams "hailong-progress DONE TOTAL" lines before the result page),
+  // then put the result page's <main> in place of ours. Without JavaScript the form posts
+  // normally.
+  var PROGRESS = /^hailong-progress (\d+) (\d*)$/gm;
   function setUpUpload(form) {
     var box = form.querySelector(".progress");
     var bar = form.querySelector("progress");
@@ -43,6 +46,7 @@
       event.preventDefault();
       var xhr = new XMLHttpRequest();
       xhr.open("POST", form.action || window.location.href);
+      xhr.setRequestHeader("X-Import-Progress", "1");
       xhr.upload.addEventListener("progress", function (e) {
         if (e.lengthComputable) {
           var percent = Math.round((e.loaded / e.total) * 100);
@@ -55,8 +59,21 @@
         bar.removeAttribute("value");  // indeterminate while the server checks the rows
         status.textContent = form.getAttribute("data-busy");
       });
+      xhr.addEventListener("progress", function () {
+        var match, last = null;
+        PROGRESS.lastIndex = 0;
+        while ((match = PROGRESS.exec(xhr.responseText)) !== null) { last = match; }
+        if (!last || !last[2]) { return; }  // no total known: stay indeterminate
+        var done = Number(last[1]), total = Number(last[2]);
+        var percent = Math.min(100, Math.round((done / total) * 100));
+        bar.max = total;
+        bar.value = Math.min(done, total);
+        bar.textContent = percent + "%";
+        status.textContent = form.getAttribute("data-busy") + " " + percent + "%";
+      });
       xhr.addEventListener("load", function () {
-        var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+        var html = xhr.responseText.replace(PROGRESS, "");
+        var page = new DOMParser().parseFromString(html, "text/html");
         var fresh = page.querySelector("main");
         var main = document.querySelector("main");
         if (!fresh || !main) { status.textContent = form.getAttribute("data-failed"); return; }

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import gc
 import io
+import re
 import unicodedata
 import uuid
 from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 from sqlalchemy.exc import IntegrityError
 
 from survey import imports
@@ -265,6 +267,17 @@ def test_a_bad_paper_row_is_named_and_nothing_is_written(app, desks, column, val
     assert count(Response) == 0 and count(Answer) == 0
 
 
+def test_a_nul_character_in_a_cell_is_named_and_nothing_is_written(app, desks):
+    rows = [row[:] for row in PAPER]
+    rows[2][-2] = "Tốt\x00"
+    result = paper_from(to_csv(PAPER_HEADER, rows))
+    assert errors(result) == [
+        "Hàng 4: Dòng này chứa ký tự NUL (\\0), không phải là văn bản. Hãy lưu lại tệp dưới dạng "
+        "CSV UTF-8 hoặc Excel (.xlsx)."
+    ]
+    assert count(Response) == 0
+
+
 def test_an_unknown_criterion_column_is_refused_before_reading_rows(app, desks):
     result = paper_from(to_csv([*PAPER_HEADER, "speed"], [row + ["x"] for row in PAPER]))
     assert errors(result)[0].startswith("Hàng 1, cột speed: Cột speed không hợp lệ.")
@@ -381,12 +394,14 @@ def test_an_import_leaves_the_garbage_collector_and_the_connection_as_it_found_t
 # ---- on the web ------------------------------------------------------------------------------
 
 
-def upload(client, path: str, data: bytes, name: str, **fields):
+def upload(client, path: str, data: bytes, name: str, headers=None, **fields):
     return post(
         client,
         path,
         {"file": (io.BytesIO(data), name), **fields},
         content_type="multipart/form-data",
+        headers=headers,
+        buffered=True,  # read a streamed answer to its end, then close the request
     )
 
 
@@ -408,6 +423,72 @@ def test_the_web_import_lists_errors_by_row_and_column(admin_client, desks):
     cells = [td.get_text(strip=True) for td in html(response).select("#import-errors td")]
     assert cells == ["4", "desk_code", "Không có quầy nào mang mã Q9."]
     assert count(Response) == 0
+
+
+def test_a_web_import_larger_than_the_form_buffer_goes_through(admin_client, desks):
+    data = to_csv(PAPER_HEADER, paper_rows(3_000, ["Q1", "Q2"]))
+    assert len(data) > 3 * 64 * 1024
+    response = upload(admin_client, "/admin/imports/paper", data, "p.csv")
+    assert response.status_code == 200 and text_of(response, "#rows-created") == "3000"
+
+
+def progress_lines(text: str) -> list[tuple[int, int]]:
+    lines = re.findall(r"^hailong-progress (\d+) (\d+)$", text, flags=re.M)
+    return [(int(done), int(total)) for done, total in lines]
+
+
+def test_the_web_import_streams_its_progress_before_the_result(admin_client, desks):
+    # ~450 KB: several chunks, more than Werkzeug's 64 KiB read buffer (which a too-low
+    # MAX_FORM_MEMORY_SIZE once turned into 413s), less than the test client's 500 KB
+    # threshold for spooling the request to a file it never closes.
+    data = to_csv(PAPER_HEADER, paper_rows(3_500, ["Q1", "Q2"]))
+    assert 64 * 1024 < len(data) < 500 * 1024
+    response = upload(
+        admin_client,
+        "/admin/imports/paper",
+        data,
+        "p.csv",
+        headers={"X-Import-Progress": "1"},
+    )
+    assert response.status_code == 200
+    assert (
+        response.headers["X-Accel-Buffering"] == "no" and "Content-Length" not in response.headers
+    )
+    text = response.get_data(as_text=True)
+    progress = progress_lines(text)
+    assert len(progress) >= 2  # after the first chunk, and at the end
+    assert [done for done, _total in progress] == sorted(done for done, _total in progress)
+    assert {total for _done, total in progress} == {len(data)}  # bytes, for a CSV file
+    assert progress[-1][0] == len(data)
+    assert text.index("<!doctype") > text.rindex("hailong-progress")  # the page comes last
+    page = text[text.index("<!doctype") :]
+    assert BeautifulSoup(page, "html.parser").select_one("#rows-created").get_text(strip=True) == (
+        "3500"
+    )
+    assert count(Response) == 3_500
+    assert db.session.scalar(sa.select(AuditLog.action).where(AuditLog.target == "p.csv")) == (
+        "import.paper"
+    )
+
+
+def test_a_streamed_import_with_errors_lists_them_and_writes_nothing(admin_client, desks):
+    rows = paper_rows(3_000, ["Q1", "Q2"])
+    rows[2_500][0] = "Q9"
+    response = upload(
+        admin_client,
+        "/admin/imports/paper",
+        to_csv(PAPER_HEADER, rows),
+        "p.csv",
+        headers={"X-Import-Progress": "1"},
+    )
+    text = response.get_data(as_text=True)
+    assert progress_lines(text)
+    cells = [
+        td.get_text(strip=True)
+        for td in BeautifulSoup(text, "html.parser").select("#import-errors td")
+    ]
+    assert cells == ["2502", "desk_code", "Không có quầy nào mang mã Q9."]
+    assert count(Response) == 0 and count(Answer) == 0
 
 
 def test_the_web_check_only_writes_nothing(admin_client):
