@@ -109,8 +109,9 @@ def test_importing_the_tree_in_the_browser_shows_progress_then_the_result(
         """() => {
             window.bars = [];
             const bar = document.querySelector("#upload-progress");
-            new MutationObserver(() => window.bars.push([bar.value, bar.max])).observe(
-                bar, {attributes: true});
+            const label = document.querySelector("label[for=upload-progress]");
+            new MutationObserver(() => window.bars.push([bar.value, bar.max, label.textContent]))
+                .observe(bar, {attributes: true});
         }"""
     )
     page.get_by_role("button", name="Kiểm tra và nhập").click()
@@ -121,8 +122,9 @@ def test_importing_the_tree_in_the_browser_shows_progress_then_the_result(
     assert page.evaluate("window.samePage === true")
     # First the upload in percent, then the import's own progress: bytes of the file read.
     bars = page.evaluate("window.bars")
-    assert [100, 100] in bars
-    assert [tree.stat().st_size, tree.stat().st_size] in bars, bars
+    assert [100, 100, "Tải lên"] in bars, bars
+    size = tree.stat().st_size
+    assert [size, size, "Nhập"] in bars, bars  # then the import's, relabelled
     with live_server.app.app_context():
         from survey.models import Agency
 

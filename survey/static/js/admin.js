@@ -38,6 +38,7 @@
     var box = form.querySelector(".progress");
     var bar = form.querySelector("progress");
     var status = form.querySelector(".progress .status");
+    var label = form.querySelector(".progress label");
     var button = form.querySelector("button[type=submit]");
     if (!box || !bar || !window.FormData || !window.DOMParser) { return; }
     form.addEventListener("submit", function (event) {
@@ -56,7 +57,8 @@
       });
       xhr.upload.addEventListener("load", function () {
         bar.value = 100;
-        bar.removeAttribute("value");  // indeterminate while the server checks the rows
+        bar.removeAttribute("value");  // indeterminate until the server's first progress line
+        label.textContent = form.getAttribute("data-step");  // the same bar, now the import's
         status.textContent = form.getAttribute("data-busy");
       });
       xhr.addEventListener("progress", function () {
