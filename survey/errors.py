@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from collections.abc import Callable
+
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -46,6 +48,28 @@ MESSAGES = {
 }
 # Seconds a client is asked to wait when the database is busy (503).
 BUSY_RETRY_AFTER = 5
+
+
+# Views that show their form again, with what was sent, when the CSRF token is stale or
+# missing (a citizen's phone kept the page open for hours): endpoint -> the view itself.
+_RERENDER: dict[str, Callable] = {}
+
+
+def rerender_on_csrf_failure(endpoint: str):
+    """Mark a view (below any rate-limit decorator) that the CSRF error handler calls again
+    with `csrf_expired()` true, so that it renders the sent form with a notice instead of
+    saving it."""
+
+    def mark(view: Callable) -> Callable:
+        _RERENDER[endpoint] = view
+        return view
+
+    return mark
+
+
+def csrf_expired() -> bool:
+    """Whether this request is the CSRF error handler showing a view's form again."""
+    return g.get("hailong_csrf_expired", False)
 
 
 def wants_json() -> bool:
@@ -102,10 +126,11 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error: CSRFError):
-        handler = app.extensions.get("hailong_csrf_rerender", {}).get(request.endpoint)
-        if handler is not None:
+        view = _RERENDER.get(request.endpoint)
+        if view is not None:
+            g.hailong_csrf_expired = True
             try:
-                return handler()
+                return view(**request.view_args)
             except HTTPException as refused:  # e.g. a forged token: its own friendly page
                 message = (
                     refused.description if getattr(refused, "hailong_message", False) else None

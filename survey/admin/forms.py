@@ -153,8 +153,9 @@ class PosterForm(Form):
     subtree = BooleanField(_l("Include the sub-agencies' desks"))
 
 
-class LevelRow(Form):
-    code = StringField(
+def item_code_field() -> StringField:
+    """The code of a questionnaire level or criterion (blank rows are dropped)."""
+    return StringField(
         _l("Code"),
         validators=[
             Optional(),
@@ -162,6 +163,10 @@ class LevelRow(Form):
             Regexp(ITEM_CODE_PATTERN, message=ITEM_CODE_MESSAGE),
         ],
     )
+
+
+class LevelRow(Form):
+    code = item_code_field()
     label_vi = StringField(_l("Vietnamese label"), validators=[Length(max=120, message=TOO_LONG)])
     label_en = StringField(_l("English label"), validators=[Length(max=120, message=TOO_LONG)])
     face = StringField(_l("Face"), validators=[Length(max=8, message=TOO_LONG)])
@@ -169,14 +174,7 @@ class LevelRow(Form):
 
 
 class CriterionRow(Form):
-    code = StringField(
-        _l("Code"),
-        validators=[
-            Optional(),
-            Length(max=40, message=TOO_LONG),
-            Regexp(ITEM_CODE_PATTERN, message=ITEM_CODE_MESSAGE),
-        ],
-    )
+    code = item_code_field()
     label_vi = StringField(_l("Vietnamese label"), validators=[Length(max=300, message=TOO_LONG)])
     label_en = StringField(_l("English label"), validators=[Length(max=300, message=TOO_LONG)])
 

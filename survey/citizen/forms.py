@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from survey.errors import csrf_expired
 from survey.fields import ChoiceRadioField, choices
 from survey.models import Questionnaire
 
@@ -93,3 +95,15 @@ def survey_form(
     form = form_class(**kwargs)
     form.rating.choices = level_choices
     return form
+
+
+def refused_notice(form) -> str:
+    """Why a sent survey form is shown again: the session expired (the CSRF error handler
+    re-runs the view, see `survey.errors.rerender_on_csrf_failure`), or answers to check."""
+    if csrf_expired():
+        if not form.response_id.data:
+            form.response_id.data = str(uuid.uuid4())
+        return _(
+            "Your session expired before the answer was sent. Nothing was saved: please press Send again."
+        )
+    return _("Please check the highlighted answers.")

@@ -10,8 +10,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from survey.citizen import bp
-from survey.citizen.forms import survey_form
-from survey.errors import abort_with
+from survey.citizen.forms import refused_notice, survey_form
+from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
 from survey.extensions import db, limiter
 from survey.integrity import REPEAT_BROWSER
 from survey.models import Channel, Desk, Status
@@ -49,6 +49,7 @@ def _render(desk, questionnaire, form, status=200, notice=None):
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @limiter.limit(citizen_rate_limit, methods=["POST"], key_func=page_rate_limit_key)
+@rerender_on_csrf_failure("citizen.survey")
 def survey(token: str):
     desk = desk_for_token(token)
     questionnaire = desk.current_questionnaire()
@@ -57,8 +58,8 @@ def survey(token: str):
         remembered = None if request.args.get("new") else _remembered_id(desk)
         form.response_id.data = remembered or str(uuid.uuid4())
         return _render(desk, questionnaire, form)
-    if not form.validate_on_submit():
-        return _render(desk, questionnaire, form, 400, _("Please check the highlighted answers."))
+    if csrf_expired() or not form.validate_on_submit():
+        return _render(desk, questionnaire, form, 400, refused_notice(form))
     # The cooldown: this browser already sent another rating of this desk a moment ago (see
     # _remembered_id). It is stored, flagged for review, and left out of the rate until then.
     previous = _remembered_id(desk)
@@ -106,27 +107,6 @@ def _remember(desk: Desk, response_id: uuid.UUID) -> None:
     sent[str(desk.id)] = [str(response_id), int(time.time())]
     newest = sorted(sent.items(), key=lambda item: item[1][1])[-REMEMBER_DESKS:]
     session["sent"] = dict(newest)
-
-
-def rerender_after_csrf_failure():
-    """A stale or missing CSRF token: show the form again with what the citizen chose."""
-    token = request.view_args["token"]
-    desk = desk_for_token(token)
-    questionnaire = desk.current_questionnaire()
-    form = survey_form(questionnaire, str(get_locale()))
-    if not form.response_id.data:
-        form.response_id.data = str(uuid.uuid4())
-    notice = _(
-        "Your session expired before the answer was sent. Nothing was saved: please press Send again."
-    )
-    return _render(desk, questionnaire, form, 400, notice)
-
-
-@bp.record_once
-def _register_csrf_rerender(state):
-    state.app.extensions.setdefault("hailong_csrf_rerender", {})["citizen.survey"] = (
-        rerender_after_csrf_failure
-    )
 
 
 @bp.route("/s/<token>/thanks")

@@ -8,8 +8,8 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from survey.citizen.forms import survey_form
-from survey.errors import abort_with
+from survey.citizen.forms import refused_notice, survey_form
+from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
 from survey.extensions import db, limiter
 from survey.models import Channel, Response, Ticket
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
@@ -58,6 +58,7 @@ def _render(ticket: Ticket, token: str, form, status: int = 200, notice: str | N
 
 @bp.route("/t/<token>", methods=["GET", "POST"])
 @limiter.limit(citizen_rate_limit, methods=["POST"], key_func=page_rate_limit_key)
+@rerender_on_csrf_failure("tickets.survey")
 def survey(token: str):
     ticket = _ticket(token)
     questionnaire = ticket.desk.current_questionnaire()
@@ -67,10 +68,10 @@ def survey(token: str):
             return _closed(ticket, token)
         form.response_id.data = str(uuid.uuid4())
         return _render(ticket, token, form)
-    if not form.validate_on_submit():
+    if csrf_expired() or not form.validate_on_submit():
         if ticket.used_at is not None or is_expired(ticket):
             return _closed(ticket, token)
-        return _render(ticket, token, form, 400, _("Please check the highlighted answers."))
+        return _render(ticket, token, form, 400, refused_notice(form))
     response_id = uuid.UUID(form.response_id.data)
     earlier = db.session.get(Response, response_id)
     if earlier is not None:
@@ -110,28 +111,6 @@ def survey(token: str):
         if stored.ticket_id != ticket.id:
             return _closed(ticket, token)
     return redirect(url_for("tickets.thanks", token=token), code=303)
-
-
-def rerender_after_csrf_failure():
-    """A stale or missing CSRF token: show the form again with what the citizen chose."""
-    token = request.view_args["token"]
-    ticket = _ticket(token)
-    if ticket.used_at is not None or is_expired(ticket):
-        return _closed(ticket, token)
-    form = survey_form(ticket.desk.current_questionnaire(), str(get_locale()), with_dossier=False)
-    if not form.response_id.data:
-        form.response_id.data = str(uuid.uuid4())
-    notice = _(
-        "Your session expired before the answer was sent. Nothing was saved: please press Send again."
-    )
-    return _render(ticket, token, form, 400, notice)
-
-
-@bp.record_once
-def _register_csrf_rerender(state):
-    state.app.extensions.setdefault("hailong_csrf_rerender", {})["tickets.survey"] = (
-        rerender_after_csrf_failure
-    )
 
 
 @bp.route("/t/<token>/thanks")

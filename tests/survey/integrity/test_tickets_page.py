@@ -123,3 +123,18 @@ def test_a_ticket_for_an_inactive_desk_is_410(client, make_ticket, desk):
     db.session.commit()
     assert client.get(path).status_code == 410
     assert count(Ticket) == 1
+
+
+def test_a_stale_session_shows_the_ticket_form_again_and_keeps_the_ticket(client, make_ticket):
+    ticket, path = make_ticket()
+    fields = form_fields(client.get(path))
+    del fields["csrf_token"]  # as when the phone kept the page open past the session
+    response = client.post(path, data={**fields, "rating": "hai_long", "comment": "Tốt"})
+    assert response.status_code == 400
+    page = html(response)
+    assert "Chưa có gì được lưu" in text_of(response, ".error-summary")
+    assert page.select_one("input[name=rating][value=hai_long]").has_attr("checked")
+    assert page.select_one("input[name=csrf_token]")["value"]
+    assert page.select_one("form")["action"] == path
+    db.session.refresh(ticket)
+    assert ticket.used_at is None and count(Response) == 0
