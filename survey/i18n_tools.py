@@ -2,13 +2,18 @@
 
 Each area has its own catalogue in `translations/<area>/`, with a `sources.txt` listing the
 files and folders its strings come from, so that areas can be translated independently.
-Flask-Babel merges all of them at run time.
+Flask-Babel merges all of them at run time into one catalogue per language, where the last
+area loaded wins a msgid that several areas share. So `translate check` also fails on a msgid
+translated two ways (the losing area would never show its wording), and on Vietnamese wording
+that breaks the project's terms (`TERMS`).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
+from collections import defaultdict
 from pathlib import Path
 
 import click
@@ -112,15 +117,89 @@ def untranslated() -> list[tuple[str, str]]:
     return missing
 
 
+def _translations(locale: str):
+    """(area, msgid, translation) for every translated message of `locale`'s catalogues."""
+    for area in area_dirs():
+        po = area / locale / "LC_MESSAGES" / "messages.po"
+        if not po.exists():
+            continue
+        with po.open("rb") as f:
+            for message in read_po(f):
+                if message.id and message.string and not message.fuzzy:
+                    strings = message.string
+                    text = tuple(strings) if isinstance(strings, tuple | list) else strings
+                    yield area.name, message.id, text
+
+
+def conflicts() -> list[tuple[str, str, dict[str, str]]]:
+    """(locale, msgid, {area: translation}) for msgids translated two ways across areas.
+
+    Flask-Babel merges the areas' catalogues and the last one wins, so the other wording would
+    silently never show. Translate a shared msgid the same way everywhere, or reword one msgid.
+    """
+    found = []
+    for locale in LOCALES:
+        seen: dict = defaultdict(dict)
+        for area, msgid, text in _translations(locale):
+            seen[msgid][area] = text
+        for msgid, by_area in seen.items():
+            if len(set(by_area.values())) > 1:
+                key = msgid if isinstance(msgid, str) else msgid[0]
+                found.append((locale, key, {a: str(t) for a, t in by_area.items()}))
+    return sorted(found)
+
+
+# The project's Vietnamese terms. Each rule is a pattern that must not appear in a Vietnamese
+# translation, and what to write instead.
+TERMS: list[tuple[re.Pattern, str]] = [
+    (
+        re.compile(r"\bki-?ốt\b|\bkiosk", re.IGNORECASE),
+        "a kiosk is 'máy đánh giá' (the channel: 'máy đánh giá tại quầy'), not 'kiosk' or 'ki-ốt'",
+    ),
+    (
+        re.compile(r"\b(bạn|quý khách|anh/chị|anh chị)\b", re.IGNORECASE),
+        "citizens are addressed as 'Ông/Bà'; staff pages speak impersonally "
+        "('tài khoản này', 'vui lòng ...')",
+    ),
+    (
+        re.compile(r"(?!Ông/Bà)(?i:\bông\s*/\s*bà\b)"),
+        "write 'Ông/Bà', with both capitals and no spaces",
+    ),
+]
+
+
+def term_problems() -> list[tuple[str, str, str, str]]:
+    """(area, msgid, translation, rule) for Vietnamese translations that break `TERMS`."""
+    found = []
+    for area, msgid, text in _translations("vi"):
+        for string in text if isinstance(text, tuple) else (text,):
+            for pattern, rule in TERMS:
+                if pattern.search(string):
+                    key = msgid if isinstance(msgid, str) else msgid[0]
+                    found.append((area, key, string, rule))
+    return found
+
+
 @translate.command("check")
 def check() -> None:
-    """List strings without a Vietnamese translation; exit 1 if there are any."""
+    """List untranslated strings, msgids translated two ways and wording against the terms;
+    exit 1 if there are any."""
     missing = untranslated()
     for area, msgid in missing:
         click.echo(f"{area}: {msgid}")
-    if missing:
+    clashes = conflicts()
+    for locale, msgid, by_area in clashes:
+        click.echo(f"{locale}: {msgid!r} is translated differently by area:")
+        for area, text in by_area.items():
+            click.echo(f"    {area}: {text!r}")
+    terms = term_problems()
+    for area, msgid, text, rule in terms:
+        click.echo(f"{area}: {msgid!r} -> {text!r}: {rule}")
+    if missing or clashes or terms:
         sys.exit(1)
-    click.echo("All strings have a Vietnamese translation.")
+    click.echo(
+        "All strings have a Vietnamese translation, one translation per msgid, terms consistent."
+    )
 
 
 @translate.command("fill")
