@@ -286,10 +286,10 @@ def measure(app, runs: int) -> dict[str, float]:
             session["_fresh"] = True
 
         def sql():
-            return db.session.execute(reporting.agency_counts_query(period)).all()
+            return db.session.execute(reporting.counts.agency_counts_query(period)).all()
 
         def counts():
-            return reporting.period_counts(period, period.previous())
+            return reporting.counts.period_counts(period, period.previous())
 
         def report():
             with app.test_request_context():

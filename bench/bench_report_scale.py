@@ -386,13 +386,13 @@ def measure(app, args) -> dict:
             dict(zip(("low", "high"), period.previous().utc_bounds(), strict=True)),
         ).scalar()
         print(f"  {QUARTER}: {rows:,} responses; previous quarter: {before:,}", flush=True)
-        query = reporting.agency_channel_counts_query(period)
+        query = reporting.counts.agency_channel_counts_query(period)
         sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
         plan = db.session.execute(sa.text("EXPLAIN (ANALYZE, BUFFERS) " + sql)).scalars().all()
         print("  plan of the counts query:\n    " + "\n    ".join(plan), flush=True)
 
         def counts():
-            return reporting.period_counts(period, period.previous())
+            return reporting.counts.period_counts(period, period.previous())
 
         def report():
             with app.test_request_context():

@@ -15,23 +15,18 @@ from survey.admin.tree import ordered_tree
 from survey.audit import audit
 from survey.extensions import db
 from survey.models import Kind, Target, TargetScope
-from survey.periods import Period, local_today
-from survey.reporting import TargetResolver
+from survey.periods import local_today
+from survey.reporting.targets import TargetResolver
 
 
 def applicable_targets(day: date) -> list[tuple]:
     """(agency, depth, rule or None) for every active agency, by the rules reports use."""
-    resolver = TargetResolver(Period("custom", day, day))
-    tree = [(agency, depth) for agency, depth in ordered_tree() if agency.active]
-    parents = {agency.id: agency.parent_id for agency, _depth in tree}
-    rows = []
-    for agency, depth in tree:
-        lineage, current = [], agency.id
-        while current is not None and current not in lineage:
-            lineage.append(current)
-            current = parents.get(current)
-        rows.append((agency, depth, resolver.rule(lineage, str(agency.kind))))
-    return rows
+    tree = ordered_tree()
+    rules = TargetResolver.on(day).rules(
+        {agency.id: agency.parent_id for agency, _depth in tree},
+        {agency.id: str(agency.kind) for agency, _depth in tree},
+    )
+    return [(agency, depth, rules[agency.id]) for agency, depth in tree if agency.active]
 
 
 @bp.route("/targets")

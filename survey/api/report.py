@@ -3,16 +3,13 @@ needed, for an API key with the scope reports:read (limited to the key's agency 
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
 from survey import periods, reporting
 from survey.api import bp, openapi
 from survey.api.auth import ApiError, require
-from survey.dashboard import exports
-from survey.extensions import db
-from survey.models import Agency
+from survey.reporting import exports, labels
 from survey.scope import visible_agency_ids
 
 QUERY = ("period", "agency", "confidence", "method", "adjust", "target", "verdict", "kind", "level")
@@ -38,22 +35,13 @@ def report():
         raise ApiError(error.status, error.message, field=error.field) from None
     key = g.api_client
     scope = visible_agency_ids(key.agency_id)
-    root = None
-    if options.agency:
-        root = db.session.scalar(sa.select(Agency).where(Agency.code == options.agency))
-        if root is None:
-            raise ApiError(
-                404,
-                _("There is no agency with the code %(code)s.", code=options.agency),
-                field="agency",
-            )
-        if scope is not None and root.id not in scope:
-            raise ApiError(
-                403, _("This API key may not read reports for this agency."), field="agency"
-            )
-    elif key.agency_id is not None:
-        root = db.session.get(Agency, key.agency_id)
-    result = reporting.build_report(options, root.id if root else None, scope)
+    try:
+        result = reporting.report_for(options, scope, root_id=key.agency_id)
+    except reporting.OptionError as error:
+        message = error.message
+        if error.status == 403:
+            message = _("This API key may not read reports for this agency.")
+        raise ApiError(error.status, message, field=error.field) from None
     return jsonify(exports.to_json(result))
 
 
@@ -83,19 +71,19 @@ openapi.PATHS["/report"] = {
             {
                 "name": "confidence",
                 "in": "query",
-                "schema": {"type": "integer", "enum": list(reporting.CONFIDENCES), "default": 95},
+                "schema": {"type": "integer", "enum": list(labels.CONFIDENCES), "default": 95},
             },
             {
                 "name": "method",
                 "in": "query",
-                "schema": {"type": "string", "enum": list(reporting.METHODS), "default": "wilson"},
+                "schema": {"type": "string", "enum": list(labels.METHODS), "default": "wilson"},
             },
             {
                 "name": "adjust",
                 "in": "query",
                 "schema": {
                     "type": "string",
-                    "enum": list(reporting.ADJUSTMENTS),
+                    "enum": list(labels.ADJUSTMENTS),
                     "default": "none",
                 },
             },
@@ -108,7 +96,7 @@ openapi.PATHS["/report"] = {
             {
                 "name": "verdict",
                 "in": "query",
-                "schema": {"type": "string", "enum": list(reporting.VERDICTS)},
+                "schema": {"type": "string", "enum": list(labels.VERDICTS)},
             },
             {"name": "kind", "in": "query", "schema": {"type": "string"}},
             {"name": "level", "in": "query", "schema": {"type": "string"}},
@@ -153,7 +141,7 @@ openapi.SCHEMAS["ReportAgency"] = {
         "high": _NUMBER_OR_NULL,
         "target": _NUMBER_OR_NULL,
         "target_note": {"type": "string", "nullable": True},
-        "verdict": {"type": "string", "enum": [*reporting.VERDICTS, "no_target"]},
+        "verdict": {"type": "string", "enum": [*labels.VERDICTS, "no_target"]},
         "p_meets": _NUMBER_OR_NULL,
         "p_below": _NUMBER_OR_NULL,
         "responses_needed": {

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from survey import periods, reporting
 from survey.audit import audit
 from survey.extensions import db
-from survey.models import Agency
+from survey.reporting import exports, labels, pdf
 
 
 def init_app(app: Flask) -> None:
@@ -37,10 +35,10 @@ def init_app(app: Flask) -> None:
     "--confidence", type=click.Choice(["90", "95", "99"]), default="95", show_default=True
 )
 @click.option(
-    "--method", type=click.Choice(list(reporting.METHODS)), default="wilson", show_default=True
+    "--method", type=click.Choice(list(labels.METHODS)), default="wilson", show_default=True
 )
 @click.option(
-    "--adjust", type=click.Choice(list(reporting.ADJUSTMENTS)), default="none", show_default=True
+    "--adjust", type=click.Choice(list(labels.ADJUSTMENTS)), default="none", show_default=True
 )
 @click.option("--target", help="What-if target in percent (default: the target table).")
 @click.option(
@@ -56,8 +54,6 @@ def report(period, fmt, out, agency_code, confidence, method, adjust, target, la
 
     Example: flask --app wsgi report --period 2026-Q3 --format pdf --out q3.pdf
     """
-    from survey.dashboard import exports
-
     if str(out) == "-" and fmt not in ("csv", "json"):
         raise click.BadParameter("only csv and json can go to standard output", param_hint="--out")
     args = {"period": period, "confidence": confidence, "method": method, "adjust": adjust}
@@ -71,26 +67,18 @@ def report(period, fmt, out, agency_code, confidence, method, adjust, target, la
             options = reporting.parse_options(args, periods.last_closed_quarter())
         except reporting.OptionError as error:
             raise click.BadParameter(error.message, param_hint=f"--{error.field}") from None
-        root = None
-        if agency_code:
-            root = db.session.scalar(sa.select(Agency).where(Agency.code == agency_code))
-            if root is None:
-                raise click.BadParameter(
-                    f"no agency has the code {agency_code}", param_hint="--agency"
-                )
-        result = reporting.build_report(options, root.id if root else None)
+        try:
+            result = reporting.report_for(options, None)
+        except reporting.OptionError:
+            raise click.BadParameter(
+                f"no agency has the code {agency_code}", param_hint="--agency"
+            ) from None
         if fmt == "pdf":
-            steps = exports.pdf_page_count(result)
+            steps = pdf.pdf_page_count(result)
             with click.progressbar(length=steps, label="Writing the PDF", file=sys.stderr) as bar:
-                body = exports.to_pdf(result, progress=lambda _step: bar.update(1))
-        elif fmt == "xlsx":
-            body = exports.to_xlsx(result)
-        elif fmt == "csv":
-            body = exports.to_csv(result)
+                body = exports.export(result, fmt, progress=lambda _step: bar.update(1))
         else:
-            body = (
-                json.dumps(exports.to_json(result), ensure_ascii=False, indent=1).encode() + b"\n"
-            )
+            body = exports.export(result, fmt)
         audit(
             "report.export",
             target=result.period.key,

@@ -1,5 +1,5 @@
 """The dashboard's view form. It is sent with GET so that the URL holds the view and can be
-shared; `survey.reporting.parse_options` validates it (one parser for every channel)."""
+shared; `survey.reporting.options.parse_options` validates it (one parser for every channel)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SearchField, StringField
 from wtforms.validators import Length, Optional
 
-from survey import reporting
 from survey.fields import SelectField, choices
 from survey.models import Kind, Level
+from survey.reporting import detail, labels
+from survey.reporting.options import ReportOptions
 
 
 class ReportForm(FlaskForm):
@@ -38,7 +39,7 @@ class ReportForm(FlaskForm):
     sort = HiddenField()
     agency = HiddenField()
 
-    def __init__(self, options: reporting.ReportOptions):
+    def __init__(self, options: ReportOptions):
         args = options.query()
         data = {
             "period": options.period.key,
@@ -54,16 +55,14 @@ class ReportForm(FlaskForm):
         }
         super().__init__(formdata=None, data=data)
         any_ = ("", _l("All"))
-        self.confidence.choices = choices((str(c), f"{c}%") for c in reporting.CONFIDENCES)
-        self.method.choices = choices(reporting.METHOD_LABELS.items())
-        self.adjust.choices = choices(reporting.ADJUST_LABELS.items())
+        self.confidence.choices = choices((str(c), f"{c}%") for c in labels.CONFIDENCES)
+        self.method.choices = choices(labels.METHOD_LABELS.items())
+        self.adjust.choices = choices(labels.ADJUST_LABELS.items())
         self.verdict.choices = choices(
-            [any_, *((v, reporting.VERDICT_LABELS[v]) for v in reporting.VERDICTS)]
+            [any_, *((v, labels.VERDICT_LABELS[v]) for v in labels.VERDICTS)]
         )
-        self.kind.choices = choices([any_, *((k.value, reporting.KIND_LABELS[k]) for k in Kind)])
-        self.level.choices = choices(
-            [any_, *((lv.value, reporting.LEVEL_LABELS[lv]) for lv in Level)]
-        )
+        self.kind.choices = choices([any_, *((k.value, labels.KIND_LABELS[k]) for k in Kind)])
+        self.level.choices = choices([any_, *((lv.value, labels.LEVEL_LABELS[lv]) for lv in Level)])
 
 
 class CommentSearchForm(FlaskForm):
@@ -71,5 +70,5 @@ class CommentSearchForm(FlaskForm):
         csrf = False
 
     q = SearchField(
-        _l("Search the comments"), validators=[Optional(), Length(max=reporting.MAX_SEARCH)]
+        _l("Search the comments"), validators=[Optional(), Length(max=detail.MAX_SEARCH)]
     )

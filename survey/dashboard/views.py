@@ -1,11 +1,11 @@
-"""Dashboard pages, charts and exports. Every route needs a staff sign-in and checks the
-agency scope: an analyst limited to a subtree sees nothing outside it."""
+"""Dashboard pages, charts and exports: a thin layer over `survey.reporting`. Every route
+needs a staff sign-in and checks the agency scope: an analyst limited to a subtree sees nothing
+outside it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import sqlalchemy as sa
 from flask import Response, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -13,17 +13,16 @@ from flask_babel import gettext as _
 from survey import periods, reporting
 from survey.audit import audit
 from survey.auth.decorators import staff_required
-from survey.dashboard import bp, charts, exports, formatting, present
+from survey.dashboard import bp
 from survey.dashboard.forms import CommentSearchForm, ReportForm
 from survey.errors import abort_with
 from survey.extensions import db
-from survey.models import Agency
-from survey.reporting import OptionError, ReportOptions
+from survey.reporting import charts, detail, exports, formatting, html, labels
+from survey.reporting.options import OptionError, ReportOptions
 from survey.scope import subtree_ids, user_scope
 
 CHARTS = ("funnel", "forest")
 CHART_FORMATS = ("png", "svg", "csv")
-TREND_UNITS = ("month", "quarter")
 MAX_COMMENT_PAGE = 1000
 # matplotlib's SVG styles its shapes inline; the image has no scripts, so allow only that.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -31,7 +30,7 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 @bp.context_processor
 def helpers() -> dict:
-    return {"fmt": formatting, "labels": reporting, "present": present}
+    return {"fmt": formatting, "labels": labels, "present": html}
 
 
 def _options() -> ReportOptions:
@@ -41,20 +40,17 @@ def _options() -> ReportOptions:
         abort_with(error.status, error.message)
 
 
-def _agency(code: str, scope: set[int] | None) -> Agency:
-    """The agency with `code`: 404 if there is none, 403 outside the user's scope."""
-    agency = db.session.scalar(sa.select(Agency).where(Agency.code == code))
-    if agency is None:
-        abort_with(404, _("There is no agency with the code %(code)s.", code=code))
-    if scope is not None and agency.id not in scope:
-        abort_with(403, _("The agency %(code)s is outside your scope.", code=code))
-    return agency
-
-
 def _report(options: ReportOptions) -> reporting.Report:
-    scope = user_scope()
-    root = _agency(options.agency, scope) if options.agency else None
-    return reporting.build_report(options, root.id if root else None, scope)
+    try:
+        return reporting.report_for(options, user_scope())
+    except OptionError as error:
+        abort_with(error.status, error.message)
+
+
+def _agency_report(code: str, options: ReportOptions) -> tuple[ReportOptions, reporting.Report]:
+    """The report rooted at the agency `code` of the page's path."""
+    options = replace(options, agency=code)
+    return options, _report(options)
 
 
 def _period_links(options: ReportOptions) -> list[tuple[str, str]]:
@@ -86,7 +82,8 @@ def index():
     return render_template(
         "dashboard/index.html",
         report=report,
-        table=present.table_rows(report.visible_rows(), options),
+        table=html.table_rows(report.visible_rows(), options),
+        columns=html.TABLE_COLUMNS,
         options=options,
         form=ReportForm(options),
         period_links=_period_links(options),
@@ -109,29 +106,23 @@ def _sort_url(options: ReportOptions, key: str) -> str:
 @bp.route("/agency/<code>")
 @staff_required
 def agency(code: str):
-    options = _options()
-    scope = user_scope()
-    agency = _agency(code, scope)
-    options = replace(options, agency=agency.code)
-    report = reporting.build_report(options, agency.id, scope)
+    options, report = _agency_report(code, _options())
     row = report.rows[0]
-    ids = subtree_ids(agency.id)
     unit = _trend_unit(options)
-    buckets, counts = charts.trend_data(options.period, unit, ids)
     search = CommentSearchForm(formdata=None, data={"q": request.args.get("q", "")})
     query = (request.args.get("q") or "").strip()
-    if len(query) > reporting.MAX_SEARCH:
+    if len(query) > detail.MAX_SEARCH:
         abort_with(
             400,
-            _("The search text is too long (at most %(n)d characters).", n=reporting.MAX_SEARCH),
+            _("The search text is too long (at most %(n)d characters).", n=detail.MAX_SEARCH),
         )
     page = _page_number()
-    comments, more = reporting.comments(options.period, ids, query or None, page)
-    confidence, method, locale = report.confidence, options.method, str(get_locale())
-    heat = reporting.heatmap(options.period, ids)
+    ids = subtree_ids(row.id)
+    comments, more = detail.comments(options.period, ids, query or None, page)
+    about = detail.agency_detail(report, row, unit, str(get_locale()))
+    heat = about.heatmap
     return render_template(
         "dashboard/agency.html",
-        agency=agency,
         report=report,
         row=row,
         children=report.visible_rows()[1:]
@@ -141,11 +132,9 @@ def agency(code: str):
         form=ReportForm(options),
         period_links=_period_links(options),
         trend_unit=unit,
-        trend=charts.trend_rows(report, buckets, counts),
-        criteria=reporting.criterion_rates(options.period, ids, confidence, method, locale),
-        levels=reporting.level_distribution(options.period, ids, locale),
-        channels=reporting.channel_rates(options.period, ids, confidence, method),
-        desks=reporting.desk_rates(options.period, ids, confidence, method),
+        trend=charts.trend_rows(report, about.trend_buckets, about.trend_counts),
+        sections=about.sections,
+        levels=about.levels,
         heatmap=heat,
         heat_class=lambda n: _heat_class(n, heat.peak),
         search=search,
@@ -162,7 +151,7 @@ def _trend_unit(options: ReportOptions) -> str:
         if options.period.kind in ("half", "year") or options.period.days > 190
         else "month"
     )
-    if unit not in TREND_UNITS:
+    if unit not in detail.TREND_UNITS:
         abort_with(400, _("The trend unit must be month or quarter."))
     return unit
 
@@ -187,8 +176,7 @@ def _heat_class(count: int, peak: int) -> str:
 def chart(name: str, fmt: str):
     if name not in CHARTS or fmt not in CHART_FORMATS:
         abort_with(404, _("There is no such chart."))
-    options = _options()
-    report = _report(options)
+    report = _report(_options())
     if fmt == "csv":
         rows = charts.funnel_rows(report) if name == "funnel" else charts.forest_rows(report)
         return _download(exports.rows_to_csv(rows), "csv", f"{name}-{report.period.key}.csv")
@@ -201,20 +189,15 @@ def chart(name: str, fmt: str):
 def trend(code: str, fmt: str):
     if fmt not in CHART_FORMATS:
         abort_with(404, _("There is no such chart."))
-    options = _options()
-    scope = user_scope()
-    agency = _agency(code, scope)
-    options = replace(options, agency=agency.code)
-    report = reporting.build_report(options, agency.id, scope)
-    buckets, counts = charts.trend_data(
-        options.period, _trend_unit(options), subtree_ids(agency.id)
-    )
+    options, report = _agency_report(code, _options())
+    row = report.rows[0]
+    buckets, counts = detail.trend_data(options.period, _trend_unit(options), subtree_ids(row.id))
     if fmt == "csv":
         rows = charts.trend_rows(report, buckets, counts)
         return _download(
-            exports.rows_to_csv(rows), "csv", f"trend-{agency.code}-{options.period.key}.csv"
+            exports.rows_to_csv(rows), "csv", f"trend-{row.code}-{options.period.key}.csv"
         )
-    return _figure(charts.trend_figure(report, buckets, counts, agency.name), fmt)
+    return _figure(charts.trend_figure(report, buckets, counts, row.name), fmt)
 
 
 def _figure(figure, fmt: str) -> Response:
@@ -243,16 +226,7 @@ def export(fmt: str):
         abort_with(404, _("Exports are available as CSV, Excel (xlsx), PDF and JSON."))
     options = _options()
     report = _report(options)
-    if fmt == "csv":
-        body = exports.to_csv(report)
-    elif fmt == "xlsx":
-        body = exports.to_xlsx(report)
-    elif fmt == "pdf":
-        body = exports.to_pdf(report)
-    else:
-        import json
-
-        body = json.dumps(exports.to_json(report), ensure_ascii=False, indent=1).encode()
+    body = exports.export(report, fmt)
     audit(
         "report.export",
         target=report.period.key,

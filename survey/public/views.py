@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import current_app, render_template
 
 from survey import periods, reporting
-from survey.dashboard import formatting, present
 from survey.public import bp
+from survey.reporting import formatting, html, labels
 
 
 @bp.route("/results")
@@ -22,8 +22,8 @@ def results():
             rows=report.rows,
             minimum=minimum,
             fmt=formatting,
-            labels=reporting,
-            present=present,
+            labels=labels,
+            present=html,
         )
     )
     response.headers["Cache-Control"] = "public, max-age=600"

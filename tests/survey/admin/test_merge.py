@@ -68,11 +68,11 @@ def test_merging_two_communes_keeps_past_reports_and_starts_the_new_one(
     assert counts_by_agency(PAST) == {"XAB": 3, "XAP": 2}
     assert counts_by_agency(PRESENT) == {"XABP": 2}
     # The reporting seam, which the dashboard uses, agrees.
-    past = reporting.agency_counts(PAST)
+    past = reporting.counts.agency_counts(PAST)
     assert (past[an_binh.id].valid, past[an_binh.id].satisfied) == (3, 3)
     assert (past[an_phu.id].valid, past[an_phu.id].satisfied) == (2, 0)
     assert new.id not in past
-    present = reporting.agency_counts(PRESENT)
+    present = reporting.counts.agency_counts(PRESENT)
     assert set(present) == {new.id} and present[new.id].valid == 2
 
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "agency.merge"))

@@ -46,7 +46,7 @@ def test_the_report_gives_counts_intervals_verdicts_p_values_and_responses_neede
     xts = agencies["XTS"]
     assert xts["verdict"] == "inconclusive" and xts["responses_needed"] > 0 and xts["small_sample"]
     assert agencies["XVL"]["verdict"] == "below" and agencies["XVL"]["p_below"] < 0.001
-    result = reporting.assess(xts["satisfied"], xts["valid"], 0.9, 0.95, "wilson")
+    result = reporting.table.assess(xts["satisfied"], xts["valid"], 0.9, 0.95, "wilson")
     assert xts["low"] == pytest.approx(result.low) and xts["p_meets"] == pytest.approx(
         result.p_meets
     )

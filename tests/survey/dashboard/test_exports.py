@@ -80,14 +80,14 @@ def test_excel_export_is_formatted_with_a_method_sheet(signed_in):
 
 def test_pdf_report_has_the_expected_pages_and_vietnamese_text(signed_in, app):
     from survey import reporting
-    from survey.dashboard import exports
+    from survey.reporting import pdf
 
     response = signed_in.get(f"/dashboard/export.pdf?period={QUARTER}")
     assert response.mimetype == "application/pdf"
     with app.test_request_context():
         report = reporting.build_report(reporting.parse_options({"period": QUARTER}, None))
-        expected = exports.pdf_page_count(report)
-        below = len(exports.below_rows(report))
+        expected = pdf.pdf_page_count(report)
+        below = len(pdf.agency_page_rows(report))
     assert below == 8 and expected == 2 + 1 + 2 + below + 1
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is needed to read the PDF's text")

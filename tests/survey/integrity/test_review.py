@@ -10,7 +10,7 @@ from analysis import proportion_ci
 from survey.extensions import db
 from survey.models import AuditLog, Role, Status
 from survey.periods import Period
-from survey.reporting import agency_counts
+from survey.reporting.counts import agency_counts
 from tests.conftest import csrf_token, html, text_of
 
 

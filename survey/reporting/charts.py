@@ -12,9 +12,8 @@ from matplotlib.figure import Figure
 
 import analysis
 from analysis import plots
-from survey import reporting
-from survey.periods import Period
-from survey.reporting import Report
+from survey.reporting import labels
+from survey.reporting.table import Report, Row, assess, interval
 
 # A forest plot beyond this many agencies is unreadable; the lowest rates are kept.
 MAX_FOREST = 60
@@ -22,7 +21,7 @@ FUNNEL_COVERAGES = (0.95, 0.998)
 
 
 def verdict_labels() -> dict[str, str]:
-    return {key: str(label) for key, label in reporting.VERDICT_LABELS.items()}
+    return {key: str(label) for key, label in labels.VERDICT_LABELS.items()}
 
 
 def has_funnel(report: Report) -> bool:
@@ -84,17 +83,10 @@ def funnel_rows(report: Report) -> list[dict]:
     return rows
 
 
-def forest_units(report: Report) -> tuple[list[reporting.Row], int]:
+def forest_units(report: Report) -> tuple[list[Row], int]:
     """The agencies drawn in the forest plot (the view's filters apply), best rate first, and
     how many there were before the cap."""
-    options = report.options
-    units = [
-        u
-        for u in report.units()
-        if (options.verdict is None or u.verdict == options.verdict)
-        and (options.kind is None or u.kind == options.kind)
-        and (options.level is None or u.level == options.level)
-    ]
+    units = report.filtered_rows(report.units())
     total = len(units)
     units.sort(key=lambda u: u.own_satisfied / u.own_valid)
     units = units[:MAX_FOREST]
@@ -130,7 +122,7 @@ def forest_rows(report: Report) -> list[dict]:
     units, _total = forest_units(report)
     if not units:
         return []
-    result = reporting.assess(
+    result = assess(
         np.array([u.own_satisfied for u in units], float),
         np.array([u.own_valid for u in units], float),
         np.array([u.target if u.target is not None else 0.5 for u in units], float),
@@ -152,20 +144,6 @@ def forest_rows(report: Report) -> list[dict]:
         }
         for i, u in enumerate(units)
     ][::-1]
-
-
-def trend_buckets(period: Period, unit: str) -> list[Period]:
-    count = 12 if unit == "month" else 8
-    return period.buckets(unit, count)
-
-
-def trend_data(period: Period, unit: str, agency_ids) -> tuple[list[Period], list[tuple[int, int]]]:
-    """Buckets ending with `period`, without the leading ones that have no responses."""
-    buckets = trend_buckets(period, unit)
-    counts = reporting.trend_counts(buckets, agency_ids)
-    first = next((i for i, (n, _x) in enumerate(counts) if n), len(counts) - 1)
-    keep = min(first, len(buckets) - 1)
-    return buckets[keep:], counts[keep:]
 
 
 def trend_figure(report: Report, buckets, counts, name: str) -> Figure | None:
@@ -197,7 +175,7 @@ def trend_rows(report: Report, buckets, counts) -> list[dict]:
         return []
     x = np.array([x for _n, x in counts], float)
     n = np.array([n for n, _x in counts], float)
-    low, high = reporting.interval(x, n, report.confidence, report.options.method)
+    low, high = interval(x, n, report.confidence, report.options.method)
     chart = analysis.p_chart(x, n)
     rows = []
     for i, bucket in enumerate(buckets):

@@ -15,6 +15,7 @@ from survey import reporting
 from survey.extensions import db
 from survey.models import Kind, Level, Questionnaire, Response, Status, Target
 from survey.periods import parse_period
+from survey.reporting import counts, detail
 
 
 @pytest.fixture
@@ -133,7 +134,7 @@ def test_inactive_agencies_show_only_when_they_have_responses(app, tree, add_res
 
 def test_the_agency_table_is_one_group_by_query(app):
     sql = str(
-        reporting.agency_counts_query(parse_period("2026-Q3")).compile(
+        counts.agency_counts_query(parse_period("2026-Q3")).compile(
             db.engine, compile_kwargs={"literal_binds": True}
         )
     ).upper()
@@ -145,7 +146,7 @@ def test_the_agency_table_is_one_group_by_query(app):
 def test_the_heatmap_uses_vietnam_hours_and_weekdays(app, tree, add_responses):
     # Monday 3 August 2026, 02:00 UTC = 09:00 in Vietnam.
     add_responses(tree["desks"]["C"], 2, 1, datetime(2026, 8, 3, 2, 0))
-    heat = reporting.heatmap(parse_period("2026-Q3"), {tree["commune"].id})
+    heat = detail.heatmap(parse_period("2026-Q3"), {tree["commune"].id})
     monday = heat.cells[0]
     assert monday[heat.hours.index(9)] == (3, 2)
     assert heat.peak == 3
@@ -161,19 +162,19 @@ def test_the_table_counts_and_channel_shares_match_the_plain_queries(app, tree, 
     )
     db.session.commit()
     period = parse_period("2026-Q3")
-    found = reporting.period_counts(period, period.previous())
-    assert found.current == reporting.agency_counts(period)
-    assert found.previous == reporting.agency_counts(period.previous())
-    assert found.channels == reporting.channel_counts(period, None)
+    found = counts.period_counts(period, period.previous())
+    assert found.current == counts.agency_counts(period)
+    assert found.previous == counts.agency_counts(period.previous())
+    assert found.channels == counts.channel_counts(period, None)
     assert found.channels == {
-        "qr": reporting.Counts(valid=8, satisfied=8),
-        "kiosk": reporting.Counts(valid=2, satisfied=0),
+        "qr": counts.Counts(valid=8, satisfied=8),
+        "kiosk": counts.Counts(valid=2, satisfied=0),
     }
 
 
 def test_period_counts_are_read_from_the_covering_index_alone(app):
     period = parse_period("2026-Q3")
-    query = reporting.agency_channel_counts_query(period)
+    query = counts.agency_channel_counts_query(period)
     sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
     with db.engine.connect() as connection:
         if db.engine.dialect.name == "postgresql":

@@ -1,0 +1,86 @@
+"""The columns of a report's agency table, declared once.
+
+The CSV, Excel and JSON renderers iterate `COLUMNS`, so a new per-row value is a field of
+`survey.reporting.table.Row` plus one `Column` here. `kind` says how a value is written:
+`text`, `int`, `percent` (a fraction, formatted as a percentage in Excel), `number`, `bool`
+(yes/no in files, true/false in JSON), or `label` (a code, written as its translated label in
+files and as the code in JSON; `labels` maps codes to labels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from survey.reporting import labels
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: object  # a lazy translated string
+    kind: str = "text"
+    labels: Mapping | None = None
+    in_files: bool = True  # CSV and Excel; JSON has every column
+
+    def cell(self, row) -> object:
+        """The value as data for CSV and Excel: numbers stay numbers, codes become words."""
+        value = getattr(row, self.key)
+        if value is None:
+            return None
+        if self.kind == "label":
+            return str(self.labels.get(value, value))
+        if self.kind == "bool":
+            return _("yes") if value else _("no")
+        if isinstance(value, float):
+            return round(value, 6)
+        return value
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("code", _l("Code")),
+    Column("name", _l("Agency")),
+    Column("name_en", _l("Name in English"), in_files=False),
+    Column("parent_code", _l("Parent code")),
+    Column("depth", _l("Depth"), "int", in_files=False),
+    Column("level", _l("Level"), "label", labels.LEVEL_LABELS),
+    Column("kind", _l("Kind"), "label", labels.KIND_LABELS),
+    Column("has_children", _l("Has units under it"), "bool", in_files=False),
+    Column("valid", _l("Valid responses"), "int"),
+    Column("satisfied", _l("Satisfied"), "int"),
+    Column("own_valid", _l("Own desks: valid"), "int", in_files=False),
+    Column("own_satisfied", _l("Own desks: satisfied"), "int", in_files=False),
+    Column("rate", _l("Rate"), "percent"),
+    Column("low", _l("Interval low"), "percent"),
+    Column("high", _l("Interval high"), "percent"),
+    Column("target", _l("Target"), "percent"),
+    Column("target_note", _l("Target note"), in_files=False),
+    Column("verdict", _l("Verdict"), "label", labels.VERDICT_LABELS),
+    Column("p_meets", _l("p-value (meets)"), "number"),
+    Column("p_below", _l("p-value (below)"), "number"),
+    Column("responses_needed", _l("Responses needed"), "int"),
+    Column("small_sample", _l("Small sample"), "bool"),
+    Column("previous_valid", _l("Previous period: valid"), "int"),
+    Column("previous_satisfied", _l("Previous period: satisfied"), "int", in_files=False),
+    Column("previous_rate", _l("Previous period: rate"), "percent"),
+    Column("change", _l("Change"), "percent"),
+    Column("change_low", _l("Change interval low"), "percent"),
+    Column("change_high", _l("Change interval high"), "percent"),
+    Column("change_verdict", _l("Change verdict"), "label", labels.CHANGE_LABELS),
+    Column("flagged", _l("Flagged"), "int"),
+    Column("excluded", _l("Excluded"), "int"),
+    Column("active", _l("Active"), "bool"),
+)
+
+
+def file_columns() -> list[Column]:
+    """The columns of the CSV and Excel files, in order."""
+    return [c for c in COLUMNS if c.in_files]
+
+
+def json_row(row) -> dict:
+    """A row as JSON data: every column, codes as codes."""
+    return {c.key: getattr(row, c.key) for c in COLUMNS}

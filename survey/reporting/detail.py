@@ -1,0 +1,252 @@
+"""One agency in depth: the sections of its page (criteria, channels, desks), the rating levels,
+when citizens answer, the trend and the latest comments.
+
+Everything is computed here from `survey.reporting.counts`; the agency page and the PDF's
+agency pages only render it. A new section of rates is one more entry in `rate_sections`: the
+page and the PDF iterate the sections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import numpy as np
+from flask_babel import gettext as _
+
+from survey.models import Channel, Status
+from survey.periods import Period, to_local
+from survey.reporting import counts as sql
+from survey.reporting.labels import CHANNEL_LABELS
+from survey.reporting.table import Report, Row, _num, interval
+from survey.scope import subtree_ids
+
+COMMENTS_PER_PAGE = 20
+MAX_SEARCH = 100
+TREND_UNITS = ("month", "quarter")
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """A labelled count with its rate and interval (criteria, channels, desks, trend points)."""
+
+    key: str
+    label: str
+    valid: int
+    satisfied: int
+    rate: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class RateSection:
+    """A titled table of rates on an agency's page and on its PDF page.
+
+    `key` is the table's HTML id; `printed` is how many rows the PDF prints (None: all, 0: the
+    section is left out of the PDF); `show_key` prints each row's key before its label there."""
+
+    key: str
+    title: str
+    caption: str
+    first: str  # header of the label column
+    rows: list[RateRow]
+    printed: int | None = None
+    show_key: bool = False
+
+
+def rate_rows(items: list[tuple[str, str, int, int]], confidence: float, method: str):
+    if not items:
+        return []
+    x = np.array([i[3] for i in items], dtype=float)
+    n = np.array([i[2] for i in items], dtype=float)
+    low, high = interval(x, n, confidence, method)
+    low, high = np.atleast_1d(low), np.atleast_1d(high)
+    return [
+        RateRow(
+            key,
+            label,
+            valid,
+            satisfied,
+            satisfied / valid if valid else None,
+            _num(low[i]),
+            _num(high[i]),
+        )
+        for i, (key, label, valid, satisfied) in enumerate(items)
+    ]
+
+
+def criterion_rates(period, agency_ids, confidence, method, locale) -> list[RateRow]:
+    """The official criteria of the default questionnaire (even without answers), then any
+    other criterion that has answers."""
+    found = sql.criterion_counts(period, agency_ids)
+    labels = sql.questionnaire_labels(locale)
+    default = labels.default_criteria
+    codes = default + sorted(set(found) - set(default))
+    items = [(c, labels.criteria.get(c, c), *found.get(c, (0, 0))) for c in codes]
+    return rate_rows(items, confidence, method)
+
+
+def channel_rates(period, agency_ids, confidence, method) -> list[RateRow]:
+    counts = sql.channel_counts(period, agency_ids)
+    items = [
+        (c.value, str(CHANNEL_LABELS[c]), counts[c.value].valid, counts[c.value].satisfied)
+        for c in Channel
+        if c.value in counts
+    ]
+    return rate_rows(items, confidence, method)
+
+
+def desk_rates(period, agency_ids, confidence, method) -> list[RateRow]:
+    return rate_rows(sql.desk_counts(period, agency_ids), confidence, method)
+
+
+def rate_sections(report: Report, row: Row, locale: str) -> list[RateSection]:
+    """The tables of rates of `row`'s agency (over its subtree), in page order."""
+    ids = subtree_ids(row.id)
+    period, confidence, method = report.period, report.confidence, report.options.method
+    return [
+        RateSection(
+            "criteria",
+            _("Criteria"),
+            _("Satisfaction with each criterion of the official evaluation"),
+            _("Criterion"),
+            criterion_rates(period, ids, confidence, method, locale),
+        ),
+        RateSection(
+            "channel-split",
+            _("By channel"),
+            _("By channel"),
+            _("Channel"),
+            channel_rates(period, ids, confidence, method),
+            printed=0,
+        ),
+        RateSection(
+            "desk-split",
+            _("Desks"),
+            _("By desk"),
+            _("Desk"),
+            desk_rates(period, ids, confidence, method),
+            printed=12,
+            show_key=True,
+        ),
+    ]
+
+
+def with_details(report: Report, rows: list[Row], locale: str) -> Report:
+    """`report` with the rate sections of `rows` attached (for renderers that page through
+    agencies, such as the PDF)."""
+    details = dict(report.details)
+    for row in rows:
+        details.setdefault(row.code, rate_sections(report, row, locale))
+    return replace(report, details=details)
+
+
+@dataclass(frozen=True)
+class LevelShare:
+    questionnaire_id: int
+    code: str
+    label: str
+    count: int
+    share: float
+
+
+def level_distribution(period, agency_ids, locale) -> list[LevelShare]:
+    found = sql.level_counts(period, agency_ids)
+    labels = sql.questionnaire_labels(locale)
+    shares = []
+    for qid in sorted(found):
+        total = sum(found[qid].values())
+        for code in labels.level_order.get(qid, sorted(found[qid])):
+            count = found[qid].get(code, 0)
+            shares.append(
+                LevelShare(qid, code, labels.levels.get((qid, code), code), count, count / total)
+            )
+    return shares
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """Valid responses by local weekday (Monday first) and hour of day."""
+
+    hours: list[int]
+    cells: list[list[tuple[int, int]]]  # [weekday][hour index] -> (valid, satisfied)
+    peak: int
+
+
+def heatmap(period, agency_ids) -> Heatmap:
+    found = sql.heatmap_counts(period, agency_ids)
+    used = sorted({h for _d, h in found})
+    hours = list(range(min(used + [7]), max(used + [17]) + 1))
+    cells = [[found.get(((day + 1) % 7, h), (0, 0)) for h in hours] for day in range(7)]
+    peak = max((n for n, _x in found.values()), default=0)
+    return Heatmap(hours, cells, peak)
+
+
+def trend_buckets(period: Period, unit: str) -> list[Period]:
+    count = 12 if unit == "month" else 8
+    return period.buckets(unit, count)
+
+
+def trend_data(period: Period, unit: str, agency_ids) -> tuple[list[Period], list[tuple[int, int]]]:
+    """Buckets ending with `period`, without the leading ones that have no responses."""
+    buckets = trend_buckets(period, unit)
+    counts = sql.trend_counts(buckets, agency_ids)
+    first = next((i for i, (n, _x) in enumerate(counts) if n), len(counts) - 1)
+    keep = min(first, len(buckets) - 1)
+    return buckets[keep:], counts[keep:]
+
+
+@dataclass(frozen=True)
+class Comment:
+    occurred_at: datetime  # local time
+    text: str
+    level: str
+    satisfied: bool
+    channel: str
+    desk: str
+    agency: str
+    status: str
+
+
+def comments(period, agency_ids, search: str | None = None, page: int = 1):
+    """The latest comments in the period, newest first; `search` matches a substring
+    (case-insensitive for unaccented letters on SQLite). Returns (comments, has_more)."""
+    found = [
+        Comment(
+            to_local(at), text, level, bool(sat), str(Channel(ch)), desk, agency, str(Status(st))
+        )
+        for at, text, level, sat, ch, desk, agency, st in sql.comment_rows(
+            period,
+            agency_ids,
+            search,
+            limit=COMMENTS_PER_PAGE + 1,
+            offset=(page - 1) * COMMENTS_PER_PAGE,
+        )
+    ]
+    return found[:COMMENTS_PER_PAGE], len(found) > COMMENTS_PER_PAGE
+
+
+@dataclass(frozen=True)
+class AgencyDetail:
+    """Everything an agency's page shows beside its row of the report."""
+
+    sections: list[RateSection]
+    levels: list[LevelShare]
+    heatmap: Heatmap
+    trend_unit: str
+    trend_buckets: list[Period]
+    trend_counts: list[tuple[int, int]]
+
+
+def agency_detail(report: Report, row: Row, trend_unit: str, locale: str) -> AgencyDetail:
+    ids = subtree_ids(row.id)
+    buckets, counts = trend_data(report.period, trend_unit, ids)
+    return AgencyDetail(
+        sections=rate_sections(report, row, locale),
+        levels=level_distribution(report.period, ids, locale),
+        heatmap=heatmap(report.period, ids),
+        trend_unit=trend_unit,
+        trend_buckets=buckets,
+        trend_counts=counts,
+    )

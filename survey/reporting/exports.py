@@ -1,0 +1,300 @@
+"""Reports as files: CSV (UTF-8 with BOM), Excel, PDF and JSON, from one finished `Report`.
+
+The same renderers serve the dashboard's downloads, the `report` command and the API, so every
+channel shows the same numbers. Texts follow the current locale (Vietnamese by default).
+Renderers never query the database: `export()` first attaches what a format needs (the PDF's
+agency pages) with `survey.reporting.detail.with_details`, then renders.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import datetime
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from survey.periods import to_local
+from survey.reporting import labels
+from survey.reporting.columns import file_columns, json_row
+from survey.reporting.formatting import percent
+from survey.reporting.table import Report
+
+FORMATS = ("csv", "xlsx", "pdf", "json")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "json": "application/json",
+}
+
+Progress = Callable[[str], None]
+
+
+def _noop(_step: str) -> None:
+    return None
+
+
+def export(report: Report, fmt: str, progress: Progress = _noop) -> bytes:
+    """`report` as a file in `fmt` (one of `FORMATS`)."""
+    if fmt == "pdf":
+        from survey.reporting import detail, pdf
+
+        report = detail.with_details(
+            report, pdf.agency_page_rows(report), str(get_locale() or "vi")
+        )
+        return pdf.to_pdf(report, progress)
+    if fmt == "xlsx":
+        return to_xlsx(report)
+    if fmt == "csv":
+        return to_csv(report)
+    if fmt == "json":
+        import json
+
+        return json.dumps(to_json(report), ensure_ascii=False, indent=1).encode() + b"\n"
+    raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+
+
+def filename(report: Report, fmt: str) -> str:
+    scope = report.options.agency or "all"
+    key = report.period.key.replace("..", "_")
+    return f"hailong-{key}-{scope}.{fmt}"
+
+
+# ---- CSV -------------------------------------------------------------------------------------
+
+
+def to_csv(report: Report) -> bytes:
+    """UTF-8 with a byte-order mark, so that Excel shows Vietnamese letters correctly.
+
+    Rates are fractions (0.912345) with a dot, as data; use the Excel file for formatting."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    cols = file_columns()
+    writer.writerow([str(c.header) for c in cols])
+    for row in report.visible_rows():
+        writer.writerow(["" if (v := c.cell(row)) is None else v for c in cols])
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
+
+def rows_to_csv(rows: list[dict]) -> bytes:
+    """Chart data as CSV (UTF-8 with BOM)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if rows:
+        writer.writerow(rows[0].keys())
+        for row in rows:
+            writer.writerow(["" if v is None else v for v in row.values()])
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
+
+# ---- method description (shared by Excel, PDF and JSON) --------------------------------------
+
+
+def parameters(report: Report) -> list[tuple[str, str]]:
+    options = report.options
+    summary = report.summary
+    target = (
+        _("%(target)s (what-if override)", target=percent(options.target))
+        if options.target is not None
+        else (
+            _("%(target)s (from the target table)", target=percent(summary.target))
+            if summary.target is not None
+            else _("none applies to this period")
+        )
+    )
+    return [
+        (_("Scope"), report.root_name),
+        (
+            _("Period"),
+            f"{report.period.label()} ({report.period.start:%d/%m/%Y}–{report.period.end:%d/%m/%Y})",
+        ),
+        (_("Compared with"), report.previous.label()),
+        (_("Target"), target),
+        (_("Confidence level"), f"{options.confidence}%"),
+        (_("Interval method"), str(labels.METHOD_LABELS[options.method])),
+        (_("Multiplicity adjustment"), str(labels.ADJUST_LABELS[options.adjust])),
+        (_("Generated"), f"{to_local(report.generated_at):%d/%m/%Y %H:%M} (UTC+7)"),
+    ]
+
+
+def methods_note() -> list[str]:
+    return [
+        _(
+            "The satisfaction rate is the number of satisfied responses (Very satisfied or "
+            "Satisfied) divided by the number of valid responses in the period. Responses "
+            "flagged by the automatic checks or excluded by an analyst are not counted; the "
+            "report shows how many there were."
+        ),
+        _(
+            "Each rate comes with a confidence interval. An agency meets the target when the "
+            "whole interval lies above the target, is below it when the whole interval lies "
+            "below, and otherwise there is not enough evidence yet; the report then estimates "
+            "how many more responses would settle it if the current rate held."
+        ),
+        _(
+            "A parent agency pools the responses of its whole subtree. Charts show each "
+            "agency's own responses, so that no response is counted twice. The change from "
+            "the previous period uses Newcombe's hybrid score interval for a difference."
+        ),
+        _(
+            "The funnel plot compares every agency with the target: points outside the "
+            "%(limit)s limits differ from the target by more than chance would explain. The "
+            "target in force on the first day of the period applies; a target set for an "
+            "agency comes before a target for its kind, which comes before the general one.",
+            limit=percent(0.998),
+        ),
+    ]
+
+
+# ---- Excel -----------------------------------------------------------------------------------
+
+
+def to_xlsx(report: Report) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    header_font = Font(bold=True, color="FFFFFF")
+    header_fill = PatternFill("solid", fgColor="0B4F8A")
+    workbook = Workbook()
+
+    table = workbook.active
+    table.title = _sheet(_("Agencies"))
+    cols = file_columns()
+    table.append([str(c.header) for c in cols])
+    for row in report.visible_rows():
+        table.append([c.cell(row) for c in cols])
+    for index, column in enumerate(cols, start=1):
+        key, header, kind = column.key, str(column.header), column.kind
+        letter = get_column_letter(index)
+        table[f"{letter}1"].font = header_font
+        table[f"{letter}1"].fill = header_fill
+        table[f"{letter}1"].alignment = Alignment(wrap_text=True, vertical="top")
+        fmt = {"percent": "0.0%", "int": "#,##0", "number": "0.0000"}.get(kind)
+        if fmt:
+            for (value_cell,) in table.iter_rows(min_row=2, min_col=index, max_col=index):
+                value_cell.number_format = fmt
+        width = 40 if key == "name" else max(10, min(22, len(header) + 2))
+        table.column_dimensions[letter].width = width
+    for offset, row in enumerate(report.visible_rows(), start=2):
+        table.cell(offset, 2).alignment = Alignment(indent=min(row.depth, 10))
+    table.freeze_panes = "C2"
+    table.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{max(1, table.max_row)}"
+
+    summary = workbook.create_sheet(_sheet(_("Summary")))
+    for label, value in _summary_pairs(report):
+        summary.append([label, value])
+    for label_cell, value_cell in summary.iter_rows(min_row=1, max_col=2):
+        label_cell.font = Font(bold=True)
+        if isinstance(value_cell.value, float):
+            value_cell.number_format = "0.0%"
+    summary.column_dimensions["A"].width = 42
+    summary.column_dimensions["B"].width = 30
+
+    method = workbook.create_sheet(_sheet(_("Method")))
+    method.append([_("Parameter"), _("Value")])
+    method["A1"].font = method["B1"].font = header_font
+    method["A1"].fill = method["B1"].fill = header_fill
+    for label, value in parameters(report):
+        method.append([label, value])
+    method.append([])
+    for paragraph in methods_note():
+        method.append([paragraph])
+        method.merge_cells(
+            start_row=method.max_row, start_column=1, end_row=method.max_row, end_column=2
+        )
+        method.cell(method.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
+        method.row_dimensions[method.max_row].height = 75
+    method.column_dimensions["A"].width = 40
+    method.column_dimensions["B"].width = 70
+    method.freeze_panes = "A2"
+
+    workbook.properties.title = _("Citizen satisfaction report")
+    workbook.properties.creator = "hailong"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet(title: str) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\."""
+    return "".join(ch for ch in title if ch not in "[]:*?/\\")[:31]
+
+
+def _summary_pairs(report: Report) -> list[tuple[str, object]]:
+    s = report.summary
+    pairs: list[tuple[str, object]] = [
+        (_("Scope"), report.root_name),
+        (_("Period"), report.period.label()),
+        (_("Valid responses"), s.valid),
+        (_("Satisfied"), s.satisfied),
+        (_("Satisfaction rate"), s.rate),
+        (_("Interval low"), s.low),
+        (_("Interval high"), s.high),
+        (_("Target"), s.target),
+        (_("Verdict"), str(labels.VERDICT_LABELS[s.verdict])),
+        (_("Flagged (not counted)"), s.flagged),
+        (_("Excluded (not counted)"), s.excluded),
+    ]
+    for verdict in labels.VERDICTS:
+        pairs.append(
+            (
+                _("Agencies: %(verdict)s", verdict=labels.VERDICT_LABELS[verdict]),
+                s.verdict_counts[verdict],
+            )
+        )
+    for channel, count, share in s.channels:
+        pairs.append(
+            (
+                _("Channel: %(channel)s", channel=labels.CHANNEL_LABELS[channel]),
+                f"{count} ({percent(share)})",
+            )
+        )
+    return pairs
+
+
+# ---- JSON ------------------------------------------------------------------------------------
+
+
+def to_json(report: Report) -> dict:
+    """The report as plain JSON data (the API's body, and `report --format json`)."""
+    s = report.summary
+    return {
+        "period": {
+            "key": report.period.key,
+            "label": report.period.label(),
+            "start": report.period.start.isoformat(),
+            "end": report.period.end.isoformat(),
+            "previous": report.previous.key,
+        },
+        "confidence": report.confidence,
+        "method": report.options.method,
+        "adjust": report.options.adjust,
+        "target_override": report.options.target,
+        "generated_at": _iso(report.generated_at),
+        "summary": {
+            "scope": report.root_name,
+            "valid": s.valid,
+            "satisfied": s.satisfied,
+            "flagged": s.flagged,
+            "excluded": s.excluded,
+            "rate": s.rate,
+            "low": s.low,
+            "high": s.high,
+            "target": s.target,
+            "verdict": s.verdict,
+            "agencies_by_verdict": s.verdict_counts,
+            "channels": [
+                {"channel": channel, "valid": count, "share": round(share, 6)}
+                for channel, count, share in s.channels
+            ],
+        },
+        "agencies": [json_row(row) for row in report.visible_rows()],
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat() + "Z"

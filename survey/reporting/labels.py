@@ -1,0 +1,81 @@
+"""The codes a report uses (verdicts, methods, levels, ...) and their translated labels.
+
+Codes are what the data carries (JSON, query strings); labels are what people read. Templates
+get this module as `labels`.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+import analysis
+from survey.models import Channel, Kind, Level, Status
+
+CONFIDENCES = (90, 95, 99)
+METHODS = analysis.METHODS
+ADJUSTMENTS = ("none", "holm", "fdr_bh")
+VERDICTS = ("meets", "below", "inconclusive", "no_data")
+SORT_KEYS = ("tree", "name", "rate", "low", "valid", "change", "needed")
+# Fewer valid responses than this: the row is marked "small sample" (its interval is wide).
+SMALL_SAMPLE = 30
+
+METHOD_LABELS = {
+    "wilson": _l("Wilson score (recommended)"),
+    "wilson_cc": _l("Wilson with continuity correction"),
+    "jeffreys": _l("Jeffreys"),
+    "clopper_pearson": _l("Clopper–Pearson (exact)"),
+    "agresti_coull": _l("Agresti–Coull"),
+    "mid_p": _l("Mid-p"),
+    "wald": _l("Wald (legacy, not recommended)"),
+}
+ADJUST_LABELS = {
+    "none": _l("None"),
+    "holm": _l("Holm (family-wise)"),
+    "fdr_bh": _l("Benjamini–Hochberg (false discovery rate)"),
+}
+VERDICT_LABELS = {
+    "meets": _l("Meets the target"),
+    "below": _l("Below the target"),
+    "inconclusive": _l("Not enough evidence yet"),
+    "no_data": _l("No responses"),
+    "no_target": _l("No target set"),
+}
+CHANGE_LABELS = {
+    "improved": _l("Improved"),
+    "declined": _l("Declined"),
+    "no_clear_change": _l("No clear change"),
+    "no_data": _l("No comparison"),
+}
+LEVEL_LABELS = {
+    Level.PROVINCE: _l("Province"),
+    Level.DEPARTMENT: _l("Department"),
+    Level.DISTRICT: _l("District"),
+    Level.COMMUNE: _l("Commune"),
+    Level.SERVICE_UNIT: _l("Public service unit"),
+}
+KIND_LABELS = {
+    Kind.ADMINISTRATIVE: _l("Administrative"),
+    Kind.HEALTH: _l("Health"),
+    Kind.EDUCATION: _l("Education"),
+    Kind.OTHER: _l("Other"),
+}
+CHANNEL_LABELS = {
+    Channel.QR: _l("QR code"),
+    Channel.KIOSK: _l("Kiosk"),
+    Channel.PAPER: _l("Paper form"),
+    Channel.API: _l("Portal (API)"),
+}
+STATUS_LABELS = {
+    Status.VALID: _l("Valid"),
+    Status.FLAGGED: _l("Flagged"),
+    Status.EXCLUDED: _l("Excluded"),
+}
+WEEKDAY_LABELS = (
+    _l("Mon"),
+    _l("Tue"),
+    _l("Wed"),
+    _l("Thu"),
+    _l("Fri"),
+    _l("Sat"),
+    _l("Sun"),
+)

@@ -1,0 +1,154 @@
+"""What a report shows: `ReportOptions`, read from a query string by `parse_options`, the one
+parser of report options for the dashboard, the exports, the CLI, the API and the public page."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from flask_babel import gettext as _
+
+from survey.models import Kind, Level
+from survey.periods import Period, PeriodError, parse_period
+from survey.reporting.labels import ADJUSTMENTS, CONFIDENCES, METHODS, SORT_KEYS, VERDICTS
+
+
+class OptionError(ValueError):
+    """A report option that cannot be used; `field` names it, the message is translated."""
+
+    def __init__(self, field: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.field, self.message, self.status = field, message, status
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What a report shows. Every field round-trips through the query string (`query()`)."""
+
+    period: Period
+    confidence: int = 95
+    method: str = "wilson"
+    adjust: str = "none"
+    target: float | None = None  # what-if override, else the Target table
+    agency: str | None = None  # code of the subtree's root, else the whole visible tree
+    sort: str = "tree"
+    descending: bool = False
+    verdict: str | None = None
+    kind: str | None = None
+    level: str | None = None
+
+    @property
+    def level_of_confidence(self) -> float:
+        return self.confidence / 100
+
+    def query(self, **changes) -> dict[str, str]:
+        """Query-string arguments for these options (defaults left out), with `changes`."""
+        options = replace(self, **changes) if changes else self
+        args = {"period": options.period.key}
+        defaults = ReportOptions(period=options.period)
+        for name in ("confidence", "method", "adjust", "agency", "verdict", "kind", "level"):
+            value = getattr(options, name)
+            if value != getattr(defaults, name) and value is not None:
+                args[name] = str(value)
+        if options.target is not None:
+            args["target"] = format_percent_input(options.target)
+        if options.sort != "tree" or options.descending:
+            args["sort"] = ("-" if options.descending else "") + options.sort
+        return args
+
+
+def format_percent_input(rate: float) -> str:
+    return f"{rate * 100:.10g}"
+
+
+def parse_options(args: Mapping[str, str], default_period: Period) -> ReportOptions:
+    """Read report options from a query string; raise `OptionError` for anything wrong."""
+
+    def get(name: str) -> str | None:
+        value = args.get(name)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    raw_period = get("period")
+    try:
+        period = parse_period(raw_period) if raw_period else default_period
+    except PeriodError as error:
+        raise OptionError("period", str(error)) from None
+
+    confidence = 95
+    if (raw := get("confidence")) is not None:
+        try:
+            number = float(raw.replace(",", "."))
+        except ValueError:
+            raise OptionError(
+                "confidence", _("The confidence level must be a number: 90, 95 or 99.")
+            ) from None
+        if number not in CONFIDENCES:
+            raise OptionError("confidence", _("The confidence level must be 90, 95 or 99 (%)."))
+        confidence = int(number)
+
+    method = get("method") or "wilson"
+    if method not in METHODS:
+        raise OptionError(
+            "method",
+            _("Unknown interval method. Allowed: %(methods)s.", methods=", ".join(METHODS)),
+        )
+    adjust = get("adjust") or "none"
+    if adjust not in ADJUSTMENTS:
+        raise OptionError(
+            "adjust",
+            _("Unknown adjustment. Allowed: %(values)s.", values=", ".join(ADJUSTMENTS)),
+        )
+
+    target = None
+    if (raw := get("target")) is not None:
+        try:
+            percent = float(raw.rstrip("%").replace(",", "."))
+        except ValueError:
+            raise OptionError(
+                "target", _("The target must be a percentage, for example 90.")
+            ) from None
+        if not (math.isfinite(percent) and 0 < percent < 100):
+            raise OptionError(
+                "target", _("The target must be a percentage strictly between 0 and 100.")
+            )
+        target = round(percent / 100, 6)
+
+    sort, descending = get("sort") or "tree", False
+    if sort.startswith("-"):
+        sort, descending = sort[1:], True
+    if sort not in SORT_KEYS:
+        raise OptionError(
+            "sort", _("Unknown sort order. Allowed: %(values)s.", values=", ".join(SORT_KEYS))
+        )
+
+    def choice(name: str, allowed: Iterable[str]) -> str | None:
+        value = get(name)
+        allowed = list(allowed)
+        if value is not None and value not in allowed:
+            raise OptionError(
+                name,
+                _(
+                    "Unknown value for %(name)s. Allowed: %(values)s.",
+                    name=name,
+                    values=", ".join(allowed),
+                ),
+            )
+        return value
+
+    agency = get("agency")
+    if agency is not None and len(agency) > 40:
+        raise OptionError("agency", _("There is no agency with this code."), status=404)
+    return ReportOptions(
+        period=period,
+        confidence=confidence,
+        method=method,
+        adjust=adjust,
+        target=target,
+        agency=agency,
+        sort=sort,
+        descending=descending,
+        verdict=choice("verdict", VERDICTS),
+        kind=choice("kind", [k.value for k in Kind]),
+        level=choice("level", [lv.value for lv in Level]),
+    )

@@ -1,0 +1,260 @@
+"""The PDF report for the Provincial People's Committee, rendered from a finished `Report`
+(with the sections of the agencies that get a page of their own attached): title, summary,
+table, funnel and forest plots, a page per agency below target, and a methods note."""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+
+import matplotlib
+from flask_babel import gettext as _
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from survey.reporting import charts, labels
+from survey.reporting.exports import Progress, _noop, methods_note, parameters
+from survey.reporting.formatting import integer as _int
+from survey.reporting.formatting import percent
+from survey.reporting.table import Report, Row
+
+# Table rows per PDF page (A4 portrait).
+PDF_ROWS_PER_PAGE = 32
+A4 = (8.27, 11.69)
+FONT = "DejaVu Sans"  # bundled with matplotlib; has every Vietnamese letter
+_PDF_RC = {
+    "font.family": "sans-serif",
+    "font.sans-serif": [FONT],
+    "pdf.fonttype": 42,  # TrueType: text stays searchable and copyable
+}
+
+
+def agency_page_rows(report: Report) -> list[Row]:
+    """Agencies that get a page of their own in the PDF: below target, the root excepted."""
+    rows = report.visible_rows()
+    return [r for r in rows if r.verdict == "below" and (r.depth > 0 or len(report.rows) == 1)]
+
+
+def pdf_page_count(report: Report) -> int:
+    """How many pages `to_pdf` writes (tests and the CLI's progress bar use it)."""
+    rows = report.visible_rows()
+    pages = 2 + max(1, math.ceil(len(rows) / PDF_ROWS_PER_PAGE))
+    pages += charts.has_funnel(report) + charts.has_forest(report)
+    return pages + len(agency_page_rows(report)) + 1
+
+
+def to_pdf(report: Report, progress: Progress = _noop, province: str | None = None) -> bytes:
+    """The PDF of `report`; the agencies of `agency_page_rows` need their sections in
+    `report.details` (`survey.reporting.exports.export` attaches them)."""
+    buffer = io.BytesIO()
+    metadata = {
+        "Title": _("Citizen satisfaction report"),
+        "Subject": report.period.label(),
+        "Creator": "hailong",
+        "CreationDate": None,
+        "ModDate": None,
+    }
+    with matplotlib.rc_context(_PDF_RC), PdfPages(buffer, metadata=metadata) as pdf:
+        pdf.savefig(_title_page(report, province))
+        progress("title")
+        pdf.savefig(_summary_page(report))
+        progress("summary")
+        rows = report.visible_rows()
+        chunks = [rows[i : i + PDF_ROWS_PER_PAGE] for i in range(0, len(rows), PDF_ROWS_PER_PAGE)]
+        for number, chunk in enumerate(chunks or [[]], start=1):
+            pdf.savefig(_table_page(report, chunk, number, max(1, len(chunks))))
+            progress("table")
+        for figure in (charts.funnel_figure(report), charts.forest_figure(report)):
+            if figure is not None:
+                pdf.savefig(figure)
+                progress("chart")
+        for row in agency_page_rows(report):
+            pdf.savefig(_agency_page(report, row))
+            progress("agency")
+        pdf.savefig(_methods_page(report))
+        progress("methods")
+    return buffer.getvalue()
+
+
+def _page() -> Figure:
+    return Figure(figsize=A4)
+
+
+def _text(fig: Figure, x: float, y: float, text: str, **kw) -> None:
+    fig.text(x, y, text, fontfamily=FONT, va="top", **kw)
+
+
+def _title_page(report: Report, province: str | None) -> Figure:
+    fig = _page()
+    _text(fig, 0.1, 0.8, _("Citizen satisfaction report"), fontsize=22, weight="bold")
+    _text(fig, 0.1, 0.74, province or report.root_name, fontsize=16)
+    _text(fig, 0.1, 0.70, report.period.label(), fontsize=16)
+    y = 0.6
+    for label, value in parameters(report):
+        _text(fig, 0.1, y, f"{label}:", fontsize=11, weight="bold")
+        _text(fig, 0.4, y, "\n".join(textwrap.wrap(value, 50)), fontsize=11)
+        y -= 0.035 * (1 + len(value) // 50)
+    _text(
+        fig,
+        0.1,
+        0.08,
+        _("Produced by hailong from responses recorded at one-stop desks."),
+        fontsize=9,
+        color="#444444",
+    )
+    return fig
+
+
+def _summary_page(report: Report) -> Figure:
+    fig = _page()
+    s = report.summary
+    _text(fig, 0.08, 0.94, _("Summary"), fontsize=18, weight="bold")
+    if report.is_empty:
+        _text(fig, 0.08, 0.88, _("No responses were recorded in this period."), fontsize=12)
+        return fig
+    lines = [
+        _(
+            "Province-wide satisfaction rate: %(rate)s (interval %(low)s–%(high)s)",
+            rate=percent(s.rate),
+            low=percent(s.low),
+            high=percent(s.high),
+        ),
+        _(
+            "Target: %(target)s. Verdict: %(verdict)s.",
+            target=percent(s.target),
+            verdict=labels.VERDICT_LABELS[s.verdict],
+        ),
+        _(
+            "Valid responses: %(valid)s, of which satisfied: %(satisfied)s.",
+            valid=_int(s.valid),
+            satisfied=_int(s.satisfied),
+        ),
+        _(
+            "Not counted: %(flagged)s flagged and %(excluded)s excluded.",
+            flagged=_int(s.flagged),
+            excluded=_int(s.excluded),
+        ),
+        "",
+    ]
+    for verdict in labels.VERDICTS:
+        lines.append(f"{labels.VERDICT_LABELS[verdict]}: {s.verdict_counts[verdict]}")
+    lines.append("")
+    lines.append(_("Responses by channel:"))
+    for channel, count, share in s.channels:
+        lines.append(f"  {labels.CHANNEL_LABELS[channel]}: {_int(count)} ({percent(share)})")
+    y = 0.88
+    for line in lines:
+        for part in textwrap.wrap(line, 90) or [""]:
+            _text(fig, 0.08, y, part, fontsize=11)
+            y -= 0.03
+    return fig
+
+
+def _table_page(report: Report, rows: list[Row], number: int, total: int) -> Figure:
+    fig = _page()
+    _text(
+        fig,
+        0.05,
+        0.96,
+        _("Agencies (page %(number)d of %(total)d)", number=number, total=total),
+        fontsize=14,
+        weight="bold",
+    )
+    headers = [
+        (0.05, _("Agency"), "left"),
+        (0.49, _("Responses"), "right"),
+        (0.57, _("Rate"), "right"),
+        (0.72, _("Interval"), "right"),
+        (0.74, _("Verdict"), "left"),
+    ]
+    y = 0.91
+    for x, label, align in headers:
+        _text(fig, x, y, label, fontsize=9, weight="bold", ha=align)
+    y -= 0.025
+    for row in rows:
+        name = ("  " * min(row.depth, 4)) + row.name
+        if len(name) > 44:
+            name = name[:43] + "…"
+        mark = " *" if row.small_sample else ""
+        cells = [
+            (0.05, name, "left"),
+            (0.49, _int(row.valid), "right"),
+            (0.57, percent(row.rate), "right"),
+            (0.72, f"{percent(row.low)}–{percent(row.high)}", "right"),
+            (0.74, str(labels.VERDICT_LABELS[row.verdict]) + mark, "left"),
+        ]
+        for x, value, align in cells:
+            _text(fig, x, y, value, fontsize=8, ha=align)
+        y -= 0.026
+    _text(
+        fig,
+        0.05,
+        0.04,
+        _("* small sample: fewer than %(n)d valid responses.", n=labels.SMALL_SAMPLE),
+        fontsize=8,
+        color="#444444",
+    )
+    return fig
+
+
+def _agency_page(report: Report, row: Row) -> Figure:
+    fig = _page()
+    _text(fig, 0.08, 0.94, row.name, fontsize=16, weight="bold")
+    _text(fig, 0.08, 0.905, f"{row.code} · {report.period.label()}", fontsize=11, color="#444444")
+    lines = [
+        _(
+            "Satisfaction rate: %(rate)s (interval %(low)s–%(high)s), target %(target)s.",
+            rate=percent(row.rate),
+            low=percent(row.low),
+            high=percent(row.high),
+            target=percent(row.target),
+        ),
+        _(
+            "Valid responses: %(valid)s, of which satisfied: %(satisfied)s.",
+            valid=_int(row.valid),
+            satisfied=_int(row.satisfied),
+        ),
+        _(
+            "Not counted: %(flagged)s flagged and %(excluded)s excluded.",
+            flagged=_int(row.flagged),
+            excluded=_int(row.excluded),
+        ),
+        _(
+            "Previous period: %(rate)s of %(valid)s responses; change: %(change)s.",
+            rate=percent(row.previous_rate),
+            valid=_int(row.previous_valid),
+            change=labels.CHANGE_LABELS[row.change_verdict],
+        ),
+    ]
+    y = 0.86
+    for line in lines:
+        for part in textwrap.wrap(line, 90):
+            _text(fig, 0.08, y, part, fontsize=10.5)
+            y -= 0.027
+    for section in report.details.get(row.code, []):
+        if section.printed == 0:
+            continue
+        y -= 0.02
+        _text(fig, 0.08, y, section.title, fontsize=12, weight="bold")
+        y -= 0.03
+        for item in section.rows[: section.printed]:
+            label = f"{item.key} – {item.label}" if section.show_key else item.label
+            label = label if len(label) < 62 else label[:61] + "…"
+            _text(fig, 0.08, y, label, fontsize=8.5)
+            _text(fig, 0.78, y, _int(item.valid), fontsize=8.5, ha="right")
+            _text(fig, 0.92, y, percent(item.rate), fontsize=8.5, ha="right")
+            y -= 0.024
+    return fig
+
+
+def _methods_page(report: Report) -> Figure:
+    fig = _page()
+    _text(fig, 0.08, 0.94, _("Methods"), fontsize=16, weight="bold")
+    y = 0.89
+    for paragraph in methods_note():
+        for line in textwrap.wrap(paragraph, 88):
+            _text(fig, 0.08, y, line, fontsize=10)
+            y -= 0.025
+        y -= 0.015
+    return fig

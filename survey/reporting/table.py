@@ -1,0 +1,447 @@
+"""The agency table of a report: the tree, counts pooled up it, targets, intervals, verdicts,
+the comparison with the previous period, and the summary.
+
+`build_report` is the one builder of a `Report`: every channel (dashboard, agency page, charts,
+exports, CLI, API, public page) renders the object it returns and computes nothing of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import numpy as np
+from flask_babel import gettext as _
+
+import analysis
+from survey.models import Channel, utcnow
+from survey.periods import Period
+from survey.reporting import counts as sql
+from survey.reporting.counts import Counts
+from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
+from survey.reporting.options import OptionError, ReportOptions
+from survey.reporting.targets import TargetResolver, TargetRule
+
+
+@dataclass
+class _Node:
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    parent_id: int | None
+    level: str
+    kind: str
+    active: bool
+    children: list[_Node] = field(default_factory=list)
+    own: Counts = field(default_factory=Counts)
+    pooled: Counts = field(default_factory=Counts)
+    prev_pooled: Counts = field(default_factory=Counts)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Row:
+    """One agency in a report; counts are pooled over its subtree.
+
+    A new per-row value is a field here (with a default) and a `Column` in
+    `survey.reporting.columns.COLUMNS`: the CSV, Excel and JSON renderers iterate the columns.
+    """
+
+    id: int
+    code: str
+    name: str
+    name_en: str | None
+    parent_code: str | None
+    depth: int
+    level: str
+    kind: str
+    active: bool
+    has_children: bool
+    valid: int
+    satisfied: int
+    flagged: int
+    excluded: int
+    own_valid: int
+    own_satisfied: int
+    rate: float | None
+    low: float | None
+    high: float | None
+    target: float | None
+    target_note: str | None
+    verdict: str
+    p_meets: float | None
+    p_below: float | None
+    responses_needed: int | None
+    small_sample: bool
+    previous_valid: int
+    previous_satisfied: int
+    previous_rate: float | None
+    change: float | None
+    change_low: float | None
+    change_high: float | None
+    change_verdict: str
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        del data["id"]
+        return data
+
+
+@dataclass(frozen=True)
+class Summary:
+    valid: int
+    satisfied: int
+    flagged: int
+    excluded: int
+    rate: float | None
+    low: float | None
+    high: float | None
+    target: float | None
+    verdict: str
+    verdict_counts: dict[str, int]
+    channels: list[tuple[str, int, float]]
+
+    @property
+    def responses(self) -> int:
+        return self.valid + self.flagged + self.excluded
+
+
+@dataclass(frozen=True)
+class Report:
+    """A finished report: everything its renderers show, computed once.
+
+    `details` holds per-agency sections (criteria, desks, ...) for the agencies a renderer
+    pages through (the PDF's pages for agencies below target), keyed by agency code; they are
+    added by `survey.reporting.detail.with_details`, so that renderers never query.
+    """
+
+    options: ReportOptions
+    period: Period
+    previous: Period
+    rows: list[Row]  # the whole tree, in tree order
+    summary: Summary
+    root_name: str
+    generated_at: datetime
+    details: dict = field(default_factory=dict)
+
+    @property
+    def confidence(self) -> float:
+        return self.options.level_of_confidence
+
+    @property
+    def is_empty(self) -> bool:
+        return self.summary.responses == 0
+
+    def filtered_rows(self, rows: list[Row] | None = None) -> list[Row]:
+        """`rows` (default: all) that pass the verdict, kind and level filters of the view."""
+        options = self.options
+        return [
+            r
+            for r in (self.rows if rows is None else rows)
+            if (options.verdict is None or r.verdict == options.verdict)
+            and (options.kind is None or r.kind == options.kind)
+            and (options.level is None or r.level == options.level)
+        ]
+
+    def visible_rows(self) -> list[Row]:
+        """Rows after the filters and the sort order of the options."""
+        options = self.options
+        rows = self.filtered_rows()
+        if options.sort == "tree":
+            return rows[::-1] if options.descending else rows
+        missing = -math.inf if options.descending else math.inf
+        keys = {
+            "name": lambda r: r.name,
+            "rate": lambda r: r.rate if r.rate is not None else missing,
+            "low": lambda r: r.low if r.low is not None else missing,
+            "valid": lambda r: r.valid,
+            "change": lambda r: r.change if r.change is not None else missing,
+            "needed": lambda r: r.responses_needed if r.responses_needed is not None else missing,
+        }
+        return sorted(rows, key=keys[options.sort], reverse=options.descending)
+
+    def row(self, code: str) -> Row | None:
+        return next((r for r in self.rows if r.code == code), None)
+
+    def units(self) -> list[Row]:
+        """Agencies with responses of their own, for charts: each response counted once."""
+        return [r for r in self.rows if r.own_valid > 0]
+
+
+def _load_tree(root_id: int | None) -> tuple[list[_Node], dict[int, _Node]]:
+    nodes = {
+        a.id: _Node(a.id, a.code, a.name, a.name_en, a.parent_id, a.level, a.kind, a.active)
+        for a in sql.agencies()
+    }
+    roots = []
+    for node in nodes.values():
+        parent = nodes.get(node.parent_id) if node.parent_id is not None else None
+        if parent is None:
+            roots.append(node)
+        else:
+            parent.children.append(node)
+    if root_id is not None:
+        roots = [nodes[root_id]] if root_id in nodes else []
+    return roots, nodes
+
+
+def _walk(roots: list[_Node]):
+    """(node, depth) in tree order, iteratively (trees can be deep after reorganisations)."""
+    stack = [(node, 0) for node in reversed(roots)]
+    while stack:
+        node, depth = stack.pop()
+        yield node, depth
+        stack.extend((child, depth + 1) for child in reversed(node.children))
+
+
+def _pool(node_order: list[tuple[_Node, int]], attr: str, counts: dict[int, Counts]) -> None:
+    for node, _depth in reversed(node_order):  # children before parents
+        pooled = getattr(node, attr)
+        pooled.add(counts.get(node.id, Counts()))
+        for child in node.children:
+            pooled.add(getattr(child, attr))
+
+
+def _num(value) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def assess(x, n, targets, confidence: float, method: str, adjust: str | None = None):
+    """`analysis.assess_target` over arrays; the legacy-method warning is shown in the page,
+    not raised."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", analysis.LegacyMethodWarning)
+        return analysis.assess_target(x, n, targets, confidence, method, adjust)
+
+
+def interval(x, n, confidence: float, method: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", analysis.LegacyMethodWarning)
+        return analysis.proportion_ci(x, n, confidence, method)
+
+
+def build_report(
+    options: ReportOptions, root_id: int | None = None, scope: set[int] | None = None
+) -> Report:
+    """The agency table and summary for `options`, rooted at `root_id` (or every top agency).
+
+    `scope` (visible agency ids, None for all) only narrows the SQL; callers check that the
+    root lies in the scope.
+    """
+    period, previous = options.period, options.period.previous()
+    roots, nodes = _load_tree(root_id)
+    if root_id is None and scope is not None:
+        roots = [n for n in nodes.values() if n.id in scope and n.parent_id not in scope]
+    order = list(_walk(roots))
+    ids = {node.id for node, _ in order} if (root_id is not None or scope is not None) else None
+    counts = sql.period_counts(period, previous, ids)
+    current = counts.current
+    _pool(order, "pooled", current)
+    _pool(order, "prev_pooled", counts.previous)
+    for node, _depth in order:
+        node.own = current.get(node.id, Counts())
+
+    # Inactive (e.g. merged) agencies appear only for periods in which they have responses.
+    shown = [
+        (node, depth) for node, depth in order if node.active or node.pooled.total > 0 or depth == 0
+    ]
+    shown_ids = {node.id for node, _ in shown}
+    shown = [
+        (node, depth)
+        for node, depth in shown
+        if node.parent_id is None or node.parent_id in shown_ids or node in roots
+    ]
+
+    resolver = TargetResolver.for_period(period)
+    every_rule = resolver.rules(
+        {n.id: n.parent_id for n in nodes.values()}, {n.id: n.kind for n in nodes.values()}
+    )
+    rules = [every_rule[node.id] for node, _depth in shown]
+    targets = [
+        options.target if options.target is not None else (r.rate if r else None) for r in rules
+    ]
+
+    confidence = options.level_of_confidence
+    adjust = None if options.adjust == "none" else options.adjust
+    x = np.array([n.pooled.satisfied for n, _ in shown], dtype=float)
+    n = np.array([n.pooled.valid for n, _ in shown], dtype=float)
+    has_target = np.array([t is not None for t in targets], dtype=bool)
+    stats = _assess_rows(x, n, targets, has_target, confidence, options.method, adjust)
+    px = np.array([n.prev_pooled.satisfied for n, _ in shown], dtype=float)
+    pn = np.array([n.prev_pooled.valid for n, _ in shown], dtype=float)
+    change = analysis.compare_periods(px, pn, x, n, confidence)
+
+    rows = []
+    for i, (node, depth) in enumerate(shown):
+        parent = nodes.get(node.parent_id) if node.parent_id is not None else None
+        valid = node.pooled.valid
+        rows.append(
+            Row(
+                id=node.id,
+                code=node.code,
+                name=node.name,
+                name_en=node.name_en,
+                parent_code=parent.code if parent is not None and depth > 0 else None,
+                depth=depth,
+                level=node.level,
+                kind=node.kind,
+                active=node.active,
+                has_children=any(child.id in shown_ids for child in node.children),
+                valid=valid,
+                satisfied=node.pooled.satisfied,
+                flagged=node.pooled.flagged,
+                excluded=node.pooled.excluded,
+                own_valid=node.own.valid,
+                own_satisfied=node.own.satisfied,
+                rate=_num(stats["rate"][i]),
+                low=_num(stats["low"][i]),
+                high=_num(stats["high"][i]),
+                target=targets[i],
+                target_note=rules[i].note if rules[i] and options.target is None else None,
+                verdict=str(stats["verdict"][i]),
+                p_meets=_num(stats["p_meets"][i]),
+                p_below=_num(stats["p_below"][i]),
+                responses_needed=(
+                    int(stats["needed"][i]) if stats["verdict"][i] == "inconclusive" else None
+                ),
+                small_sample=0 < valid < SMALL_SAMPLE,
+                previous_valid=node.prev_pooled.valid,
+                previous_satisfied=node.prev_pooled.satisfied,
+                previous_rate=_num(change.rate1[i]) if len(shown) else None,
+                change=_num(change.difference[i]),
+                change_low=_num(change.low[i]),
+                change_high=_num(change.high[i]),
+                change_verdict=str(change.verdict[i]),
+            )
+        )
+    summary = _summary(rows, counts.channels, options, confidence, resolver)
+    root_name = roots[0].name if len(roots) == 1 else _("All agencies")
+    return Report(options, period, previous, rows, summary, root_name, utcnow())
+
+
+def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[str, np.ndarray]:
+    size = x.size
+    out = {
+        "rate": np.full(size, np.nan),
+        "low": np.full(size, np.nan),
+        "high": np.full(size, np.nan),
+        "p_meets": np.full(size, np.nan),
+        "p_below": np.full(size, np.nan),
+        "needed": np.full(size, -1, dtype=np.int64),
+        "verdict": np.full(size, "no_target", dtype=object),
+    }
+    if size == 0:
+        return out
+    low, high = interval(x, n, confidence, method)
+    out["low"], out["high"] = np.asarray(low, float), np.asarray(high, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["rate"] = np.where(n > 0, x / np.where(n > 0, n, 1), np.nan)
+    out["verdict"][n == 0] = "no_data"
+    if has_target.any():
+        chosen = np.flatnonzero(has_target)
+        result = assess(
+            x[chosen],
+            n[chosen],
+            np.array([targets[i] for i in chosen], dtype=float),
+            confidence,
+            method,
+            adjust,
+        )
+        for name, value in (
+            ("p_meets", result.p_meets),
+            ("p_below", result.p_below),
+            ("needed", result.responses_needed),
+            ("verdict", result.verdict),
+        ):
+            out[name][chosen] = value
+    return out
+
+
+def _summary(rows, channels, options, confidence, resolver: TargetResolver) -> Summary:
+    top = [r for r in rows if r.depth == 0]
+    total = Counts()
+    for r in top:
+        total.add(Counts(r.valid, r.satisfied, r.flagged, r.excluded))
+    # The province-wide target is that of the root (or the general rule).
+    target = options.target
+    if target is None:
+        rule: TargetRule | None = (
+            resolver.rule([top[0].id], top[0].kind) if len(top) == 1 else resolver.general
+        )
+        target = rule.rate if rule else None
+    rate = low = high = None
+    verdict = "no_data" if total.valid == 0 else "no_target"
+    if total.valid:
+        if target is not None:
+            result = assess(total.satisfied, total.valid, target, confidence, options.method)
+            verdict = str(result.verdict)
+            low, high = result.low, result.high
+        else:
+            low, high = interval(total.satisfied, total.valid, confidence, options.method)
+        rate = total.satisfied / total.valid
+    judged = [r for r in rows if r.depth > 0] or rows
+    verdict_counts = {v: sum(1 for r in judged if r.verdict == v) for v in VERDICTS}
+    channel_total = sum(c.valid for c in channels.values())
+    channel_rows = [
+        (
+            channel.value,
+            channels[channel.value].valid,
+            channels[channel.value].valid / channel_total,
+        )
+        for channel in Channel
+        if channel.value in channels and channel_total
+    ]
+    return Summary(
+        valid=total.valid,
+        satisfied=total.satisfied,
+        flagged=total.flagged,
+        excluded=total.excluded,
+        rate=rate,
+        low=_num(low) if low is not None else None,
+        high=_num(high) if high is not None else None,
+        target=target,
+        verdict=verdict,
+        verdict_counts=verdict_counts,
+        channels=channel_rows,
+    )
+
+
+def overdispersion(report: Report):
+    """Overdispersion of the units around the summary target, or None when it can't be
+    computed (fewer than two agencies with responses, or no target)."""
+    units = report.units()
+    target = report.summary.target
+    if len(units) < 2:
+        return None
+    try:
+        return analysis.overdispersion(
+            [u.own_satisfied for u in units], [u.own_valid for u in units], target
+        )
+    except ValueError:
+        return None
+
+
+def find_agency(code: str, scope: set[int] | None):
+    """The agency with `code` for a report: `OptionError` 404 if there is none, 403 if it lies
+    outside `scope` (visible agency ids, None for all)."""
+    agency = sql.agency_by_code(code)
+    if agency is None:
+        raise OptionError(
+            "agency", _("There is no agency with the code %(code)s.", code=code), status=404
+        )
+    if scope is not None and agency.id not in scope:
+        raise OptionError(
+            "agency", _("The agency %(code)s is outside your scope.", code=code), status=403
+        )
+    return agency
+
+
+def report_for(options: ReportOptions, scope: set[int] | None, root_id: int | None = None):
+    """The report of a view: rooted at `options.agency` when given (checked against `scope`),
+    else at `root_id`, else at the top of what `scope` shows."""
+    if options.agency:
+        root_id = find_agency(options.agency, scope).id
+    return build_report(options, root_id, scope)
