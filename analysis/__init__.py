@@ -8,6 +8,13 @@ Charts live in :mod:`analysis.plots`. See ``docs/statistics.md``.
 
 from analysis.compare import CHANGES, PeriodComparison, compare_periods
 from analysis.control import PChart, p_chart
+from analysis.cusum import (
+    BernoulliCusum,
+    CusumRunLength,
+    bernoulli_cusum,
+    cusum_run_length,
+    cusum_threshold,
+)
 from analysis.funnel import FunnelLimits, Overdispersion, funnel_limits, overdispersion
 from analysis.intervals import METHODS, ConfidenceInterval, LegacyMethodWarning, proportion_ci
 from analysis.shrinkage import PRIOR_FITS, Shrinkage, shrink
@@ -28,7 +35,9 @@ __all__ = [
     "PRIOR_FITS",
     "RESPONSES_IMPOSSIBLE",
     "VERDICTS",
+    "BernoulliCusum",
     "ConfidenceInterval",
+    "CusumRunLength",
     "FunnelLimits",
     "LegacyMethodWarning",
     "Overdispersion",
@@ -39,7 +48,10 @@ __all__ = [
     "WeightedRate",
     "adjust_pvalues",
     "assess_target",
+    "bernoulli_cusum",
     "compare_periods",
+    "cusum_run_length",
+    "cusum_threshold",
     "funnel_limits",
     "overdispersion",
     "p_chart",

@@ -50,6 +50,8 @@ def test_every_public_name_is_exported_and_results_are_frozen_dataclasses():
         analysis.Shrinkage,
         analysis.WeightedRate,
         analysis.PChart,
+        analysis.BernoulliCusum,
+        analysis.CusumRunLength,
     ):
         assert dataclasses.is_dataclass(result_type)
         assert result_type.__dataclass_params__.frozen
