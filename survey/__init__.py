@@ -60,10 +60,11 @@ def create_app(config: str | dict | None = None) -> Flask:
 
     setup_login(login)
 
-    from survey import errors, security
+    from survey import errors, navigation, security
 
     errors.init_app(app)
     security.init_app(app)
+    navigation.init_app(app)
 
     register_blueprints(app)
     csrf.exempt(app.blueprints["api"])  # bearer tokens, not cookies: CSRF does not apply
@@ -76,7 +77,19 @@ def create_app(config: str | dict | None = None) -> Flask:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area; see docs/development.md."""
-    from survey import admin, api, auth, citizen, dashboard, kiosk, main, public, review, tickets
+    from survey import (
+        admin,
+        api,
+        auth,
+        cases,
+        citizen,
+        dashboard,
+        kiosk,
+        main,
+        public,
+        review,
+        tickets,
+    )
 
     for blueprint in (
         main.bp,  # front page, health checks
@@ -87,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
         dashboard.bp,  # analysts
         public.bp,  # public results
         review.bp,  # flagged responses
+        cases.bp,  # comments the agency answers, and the citizen's page of the answer
         admin.bp,  # administration
         kiosk.bp,  # the kiosk screen and enrolment
         kiosk.admin_bp,  # kiosk administration

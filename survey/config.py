@@ -16,6 +16,25 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+CASE_OPEN_FOR = ("dissatisfied", "comment")
+
+
+def _choice(env, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = env.get(name, default).strip()
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def _whole(env, name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}; got {raw!r}")
+    return int(raw)
+
+
 class Config:
     """Settings shared by every environment. Values come from `from_env`."""
 
@@ -57,6 +76,10 @@ class Config:
     INTEGRITY_SURGE_MIN = 20  # a desk's live ratings in one hour before the surge rule can fire
     INTEGRITY_SURGE_FACTOR = 5  # times the desk's median busy hour
     INTEGRITY_BASELINE_DAYS = 28
+    # Cases (docs/cases.md): which ratings with a comment open one ("dissatisfied", or every
+    # "comment"), and how many working days the agency has to answer.
+    CASE_OPEN_FOR = "dissatisfied"
+    CASE_DUE_WORKING_DAYS = 10
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
     TRUSTED_PROXIES = 0
@@ -82,6 +105,10 @@ class Config:
             settings["RATELIMIT_ENABLED"] = _bool(env["RATELIMIT_ENABLED"])
         if "TICKET_TTL_DAYS" in env:
             settings["TICKET_TTL_DAYS"] = int(env["TICKET_TTL_DAYS"])
+        settings["CASE_OPEN_FOR"] = _choice(env, "CASE_OPEN_FOR", cls.CASE_OPEN_FOR, CASE_OPEN_FOR)
+        settings["CASE_DUE_WORKING_DAYS"] = _whole(
+            env, "CASE_DUE_WORKING_DAYS", cls.CASE_DUE_WORKING_DAYS, 1, 60
+        )
         # How many reverse proxies (nginx, a load balancer) set X-Forwarded-* in front of us.
         settings["TRUSTED_PROXIES"] = int(env.get("TRUSTED_PROXIES", cls.TRUSTED_PROXIES))
         return settings

@@ -391,7 +391,7 @@ class AuditLog(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     actor: Mapped[str] = mapped_column(sa.String(254))
     action: Mapped[str] = mapped_column(sa.String(60))
-    target: Mapped[str | None] = mapped_column(sa.String(200))
+    target: Mapped[str | None] = mapped_column(sa.String(200), index=True)
     detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
     user: Mapped[User | None] = relationship()

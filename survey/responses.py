@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from survey import integrity
+from survey.cases import service as cases
 from survey.extensions import db
 from survey.models import Answer, Channel, Desk, Questionnaire, Response, Status, utcnow
 
@@ -137,8 +138,8 @@ def record(submission: Submission) -> tuple[Response, bool]:
 
     A retry of the same id with the same content returns the stored row with created=False;
     the same id with other content raises `ResponseConflict`. Phone and ID numbers in the
-    comment are masked first, for every channel, and burst rules may flag the response
-    (`survey.integrity`).
+    comment are masked first, for every channel, burst rules may flag the response
+    (`survey.integrity`), and a comment may open a case for the agency (`survey.cases`).
     """
     submission = replace(submission, comment=mask_personal_numbers(submission.comment))
     submission.validate()
@@ -176,6 +177,7 @@ def record(submission: Submission) -> tuple[Response, bool]:
     )
     integrity.screen(response)
     db.session.add(response)
+    cases.open_case(response)  # a dissatisfied comment opens a case, in this transaction
     try:
         db.session.commit()
     except IntegrityError:

@@ -11,6 +11,7 @@ from flask import Flask
 from survey.api.auth import API_KEY_SCOPES, issue_api_key
 from survey.audit import audit
 from survey.extensions import db
+from survey.cases.models import Case
 from survey.models import Agency, Answer, ApiKey, Response, Ticket, utcnow
 from survey.security import LOCAL_OFFSET
 
@@ -94,7 +95,7 @@ def revoke_api_key(prefix: str) -> None:
 )
 @click.option("--yes", is_flag=True, help="Really delete; without it, only count.")
 def purge(before: datetime, yes: bool) -> None:
-    """Retention: delete responses (and their answers) from before a date, and the tickets
+    """Retention: delete responses (their answers and cases) from before a date, and the tickets
     issued before it that no remaining response uses. Without --yes, only say how many."""
     cutoff_day: date = before.date()
     if cutoff_day > (utcnow() + LOCAL_OFFSET).date():
@@ -108,14 +109,16 @@ def purge(before: datetime, yes: bool) -> None:
     )
     old_tickets = sa.and_(Ticket.created_at < cutoff, Ticket.id.not_in(still_used))
     tickets = db.session.scalar(sa.select(sa.func.count()).where(old_tickets)) or 0
+    cases = db.session.scalar(sa.select(sa.func.count()).where(Case.response_id.in_(old))) or 0
     summary = (
         f"{responses} responses, {answers} answers and {tickets} tickets from before "
-        f"{cutoff_day:%Y-%m-%d}"
+        f"{cutoff_day:%Y-%m-%d}, with the {cases} cases they opened"
     )
     if not yes:
         click.echo(f"Would delete {summary}. Run again with --yes to delete them.")
         return
     db.session.execute(sa.delete(Answer).where(Answer.response_id.in_(old)))
+    db.session.execute(sa.delete(Case).where(Case.response_id.in_(old)))
     db.session.execute(sa.delete(Response).where(Response.occurred_at < cutoff))
     db.session.execute(sa.delete(Ticket).where(old_tickets))
     audit(
@@ -124,6 +127,7 @@ def purge(before: datetime, yes: bool) -> None:
         responses=responses,
         answers=answers,
         tickets=tickets,
+        cases=cases,
     )
     db.session.commit()
     click.echo(f"Deleted {summary}.")

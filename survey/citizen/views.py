@@ -9,6 +9,7 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from survey.cases import service as cases
 from survey.citizen import bp
 from survey.citizen.forms import refused_notice, survey_form
 from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
@@ -112,7 +113,15 @@ def _remember(desk: Desk, response_id: uuid.UUID) -> None:
 @bp.route("/s/<token>/thanks")
 def thanks(token: str):
     desk = desk_for_token(token)
-    return render_template("citizen/thanks.html", desk=desk, token=token)
+    # The case this browser's rating opened, if any: its code and link are shown once, here.
+    case = cases.case_for_response(_remembered_id(desk))
+    return render_template(
+        "citizen/thanks.html",
+        desk=desk,
+        token=token,
+        case=case,
+        case_link=cases.public_url(case) if case else None,
+    )
 
 
 def survey_url(desk: Desk, external: bool = True) -> str:

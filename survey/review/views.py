@@ -12,6 +12,7 @@ from flask_babel import ngettext
 
 from survey.audit import audit
 from survey.auth.decorators import staff_required
+from survey.cases import service as cases
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.integrity import explain
@@ -42,6 +43,11 @@ def _flagged(scope: set[int] | None):
     return query
 
 
+def flagged_count(scope: set[int] | None) -> int:
+    """How many ratings wait in the review queue of `scope` (the navigation's badge)."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(_flagged(scope).subquery()))
+
+
 def _page() -> int:
     value = request.args.get("page", "1")
     return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
@@ -62,6 +68,8 @@ def decide(responses: list[Response], decision: str, reason: str) -> None:
         )
         response.status = status
         response.status_reason = reason
+        if status == Status.VALID and cases.case_for_response(response.id) is None:
+            cases.open_case(response)  # a validated comment gets the case it would have had
 
 
 @bp.route("/", methods=["GET", "POST"])

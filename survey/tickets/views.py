@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
 from flask import redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from survey.cases import service as cases
 from survey.citizen.forms import refused_notice, survey_form
 from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
 from survey.extensions import db, limiter
@@ -15,7 +17,7 @@ from survey.models import Channel, Response, Ticket
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
 from survey.security import citizen_rate_limit, client_hash, page_rate_limit_key
 from survey.tickets import bp
-from survey.tickets.service import claim, is_expired, ticket_for_token
+from survey.tickets.service import claim, is_expired, ticket_for_token, ticket_url
 
 
 def _ticket(token: str) -> Ticket:
@@ -31,12 +33,22 @@ def _ticket(token: str) -> Ticket:
     return ticket
 
 
+def _case(ticket: Ticket):
+    """The case the ticket's rating opened, if any."""
+    response_id = db.session.scalar(sa.select(Response.id).where(Response.ticket_id == ticket.id))
+    return cases.case_for_response(response_id)
+
+
 def _closed(ticket: Ticket, token: str):
-    """The kind page for a used or expired ticket; nothing is stored."""
+    """The page of a used or expired ticket; nothing is stored. When the rating opened a case,
+    this is where the citizen reads the agency's answer (200); otherwise the link is gone (410)."""
     used = ticket.used_at is not None
+    case = _case(ticket) if used else None
     return (
-        render_template("tickets/closed.html", ticket=ticket, desk=ticket.desk, used=used),
-        410,
+        render_template(
+            "tickets/closed.html", ticket=ticket, desk=ticket.desk, used=used, case=case
+        ),
+        200 if case is not None else 410,
     )
 
 
@@ -116,4 +128,10 @@ def survey(token: str):
 @bp.route("/t/<token>/thanks")
 def thanks(token: str):
     ticket = _ticket(token)
-    return render_template("citizen/thanks.html", desk=ticket.desk, token=token)
+    return render_template(
+        "citizen/thanks.html",
+        desk=ticket.desk,
+        token=token,
+        case=_case(ticket),
+        ticket_link=ticket_url(ticket),
+    )

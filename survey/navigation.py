@@ -1,0 +1,75 @@
+"""The staff navigation: each work area with the count that waits there for the signed-in
+user (flagged ratings, overdue cases, new alerts), computed once per page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    count: int = 0
+    count_label: str = ""  # what the count means, for screen readers and the tooltip
+
+
+def staff_items() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    if "hailong_nav" not in g:
+        g.hailong_nav = _items()
+    return g.hailong_nav
+
+
+def _items() -> list[NavItem]:
+    from survey.cases.service import overdue_count
+    from survey.review.views import flagged_count
+    from survey.scope import user_scope
+
+    scope = user_scope()
+    items = [NavItem("dashboard.index", _("Dashboard"))]
+    flagged = flagged_count(scope)
+    items.append(
+        NavItem(
+            "review.queue",
+            _("Review"),
+            flagged,
+            ngettext("%(num)d flagged rating", "%(num)d flagged ratings", flagged),
+        )
+    )
+    overdue = overdue_count(scope)
+    items.append(
+        NavItem(
+            "cases.index",
+            _("Cases"),
+            overdue,
+            ngettext("%(num)d overdue case", "%(num)d overdue cases", overdue),
+        )
+    )
+    if "alerts.index" in current_app.view_functions:
+        from survey.alerts.service import new_count
+
+        fresh = new_count(scope)
+        items.append(
+            NavItem(
+                "alerts.index",
+                _("Alerts"),
+                fresh,
+                ngettext("%(num)d new alert", "%(num)d new alerts", fresh),
+            )
+        )
+    return items
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def navigation() -> dict:
+        return {"staff_nav": staff_items}
+
+    del navigation
