@@ -10,8 +10,8 @@ from flask import Flask
 
 from survey.api.auth import API_KEY_SCOPES, issue_api_key
 from survey.audit import audit
-from survey.extensions import db
 from survey.cases.models import Case
+from survey.extensions import db
 from survey.models import Agency, Answer, ApiKey, Response, Ticket, utcnow
 from survey.security import LOCAL_OFFSET
 

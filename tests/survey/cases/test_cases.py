@@ -153,7 +153,10 @@ def test_assigning_answering_and_publishing_is_recorded_in_the_history(
     db.session.refresh(case)
     assert case.status == CaseStatus.ANSWERED and case.assignee_id == analyst.id
     assert case.answered_at is not None and case.published_at is not None
-    history = [row.get_text(" ", strip=True) for row in html(client.get(f"/cases/{case.code}")).select("#case-history tbody tr")]
+    history = [
+        row.get_text(" ", strip=True)
+        for row in html(client.get(f"/cases/{case.code}")).select("#case-history tbody tr")
+    ]
     assert len(history) == 3
     assert "Trần Thị Lan" not in history[0] and analyst.email in history[0]
     assert "chúng tôi xin lỗi" in history[0]
@@ -227,7 +230,9 @@ def test_a_case_cannot_be_assigned_to_someone_outside_its_agency(
     response = _post(client, f"/cases/{case.code}/assign", assignee=str(outsider.id))
     assert response.status_code == 400
     assert "không tồn tại" in text_of(response, "#assign-heading + form .errors")
-    options = [o["value"] for o in html(client.get(f"/cases/{case.code}")).select("#assignee option")]
+    options = [
+        o["value"] for o in html(client.get(f"/cases/{case.code}")).select("#assignee option")
+    ]
     assert str(analyst.id) in options and str(outsider.id) not in options
 
 
@@ -260,7 +265,12 @@ def test_filters_by_status_and_assignee(client, login, analyst, tree, make_case)
 
 @pytest.mark.parametrize(
     "query",
-    ["status=nope", "opened_from=2026-13-01", "page=0", "opened_from=2026-05-02&opened_to=2026-05-01"],
+    [
+        "status=nope",
+        "opened_from=2026-13-01",
+        "page=0",
+        "opened_from=2026-05-02&opened_to=2026-05-01",
+    ],
 )
 def test_bad_filters_get_a_400(client, login, analyst, query):
     login(analyst)
@@ -290,9 +300,7 @@ def test_citizen_finds_a_case_by_a_code_typed_loosely(client, make_case):
 
 def test_the_thank_you_page_shows_the_case_code_and_link(client, survey_path):
     page = client.get(survey_path)
-    fields = {
-        i["name"]: i.get("value", "") for i in html(page).select("form input[type=hidden]")
-    }
+    fields = {i["name"]: i.get("value", "") for i in html(page).select("form input[type=hidden]")}
     sent = client.post(
         survey_path, data={**fields, "rating": "khong_hai_long", "comment": "Phải chờ 2 giờ"}
     )
@@ -306,8 +314,6 @@ def test_the_thank_you_page_shows_the_case_code_and_link(client, survey_path):
 
 def test_a_satisfied_rating_shows_no_case_on_the_thank_you_page(client, survey_path):
     page = client.get(survey_path)
-    fields = {
-        i["name"]: i.get("value", "") for i in html(page).select("form input[type=hidden]")
-    }
+    fields = {i["name"]: i.get("value", "") for i in html(page).select("form input[type=hidden]")}
     sent = client.post(survey_path, data={**fields, "rating": "hai_long", "comment": "Tốt"})
     assert html(client.get(sent.headers["Location"])).select_one("#case") is None
