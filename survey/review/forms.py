@@ -6,10 +6,10 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms import DateField, Field, HiddenField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from survey.fields import ChoiceRadioField, choices
+from survey.fields import ChoiceRadioField, SelectField, choices
 
 REASON_MAX = 200
 MAX_PICKED = 200
@@ -69,3 +69,25 @@ class PickedField(Field):
 
 class BulkDecisionForm(DecisionForm):
     ids = PickedField()
+
+
+class QueueFilterForm(FlaskForm):
+    """The queue's filters, sent with GET so that a filtered queue has a URL."""
+
+    class Meta:
+        csrf = False
+
+    desk = SelectField(_l("Desk"), validators=[Optional()])
+    reason = SelectField(_l("Why it was flagged"), validators=[Optional()])
+    agency = HiddenField()
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("Until"), validators=[Optional()])
+
+    def __init__(self, desks: list[tuple[str, str]], reasons: list[tuple[str, str]], **kwargs):
+        super().__init__(**kwargs)
+        self.desk.choices = choices([("", _l("All desks")), *desks])
+        self.reason.choices = choices([("", _l("All reasons")), *reasons])
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError(_l("The end date must not be before the start date."))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
@@ -15,11 +16,12 @@ from survey.auth.decorators import staff_required
 from survey.cases import service as cases
 from survey.errors import abort_with
 from survey.extensions import db
-from survey.integrity import explain
-from survey.models import AuditLog, Response, Status
+from survey.integrity import RULES, explain
+from survey.models import Agency, AuditLog, Desk, Response, Status
+from survey.periods import local_midnight_utc
 from survey.review import bp
-from survey.review.forms import BulkDecisionForm, DecisionForm
-from survey.scope import user_scope
+from survey.review.forms import BulkDecisionForm, DecisionForm, QueueFilterForm
+from survey.scope import subtree_ids, user_scope
 
 PAGE_SIZE = 50
 CHANNELS = {
@@ -40,6 +42,52 @@ def _flagged(scope: set[int] | None):
     query = sa.select(Response).where(Response.status == Status.FLAGGED)
     if scope is not None:
         query = query.where(Response.agency_id.in_(scope))
+    return query
+
+
+SHORT_REASONS = {
+    "client_burst": _l("Burst from one connection"),
+    "kiosk_burst": _l("Burst from one kiosk"),
+    "desk_surge": _l("Surge at the desk"),
+    "repeat_browser": _l("Same browser again"),
+}
+
+
+def _filter_form(scope: set[int] | None) -> QueueFilterForm:
+    """The filters, with the desks that have flagged ratings in `scope` as choices."""
+    desks = db.session.execute(
+        sa.select(Desk.code, Desk.name, Agency.name.label("agency"))
+        .join(Agency, Desk.agency_id == Agency.id)
+        .where(Desk.id.in_(_flagged(scope).with_only_columns(Response.desk_id).distinct()))
+        .order_by(Agency.name, Desk.name)
+    )
+    reasons = [(rule, str(SHORT_REASONS[rule])) for rule in RULES]
+    return QueueFilterForm(
+        [(d.code, f"{d.agency} – {d.name}") for d in desks], reasons, formdata=request.args
+    )
+
+
+def _filtered(scope: set[int] | None, form: QueueFilterForm):
+    """The flagged ratings of `scope` that match the filters (already validated)."""
+    query = _flagged(scope)
+    if form.desk.data:
+        query = query.join(Desk, Response.desk_id == Desk.id).where(Desk.code == form.desk.data)
+    if form.reason.data:
+        query = query.where(Response.status_reason == form.reason.data)
+    if form.agency.data:
+        agency = db.session.scalar(sa.select(Agency).where(Agency.code == form.agency.data))
+        if agency is None:
+            abort_with(
+                404, _("There is no agency with the code %(code)s.", code=form.agency.data[:40])
+            )
+        if scope is not None and agency.id not in scope:
+            abort_with(403, _("This response belongs to an agency outside your scope."))
+        query = query.where(Response.agency_id.in_(subtree_ids(agency.id)))
+    if form.since.data:
+        query = query.where(Response.occurred_at >= local_midnight_utc(form.since.data))
+    if form.until.data:
+        end = local_midnight_utc(form.until.data + timedelta(days=1))
+        query = query.where(Response.occurred_at < end)
     return query
 
 
@@ -93,14 +141,17 @@ def queue():
             ngettext("%(num)d response marked.", "%(num)d responses marked.", len(picked)),
             "success",
         )
-        return redirect(url_for("review.queue"), code=303)
+        return redirect(url_for("review.queue", **request.args), code=303)
     if request.method == "POST":
         status = 400
+    filters = _filter_form(scope)
+    if request.args.keys() - {"page"} and not filters.validate():
+        abort_with(400, str(next(iter(filters.errors.values()))[0]))
+    matching = _filtered(scope, filters)
     page = _page()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(_flagged(scope).subquery()))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery()))
     rows = db.session.scalars(
-        _flagged(scope)
-        .order_by(Response.occurred_at.desc(), Response.id)
+        matching.order_by(Response.occurred_at.desc(), Response.id)
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
@@ -113,6 +164,9 @@ def queue():
             page=page,
             pages=max(1, -(-total // PAGE_SIZE)),
             explain=explain,
+            filters=filters,
+            args={k: v for k, v in request.args.items() if k != "page"},
+            everything=flagged_count(scope),
         ),
         status,
     )
