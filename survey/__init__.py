@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per area; see docs/development.md."""
     from survey import (
         admin,
+        alerts,
         api,
         auth,
         cases,
@@ -101,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
         public.bp,  # public results
         review.bp,  # flagged responses
         cases.bp,  # comments the agency answers, and the citizen's page of the answer
+        alerts.bp,  # drops, verdicts below target and overdue cases; their e-mails
         admin.bp,  # administration
         kiosk.bp,  # the kiosk screen and enrolment
         kiosk.admin_bp,  # kiosk administration

@@ -27,6 +27,9 @@ def init_app(app: Flask) -> None:
     from survey.admin import cli as admin_cli  # posters, imports, mergers (issue 7)
 
     admin_cli.init_app(app)
+    from survey.alerts import cli as alerts_cli  # alerts and their e-mails (issue 16)
+
+    alerts_cli.init_app(app)
 
 
 def _demo_password() -> str:

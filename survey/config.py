@@ -35,6 +35,17 @@ def _whole(env, name: str, default: int, low: int, high: int) -> int:
     return int(raw)
 
 
+def _number(env, name: str, low: float, high: float) -> float:
+    raw = env[name]
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be a number from {low} to {high}; got {raw!r}")
+    return value
+
+
 class Config:
     """Settings shared by every environment. Values come from `from_env`."""
 
@@ -80,6 +91,24 @@ class Config:
     # "comment"), and how many working days the agency has to answer.
     CASE_OPEN_FOR = "dissatisfied"
     CASE_DUE_WORKING_DAYS = 10
+    # Alerts (docs/alerts.md). The CUSUM of each agency's dissatisfied share is tuned to notice
+    # its odds multiplied by ALERT_ODDS_RATIO, with this many false alarms a year on average.
+    ALERT_ODDS_RATIO = 2.0
+    ALERT_FALSE_ALARMS_PER_YEAR = 1.0
+    ALERT_BASELINE_DAYS = 365  # the baseline: this many days of ratings ...
+    ALERT_BASELINE_LAG_DAYS = 90  # ... ending this many days ago
+    ALERT_BASELINE_MIN = 100  # fewer valid ratings in the baseline: no chart for the agency
+    ALERT_DIGEST_WEEKDAY = 0  # the weekly digest goes out from Monday (0) ...
+    ALERT_DIGEST_HOUR = 7  # ... at 07:00 local time, on the first run after that
+    # SMTP (the standard library's smtplib). Without MAIL_SERVER, messages wait in the outbox.
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS after connecting (port 587)
+    MAIL_USE_SSL = False  # TLS from the start (port 465)
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_DEFAULT_SENDER = "hailong <noreply@localhost>"
+    MAIL_TIMEOUT = 10
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
     TRUSTED_PROXIES = 0
@@ -109,6 +138,22 @@ class Config:
         settings["CASE_DUE_WORKING_DAYS"] = _whole(
             env, "CASE_DUE_WORKING_DAYS", cls.CASE_DUE_WORKING_DAYS, 1, 60
         )
+        for name in ("MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
+            if name in env:
+                settings[name] = env[name].strip()
+        settings["MAIL_PORT"] = _whole(env, "MAIL_PORT", cls.MAIL_PORT, 1, 65535)
+        settings["MAIL_USE_TLS"] = _bool(env.get("MAIL_USE_TLS"), cls.MAIL_USE_TLS)
+        settings["MAIL_USE_SSL"] = _bool(env.get("MAIL_USE_SSL"), cls.MAIL_USE_SSL)
+        if settings["MAIL_USE_TLS"] and settings["MAIL_USE_SSL"]:
+            raise ValueError(
+                "Set MAIL_USE_TLS (STARTTLS, port 587) or MAIL_USE_SSL (port 465), not both"
+            )
+        for name, low, high in (
+            ("ALERT_ODDS_RATIO", 1.1, 10.0),
+            ("ALERT_FALSE_ALARMS_PER_YEAR", 0.05, 52.0),
+        ):
+            if name in env:
+                settings[name] = _number(env, name, low, high)
         # How many reverse proxies (nginx, a load balancer) set X-Forwarded-* in front of us.
         settings["TRUSTED_PROXIES"] = int(env.get("TRUSTED_PROXIES", cls.TRUSTED_PROXIES))
         return settings

@@ -1,11 +1,11 @@
 """The staff navigation: each work area with the count that waits there for the signed-in
-user (flagged ratings, overdue cases, new alerts), computed once per page."""
+user (flagged ratings, overdue cases, new alerts); base.html asks once per page."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -22,9 +22,7 @@ class NavItem:
 def staff_items() -> list[NavItem]:
     if not current_user.is_authenticated:
         return []
-    if "hailong_nav" not in g:
-        g.hailong_nav = _items()
-    return g.hailong_nav
+    return _items()
 
 
 def _items() -> list[NavItem]:
