@@ -32,7 +32,7 @@ class AlertFilterForm(FlaskForm):
         csrf = False
 
     state = SelectField(_l("State"), validators=[Optional()])
-    kind = SelectField(_l("Kind"), validators=[Optional()])
+    kind = SelectField(_l("Kind of alert"), validators=[Optional()])
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
