@@ -33,8 +33,10 @@ def odds_shift(before: float, after: float) -> float:
 
 def main() -> None:
     rng = np.random.default_rng(SEED)
-    print("| ratings a year | baseline dissatisfied | h | ARL (Markov) | false alarms a year "
-          "(simulated) | odds x2: mean / 90% | share x3: mean / 90% |")
+    print(
+        "| ratings a year | baseline dissatisfied | h | ARL (Markov) | false alarms a year "
+        "(simulated) | odds x2: mean / 90% | share x3: mean / 90% |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for volume in VOLUMES:
         for share in SHARES:

@@ -63,7 +63,9 @@ def test_a_complaint_on_a_ticket_is_answered_and_the_citizen_reads_the_answer(
         staff.get_by_role("button", name="Giao xử lý").click()
         assert staff.locator("#case-assignee").inner_text() == "Trần Thị Lan"
         staff.get_by_label("Trả lời người dân").fill(REPLY)
-        staff.get_by_label("Công khai: hiển thị câu trả lời trên trang phản ánh của người dân").check()
+        staff.get_by_label(
+            "Công khai: hiển thị câu trả lời trên trang phản ánh của người dân"
+        ).check()
         staff.get_by_role("button", name="Lưu câu trả lời").click()
         assert "công khai" in staff.locator(".flash-success").inner_text()
     finally:
