@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from survey.cases.models import Case
 from survey.extensions import db
 from survey.models import (
     Agency,
@@ -134,8 +135,61 @@ def seed(password: str, today: date | None = None, seed_value: int = 2026) -> De
         db.session.execute(sa.insert(Response), rows[chunk : chunk + 5000])
     for chunk in range(0, len(answers), 5000):
         db.session.execute(sa.insert(Answer), answers[chunk : chunk + 5000])
+    cases = _cases(rng, rows, today)
+    if cases:
+        db.session.execute(sa.insert(Case), cases)
     db.session.commit()
     return DemoSummary(True, *_counts())
+
+
+REPLIES = [
+    "Kính gửi Ông/Bà, cảm ơn Ông/Bà đã góp ý. Bộ phận một cửa đã bố trí thêm cán bộ vào giờ cao "
+    "điểm để rút ngắn thời gian chờ.",
+    "Kính gửi Ông/Bà, chúng tôi xin lỗi vì sự bất tiện. Đơn vị đã nhắc nhở cán bộ và rà soát lại "
+    "quy trình tiếp nhận hồ sơ.",
+    "Kính gửi Ông/Bà, bảng niêm yết phí, lệ phí đã được cập nhật tại quầy và trên cổng dịch vụ công.",
+]
+
+
+def _cases(rng, rows: list[dict], today: date) -> list[dict]:
+    """Cases for the dissatisfied ratings with a comment: the older ones answered (most on
+    time), a few closed, the recent ones still open, some of them overdue."""
+    from survey.cases.service import due_date, new_code
+    from survey.periods import to_local
+
+    cases = []
+    for row in rows:
+        if row["satisfied"] or not row["comment"]:
+            continue
+        opened = row["received_at"]
+        due = due_date(to_local(opened).date())
+        age = (today - to_local(opened).date()).days
+        case = {
+            "code": new_code(),
+            "response_id": row["id"],
+            "agency_id": row["agency_id"],
+            "status": "new",
+            "opened_at": opened,
+            "due_on": due,
+            "updated_at": opened,
+        }
+        if age > 10 and rng.random() < 0.85:
+            days = rng.choice([d for d in (2, 4, 7, 9, 13, 20) if d < age])
+            answered = opened + timedelta(days=days, hours=2)
+            reply = rng.choice(REPLIES)
+            case.update(
+                status="closed" if rng.random() < 0.5 else "answered",
+                reply=reply,
+                answered_at=answered,
+                published_at=answered,
+                updated_at=answered,
+            )
+            if case["status"] == "closed":
+                case["closed_at"] = answered + timedelta(days=1)
+        elif rng.random() < 0.5:
+            case["status"] = "assigned"
+        cases.append(case)
+    return cases
 
 
 def _months_back(first_of_month: date, months: int) -> date:
