@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from survey.api import bp, openapi
 from survey.api.auth import ApiError, json_body, require
 from survey.api.validation import datetime_field, field, reject_unknown, uuid_field
+from survey.cases import service as cases
 from survey.extensions import db
 from survey.models import Channel, Desk, Kiosk, utcnow
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
@@ -71,6 +72,9 @@ def create_response():
             409, _("This id is already stored with different content."), field="id"
         ) from None
     body = {"id": str(stored.id), "status": "created" if created else "duplicate"}
+    case = cases.case_for_response(stored.id)
+    if case is not None:  # the portal can show the citizen where the answer will appear
+        body["case"] = {"code": case.display_code, "url": cases.public_url(case)}
     return jsonify(body), 201 if created else 200
 
 
@@ -170,5 +174,14 @@ openapi.SCHEMAS["ResponseAck"] = {
     "properties": {
         "id": {"type": "string", "format": "uuid"},
         "status": {"type": "string", "enum": ["created", "duplicate"]},
+        "case": {
+            "type": "object",
+            "required": ["code", "url"],
+            "description": "Present when the rating opened a case (a dissatisfied rating with a comment): the code and the page where the citizen reads the agency's answer, without an account.",
+            "properties": {
+                "code": {"type": "string", "example": "7KQ2M-9XD3F"},
+                "url": {"type": "string", "format": "uri"},
+            },
+        },
     },
 }

@@ -317,3 +317,31 @@ def test_a_satisfied_rating_shows_no_case_on_the_thank_you_page(client, survey_p
     fields = {i["name"]: i.get("value", "") for i in html(page).select("form input[type=hidden]")}
     sent = client.post(survey_path, data={**fields, "rating": "hai_long", "comment": "Tốt"})
     assert html(client.get(sent.headers["Location"])).select_one("#case") is None
+
+
+def test_the_api_answer_carries_the_case_for_the_portal(client, desk, make_api_key):
+    import uuid
+
+    _, key = make_api_key(scopes=["responses:write"])
+    body = {
+        "id": str(uuid.uuid4()),
+        "desk": desk.code,
+        "level": "khong_hai_long",
+        "comment": "Chưa nhận được kết quả đúng hẹn",
+    }
+    headers = {"Authorization": f"Bearer {key}"}
+    first = client.post("/api/v1/responses", json=body, headers=headers)
+    assert first.status_code == 201
+    case = db.session.scalar(sa.select(Case))
+    assert first.json["case"] == {
+        "code": case.display_code,
+        "url": f"http://hailong.test/c/{case.code}",
+    }
+    again = client.post("/api/v1/responses", json=body, headers=headers)
+    assert again.json["case"] == first.json["case"]
+    calm = client.post(
+        "/api/v1/responses",
+        json={"id": str(uuid.uuid4()), "desk": desk.code, "level": "hai_long"},
+        headers=headers,
+    )
+    assert "case" not in calm.json
