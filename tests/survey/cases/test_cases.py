@@ -345,3 +345,15 @@ def test_the_api_answer_carries_the_case_for_the_portal(client, desk, make_api_k
         headers=headers,
     )
     assert "case" not in calm.json
+
+
+def test_every_field_of_the_case_pages_has_a_label(client, login, analyst, tree, make_case):
+    case = make_case(tree["commune_desk"])
+    login(analyst)
+    for path in ("/cases/", f"/cases/{case.code}", "/alerts/", "/c/"):
+        page = html(client.get(path))
+        fields = page.select("main input:not([type=hidden]), main select, main textarea")
+        assert fields, path
+        for node in fields:
+            labelled = page.select_one(f"label[for='{node['id']}']") or node.find_parent("label")
+            assert labelled is not None, (path, node)
