@@ -80,6 +80,7 @@ def seed_demo(print_only: bool) -> None:
         click.echo(f"  Sign in:        {base}/auth/login")
         click.echo(f"    analyst:      {demo.ANALYST_EMAIL} / {password}")
         click.echo(f"    admin:        {demo.ADMIN_EMAIL} / {password}")
+        click.echo(f"    leader:       {demo.LEADER_EMAIL} / {password}   (Sở Y tế)")
         click.echo("")
 
 
@@ -88,7 +89,11 @@ def seed_demo(print_only: bool) -> None:
 @click.option(
     "--role", type=click.Choice([r.value for r in Role]), default="analyst", show_default=True
 )
-@click.option("--agency", "agency_code", help="Limit an analyst to this agency's subtree (code).")
+@click.option(
+    "--agency",
+    "agency_code",
+    help="Limit an analyst to this agency's subtree (code); required for a leader.",
+)
 @click.option("--name", help="Display name.")
 @click.password_option(help="Password (prompted when omitted); at least 10 characters.")
 def create_user(email: str, role: str, agency_code: str | None, name: str | None, password: str):
@@ -103,6 +108,8 @@ def create_user(email: str, role: str, agency_code: str | None, name: str | None
         raise click.BadParameter("use at least 10 characters", param_hint="--password")
     if db.session.scalar(sa.select(User.id).where(User.email == email)):
         raise click.ClickException(f"A user with email {email} already exists.")
+    if role == Role.LEADER.value and not agency_code:
+        raise click.BadParameter("a leader leads an agency: give its code", param_hint="--agency")
     agency = None
     if agency_code:
         agency = db.session.scalar(sa.select(Agency).where(Agency.code == agency_code))

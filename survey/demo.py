@@ -29,6 +29,8 @@ from survey.security import hash_password
 PROVINCE_CODE = "DEMO"
 ANALYST_EMAIL = "analyst@demo.hailong.vn"
 ADMIN_EMAIL = "admin@demo.hailong.vn"
+LEADER_EMAIL = "leader@demo.hailong.vn"  # head of Sở Y tế and its hospital
+LEADER_AGENCY = "SYT"
 LOCAL_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
 
 # (code, name, level, kind, parent code, true satisfaction rate, responses per month)
@@ -125,9 +127,19 @@ def seed(password: str, today: date | None = None, seed_value: int = 2026) -> De
         db.session.add_all(desks[code])
     db.session.flush()
 
-    for email, role in ((ANALYST_EMAIL, Role.ANALYST), (ADMIN_EMAIL, Role.ADMIN)):
+    for email, role, agency in (
+        (ANALYST_EMAIL, Role.ANALYST, None),
+        (ADMIN_EMAIL, Role.ADMIN, None),
+        (LEADER_EMAIL, Role.LEADER, agencies[LEADER_AGENCY]),
+    ):
         db.session.add(
-            User(email=email, name="Demo", role=role, password_hash=hash_password(password))
+            User(
+                email=email,
+                name="Demo",
+                role=role,
+                agency=agency,
+                password_hash=hash_password(password),
+            )
         )
 
     rows, answers = _responses(rng, questionnaire, agencies, desks, start, today)

@@ -53,6 +53,7 @@ class Status(StrEnum):
 class Role(StrEnum):
     ADMIN = "admin"
     ANALYST = "analyst"
+    LEADER = "leader"  # lãnh đạo: reads and follows up, never administers (docs/admin.md)
 
 
 class TargetScope(StrEnum):
@@ -308,6 +309,10 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column()
 
     agency: Mapped[Agency | None] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("role <> 'leader' OR agency_id IS NOT NULL", name="leader_has_agency"),
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -10,6 +10,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from survey.models import Role
+
+REVIEWERS = (Role.ADMIN, Role.ANALYST)  # as survey.auth.decorators.reviewer_required
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -32,15 +36,16 @@ def _items() -> list[NavItem]:
 
     scope = user_scope()
     items = [NavItem("dashboard.index", _("Dashboard"))]
-    flagged = flagged_count(scope)
-    items.append(
-        NavItem(
-            "review.queue",
-            _("Review"),
-            flagged,
-            ngettext("%(num)d flagged rating", "%(num)d flagged ratings", flagged),
+    if current_user.role in REVIEWERS:
+        flagged = flagged_count(scope)
+        items.append(
+            NavItem(
+                "review.queue",
+                _("Review"),
+                flagged,
+                ngettext("%(num)d flagged rating", "%(num)d flagged ratings", flagged),
+            )
         )
-    )
     overdue = overdue_count(scope)
     items.append(
         NavItem(

@@ -49,7 +49,11 @@ KIND_LABELS = {
     Kind.EDUCATION: _l("Education"),
     Kind.OTHER: _l("Other"),
 }
-ROLE_LABELS = {Role.ADMIN: _l("Administrator"), Role.ANALYST: _l("Analyst")}
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.ANALYST: _l("Analyst"),
+    Role.LEADER: _l("Leader"),
+}
 SCOPE_LABELS = {
     "responses:write": _l("Submit responses"),
     "tickets:write": _l("Issue survey tickets for dossiers"),
@@ -308,6 +312,8 @@ class UserForm(FlaskForm):
             raise ValidationError(
                 _l("Administrators see every agency; leave the scope empty for them.")
             )
+        if self.role.data == Role.LEADER.value and not field.data:
+            raise ValidationError(_l("A leader leads an agency: choose it."))
 
 
 class NewUserForm(UserForm):

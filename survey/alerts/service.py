@@ -12,7 +12,7 @@ from survey.models import Role, User, utcnow
 
 OPEN_STATES = (AlertState.NEW, AlertState.SEEN)
 # Roles that receive the e-mails of their scope without subscribing.
-ALWAYS_MAILED: tuple[Role, ...] = ()
+ALWAYS_MAILED: tuple[Role, ...] = (Role.LEADER,)
 
 
 def scoped(query, scope: set[int] | None):

@@ -31,4 +31,7 @@ def role_required(*roles: Role):
 
 
 admin_required = role_required(Role.ADMIN)
-staff_required = role_required(Role.ADMIN, Role.ANALYST)
+# Everyone with a staff account: the dashboard, cases and alerts of their scope.
+staff_required = role_required(Role.ADMIN, Role.ANALYST, Role.LEADER)
+# Deciding whether a rating counts: not leaders, whose own agency is being rated.
+reviewer_required = role_required(Role.ADMIN, Role.ANALYST)

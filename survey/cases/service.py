@@ -201,7 +201,7 @@ def assignable_users(case: Case) -> list[User]:
 
 
 # Who works cases.
-CASE_ROLES = (Role.ADMIN, Role.ANALYST)
+CASE_ROLES = (Role.ADMIN, Role.ANALYST, Role.LEADER)
 
 
 def public_url(case: Case) -> str:

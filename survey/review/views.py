@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from survey.audit import audit
-from survey.auth.decorators import staff_required
+from survey.auth.decorators import reviewer_required
 from survey.cases import service as cases
 from survey.errors import abort_with
 from survey.extensions import db
@@ -121,7 +121,7 @@ def decide(responses: list[Response], decision: str, reason: str) -> None:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@staff_required
+@reviewer_required
 def queue():
     scope = user_scope()
     form = BulkDecisionForm()
@@ -173,7 +173,7 @@ def queue():
 
 
 @bp.route("/<uuid:response_id>", methods=["GET", "POST"])
-@staff_required
+@reviewer_required
 def detail(response_id: uuid.UUID):
     scope = user_scope()
     response = db.session.get(Response, response_id)
