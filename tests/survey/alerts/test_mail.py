@@ -165,3 +165,14 @@ def test_without_a_mail_server_messages_wait_in_the_outbox(
 def test_back_off_doubles_up_to_six_hours():
     assert [mail.backoff(n).total_seconds() / 60 for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
     assert mail.backoff(30) == timedelta(hours=6)
+
+
+def test_the_weekly_digest_waits_for_monday_seven_oclock(people):
+    monday_six = datetime(2026, 11, 29, 23, 0)  # Monday 30/11 06:00 in Vietnam
+    assert mail.compose_digests(monday_six) == 0
+    assert mail.compose_digests(monday_six + timedelta(hours=1, minutes=30)) == 3
+    assert mail.compose_digests(monday_six + timedelta(days=3)) == 0  # once a week
+    keys = sorted(db.session.scalars(sa.select(OutboxMessage.key)))
+    assert keys == [
+        f"digest:{people[who].id}:2026-W48" for who in ("follower", "outsider", "admin")
+    ]
