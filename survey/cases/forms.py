@@ -23,7 +23,7 @@ STATUS_LABELS = {
     CaseStatus.NEW.value: _l("New"),
     CaseStatus.ASSIGNED.value: _l("Assigned"),
     CaseStatus.ANSWERED.value: _l("Answered"),
-    CaseStatus.CLOSED.value: _l("Closed"),
+    CaseStatus.CLOSED.value: _l("Case closed"),
 }
 # The list's status filter: "open" (new or assigned) is what needs doing, and the default.
 STATUS_FILTERS = {

@@ -52,7 +52,7 @@ def case_event(entry: AuditLog) -> str:
         return _("Reply saved, not published: %(text)s", text=detail.get("reply", ""))
     if entry.action == "case.close":
         note = detail.get("note")
-        return _("Closed: %(note)s", note=note) if note else _("Closed")
+        return _("Closed: %(note)s", note=note) if note else _("Case closed")
     if entry.action == "case.reopen":
         return _("Reopened")
     return entry.action

@@ -68,7 +68,7 @@ def test_alerts_run_twice_sends_each_alert_and_digest_exactly_once(
     follower = inbox.to(people["follower"].email)
     subjects = sorted(m["Subject"] for m in follower)
     assert subjects == [
-        "[hailong] 3 cảnh báo mới cho các cơ quan của bạn",
+        "[hailong] 3 cảnh báo mới về các cơ quan theo dõi",
         "[hailong] Tổng hợp tuần 16/11–22/11/2026",
     ]
     # The outsider hears of nothing in her scope but still gets her weekly summary; the
