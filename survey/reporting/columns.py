@@ -73,6 +73,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("flagged", _l("Flagged"), "int"),
     Column("excluded", _l("Excluded"), "int"),
     Column("active", _l("Active"), "bool"),
+    # Criterion 8: the cases opened in the period (docs/cases.md).
+    Column("cases", _l("Cases opened"), "int"),
+    Column("cases_answered", _l("Cases answered"), "int", in_files=False),
+    Column("cases_due", _l("Cases due"), "int", in_files=False),
+    Column("cases_on_time", _l("Cases answered on time"), "int", in_files=False),
+    Column("cases_answered_share", _l("Share of cases answered"), "percent"),
+    Column("cases_on_time_share", _l("Share of due cases answered on time"), "percent"),
+    Column("cases_median_days", _l("Median days to answer"), "number"),
 )
 
 

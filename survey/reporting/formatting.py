@@ -47,6 +47,12 @@ class Numbers:
             return "–"
         return f"{value:,}".replace(",", self.group)
 
+    def number(self, value: float | None, digits: int = 1) -> str:
+        """4.25 -> "4,3" (vi) or "4.3" (en); "–" when there is no value."""
+        if value is None or math.isnan(value):
+            return "–"
+        return f"{value:.{digits}f}".replace(".", self.decimal)
+
 
 def numbers() -> Numbers:
     return Numbers(*_symbols())
@@ -62,3 +68,7 @@ def points(value: float | None) -> str:
 
 def integer(value: int | None) -> str:
     return numbers().integer(value)
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    return numbers().number(value, digits)

@@ -144,6 +144,16 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
         sort="change",
     ),
     HtmlColumn(
+        _l("Cases answered on time"),
+        "num cases",
+        lambda r, p: (
+            f"{p.percent(r.cases_on_time_share)} ({p.integer(r.cases_on_time)}/"
+            f"{p.integer(r.cases_due)})"
+            if r.cases_due
+            else "–"
+        ),
+    ),
+    HtmlColumn(
         _l("Flagged / excluded"),
         "num",
         lambda r, p: f"{p.integer(r.flagged)} / {p.integer(r.excluded)}",

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from survey.reporting import charts, labels
 from survey.reporting.exports import Progress, _noop, methods_note, parameters
 from survey.reporting.formatting import integer as _int
-from survey.reporting.formatting import percent
+from survey.reporting.formatting import number, percent
 from survey.reporting.table import Report, Row
 
 # Table rows per PDF page (A4 portrait).
@@ -135,6 +135,7 @@ def _summary_page(report: Report) -> Figure:
             flagged=_int(s.flagged),
             excluded=_int(s.excluded),
         ),
+        cases_line(s),
         "",
     ]
     for verdict in labels.VERDICTS:
@@ -198,6 +199,20 @@ def _table_page(report: Report, rows: list[Row], number: int, total: int) -> Fig
     return fig
 
 
+def cases_line(r) -> str:
+    """Criterion 8 in one sentence, for a row or the summary."""
+    if not r.cases:
+        return _("Cases (criterion 8): none opened in this period.")
+    return _(
+        "Cases (criterion 8): %(n)s opened, %(answered)s answered, %(on_time)s of those due "
+        "answered on time, median %(days)s days to answer.",
+        n=_int(r.cases),
+        answered=percent(r.cases_answered_share),
+        on_time=percent(r.cases_on_time_share),
+        days=number(r.cases_median_days),
+    )
+
+
 def _agency_page(report: Report, row: Row) -> Figure:
     fig = _page()
     _text(fig, 0.08, 0.94, row.name, fontsize=16, weight="bold")
@@ -226,6 +241,7 @@ def _agency_page(report: Report, row: Row) -> Figure:
             valid=_int(row.previous_valid),
             change=labels.CHANGE_LABELS[row.change_verdict],
         ),
+        cases_line(row),
     ]
     y = 0.86
     for line in lines:

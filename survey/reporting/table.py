@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -19,7 +19,7 @@ import analysis
 from survey.models import Channel, utcnow
 from survey.periods import Period
 from survey.reporting import counts as sql
-from survey.reporting.counts import Counts
+from survey.reporting.counts import CaseCounts, Counts
 from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
 from survey.reporting.options import OptionError, ReportOptions
 from survey.reporting.targets import TargetResolver, TargetRule
@@ -39,6 +39,7 @@ class _Node:
     own: Counts = field(default_factory=Counts)
     pooled: Counts = field(default_factory=Counts)
     prev_pooled: Counts = field(default_factory=Counts)
+    cases: CaseCounts = field(default_factory=CaseCounts)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +83,15 @@ class Row:
     change_low: float | None
     change_high: float | None
     change_verdict: str
+    # Criterion 8, the cases opened in the period (pooled like the counts): how many, how many
+    # answered, due (answered or past their due date) and answered on time, and the shares.
+    cases: int = 0
+    cases_answered: int = 0
+    cases_due: int = 0
+    cases_on_time: int = 0
+    cases_answered_share: float | None = None
+    cases_on_time_share: float | None = None
+    cases_median_days: float | None = None
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -102,6 +112,13 @@ class Summary:
     verdict: str
     verdict_counts: dict[str, int]
     channels: list[tuple[str, int, float]]
+    cases: int = 0
+    cases_answered: int = 0
+    cases_due: int = 0
+    cases_on_time: int = 0
+    cases_answered_share: float | None = None
+    cases_on_time_share: float | None = None
+    cases_median_days: float | None = None
 
     @property
     def responses(self) -> int:
@@ -243,6 +260,12 @@ def build_report(
     _pool(order, "prev_pooled", counts.previous)
     for node, _depth in order:
         node.own = current.get(node.id, Counts())
+    cases = sql.case_counts(period, ids)
+    for node, _depth in reversed(order):  # children before parents
+        node.cases = CaseCounts()
+        node.cases.add(cases.get(node.id, CaseCounts()))
+        for child in node.children:
+            node.cases.add(child.cases)
 
     # Inactive (e.g. merged) agencies appear only for periods in which they have responses.
     shown = [
@@ -315,11 +338,29 @@ def build_report(
                 change_low=_num(change.low[i]),
                 change_high=_num(change.high[i]),
                 change_verdict=str(change.verdict[i]),
+                **_case_fields(node.cases),
             )
         )
     summary = _summary(rows, counts.channels, options, confidence, resolver)
+    total_cases = CaseCounts()
+    for node, depth in shown:
+        if depth == 0:
+            total_cases.add(node.cases)
+    summary = replace(summary, **_case_fields(total_cases))
     root_name = roots[0].name if len(roots) == 1 else _("All agencies")
     return Report(options, period, previous, rows, summary, root_name, utcnow())
+
+
+def _case_fields(cases: CaseCounts) -> dict:
+    return {
+        "cases": cases.opened,
+        "cases_answered": cases.answered,
+        "cases_due": cases.due,
+        "cases_on_time": cases.on_time,
+        "cases_answered_share": cases.answered_share,
+        "cases_on_time_share": cases.on_time_share,
+        "cases_median_days": cases.median_days,
+    }
 
 
 def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[str, np.ndarray]:

@@ -4,6 +4,11 @@ ticket link; the case counts in the report."""
 
 from __future__ import annotations
 
+import csv
+import io
+from pathlib import Path
+
+from survey import periods
 from survey.extensions import db
 from survey.models import Agency, Desk, Level, Role, User
 from survey.security import hash_password
@@ -68,6 +73,23 @@ def test_a_complaint_on_a_ticket_is_answered_and_the_citizen_reads_the_answer(
         ).check()
         staff.get_by_role("button", name="Lưu câu trả lời").click()
         assert "công khai" in staff.locator(".flash-success").inner_text()
+
+        # The case counts in the report: the agency's page for this quarter, and its CSV.
+        quarter = periods.quarter_of(periods.local_today()).key
+        staff.goto(f"{live_server.url}/dashboard/agency/PHT?period={quarter}")
+        card = staff.locator(".cases-card")
+        assert card.locator(".value").inner_text() == "1"
+        assert "đã trả lời: 100,0%" in card.inner_text()
+        with staff.expect_download() as download:
+            staff.goto(f"{live_server.url}/dashboard")
+            staff.get_by_label("Kỳ báo cáo").fill(quarter)
+            with staff.expect_navigation():
+                staff.get_by_role("button", name="Xem").click()
+            staff.get_by_role("link", name="CSV", exact=True).click()
+        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+        pht = next(row for row in rows if row["Mã"] == "PHT")
+        assert pht["Phản ánh tiếp nhận"] == "1"
+        assert pht["Tỷ lệ phản ánh đã trả lời"] != ""
     finally:
         staff_context.close()
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from survey import periods
-from survey.cases.metrics import case_counts, pooled
 from survey.extensions import db
 from survey.models import utcnow
+from survey.reporting import build_report, parse_options
+from survey.reporting.counts import CaseCounts, case_counts
+from survey.reporting.exports import to_csv
 
 
 def test_cases_are_counted_answered_on_time_and_timed(make_case, desk):
@@ -37,11 +40,27 @@ def test_cases_are_counted_answered_on_time_and_timed(make_case, desk):
     assert counts.median_days == pytest.approx(11.0)
 
 
-def test_agencies_pool_over_a_subtree_and_periods_exclude_other_cases(make_case, make_desk, desk):
-    mine, other = make_case(), make_case(make_desk())
+def test_the_report_pools_cases_over_the_subtree_in_rows_summary_and_files(
+    make_agency, make_desk, make_case
+):
+    from survey.cases.service import reply
+    from survey.models import Level
+
+    department = make_agency(code="SNV", level=Level.DEPARTMENT)
+    first = make_case(make_desk(make_agency(code="PA", parent=department)))
+    make_case(make_desk(make_agency(code="PB", parent=department)))
+    reply(first, "Kính gửi Ông/Bà, đã xử lý.", publish=True)
+    db.session.commit()
     quarter = periods.quarter_of(periods.local_today())
-    counts = case_counts(quarter)
-    assert pooled(counts, {desk.agency_id, other.agency_id}).opened == 2
-    assert pooled(counts, set()).answered_share is None
+    with force_locale("vi"):
+        report = build_report(parse_options({"period": quarter.key}, quarter))
+        csv = to_csv(report).decode("utf-8-sig")
+    rows = {r.code: r for r in report.rows}
+    assert (rows["SNV"].cases, rows["SNV"].cases_answered) == (2, 1)
+    assert rows["SNV"].cases_answered_share == 0.5
+    assert (rows["PA"].cases, rows["PA"].cases_on_time_share) == (1, 1.0)
+    assert report.summary.cases == 2
+    header = csv.splitlines()[0]
+    assert "Tỷ lệ trả lời đúng hạn" in header and "Phản ánh tiếp nhận" in header
     assert case_counts(quarter.previous()) == {}
-    assert mine.agency_id in counts
+    assert CaseCounts().answered_share is None
