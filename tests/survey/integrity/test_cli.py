@@ -97,7 +97,7 @@ def test_purge_counts_first_and_deletes_only_with_yes(runner, desk, make_ticket)
     assert done.exit_code == 0, done.output
     assert count(Response) == 1 and count(Answer) == 1 and count(Ticket) == 0
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "responses.purge"))
-    assert entry.detail == {"responses": 1, "answers": 1, "tickets": 1}
+    assert entry.detail == {"responses": 1, "answers": 1, "tickets": 1, "cases": 0}
 
 
 def test_purge_keeps_a_ticket_used_by_a_kept_response(runner, desk, make_ticket):
