@@ -43,6 +43,7 @@ QUARTER = "2026-Q3"
 
 # GET endpoints that answer something other than an HTML page.
 NOT_HTML = {
+    "cases.holidays_now",  # redirects to this year's holidays
     "static",
     "admin.agencies_export",
     "admin.import_template",

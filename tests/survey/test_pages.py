@@ -66,6 +66,7 @@ def pages(app):
         admin,
         [
             "/admin/",
+            "/admin/holidays/2026",  # the admin menu's "Holidays" redirects to this year's
             f"/dashboard?period={QUARTER}",
             f"/dashboard/agency/{site.agency_code}?period={QUARTER}",
             "/dashboard?period=Q9/2026",

@@ -24,6 +24,8 @@ PUBLIC = {
     "citizen.survey",
     "citizen.thanks",
     "tickets.survey",
+    "cases.lookup",  # a citizen reads the answer to their feedback by its code, no account
+    "cases.public",
     "tickets.thanks",
     "public.results",
     "kiosk.shell",
