@@ -225,7 +225,8 @@ def fill(area: str, mapping, locale: str) -> None:
             message.string = strings[message.id]
             message.flags.discard("fuzzy")
     with po.open("wb") as f:
-        write_po(f, catalog, width=100, omit_header=False, no_location=True)
+        # The width pybabel update writes (76), so that update and fill make the same file.
+        write_po(f, catalog, width=76, omit_header=False, no_location=True)
     click.echo(f"{area}/{locale}: set {len(strings) - len(unknown)} strings")
     for key in unknown:
         click.echo(f"  not in the catalogue (run `flask translate update {area}`): {key}", err=True)

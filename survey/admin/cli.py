@@ -124,12 +124,14 @@ def _run_import(importer, path: Path, dry_run: bool, what: str) -> None:
             created=result.created,
             updated=result.updated,
             unchanged=result.unchanged,
+            cases=result.cases,
         )
         db.session.commit()
     verb = "Checked (nothing written)" if dry_run else "Imported"
     click.echo(
         f"{verb}: {result.rows} rows, {result.created} created, {result.updated} updated, "
         f"{result.unchanged} unchanged."
+        + (f" {result.cases} case(s) opened for comments." if result.cases else "")
     )
 
 

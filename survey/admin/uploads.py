@@ -76,6 +76,7 @@ def _run(kind: str, stream, filename: str | None, dry_run: bool, progress=None):
             created=result.created,
             updated=result.updated,
             unchanged=result.unchanged,
+            cases=result.cases,
         )
         db.session.commit()
     return result

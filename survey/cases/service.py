@@ -75,6 +75,17 @@ def open_case(response: Response) -> Case | None:
     return case
 
 
+def open_cases_for(response_ids: list[uuid.UUID], batch: int = 500) -> int:
+    """Open the cases of the stored responses `response_ids` (a bulk import's new forms with a
+    comment), in the caller's transaction; return how many were opened."""
+    opened = 0
+    for start in range(0, len(response_ids), batch):
+        chunk = response_ids[start : start + batch]
+        query = sa.select(Response).where(Response.id.in_(chunk)).order_by(Response.occurred_at)
+        opened += sum(open_case(response) is not None for response in db.session.scalars(query))
+    return opened
+
+
 def case_for_response(response_id: uuid.UUID | str | None) -> Case | None:
     if response_id is None:
         return None

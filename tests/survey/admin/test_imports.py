@@ -230,6 +230,25 @@ def test_importing_the_same_paper_file_again_changes_nothing(app, desks):
     assert count(Response) == 3
 
 
+def test_a_dissatisfied_comment_on_paper_opens_a_case_once(app, desks):
+    from survey.cases.models import Case, CaseStatus
+
+    satisfied = ["Q2", "2026-03-04", "hai_long", *[""] * 9, "Cảm ơn", "F-9"]
+    data = to_csv(PAPER_HEADER, [*PAPER, satisfied])
+    assert paper_from(data, dry_run=True).cases == 1
+    assert count(Case) == 0  # a dry run opens nothing
+    result = paper_from(data)
+    assert result.cases == 1
+    case = db.session.scalar(sa.select(Case))
+    assert case.response.comment == "Chờ lâu" and case.status == CaseStatus.NEW
+    assert case.agency_id == desks[0].agency_id and case.due_on is not None
+    assert paper_from(data).cases == 0  # imported again: no second case
+    assert count(Case) == 1
+    assert db.session.scalar(
+        sa.select(sa.func.count()).where(AuditLog.action == "case.open")
+    ) == 1
+
+
 def test_identical_forms_without_numbers_stay_two_responses(app, desks):
     row = ["Q2", "2026-03-03", "hai_long", *[""] * 9, "", ""]
     assert paper_from(to_csv(PAPER_HEADER, [row, row])).created == 2
