@@ -32,7 +32,9 @@ def test_survey_page_is_a_vietnamese_form(client, survey_path):
 
 def test_every_rating_input_has_a_label(client, survey_path):
     page = html(client.get(survey_path))
-    for node in page.select("input[type=radio], textarea, input[type=text]"):
+    inputs = page.select("input[type=radio], textarea, input[type=text]")
+    assert len(inputs) > 9 * 3, "expected the rating, the criteria and the comment"
+    for node in inputs:
         assert page.select_one(f"label[for='{node['id']}']") is not None, node["id"]
 
 

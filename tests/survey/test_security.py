@@ -231,6 +231,7 @@ def test_an_api_key_cannot_use_a_kiosk_only_endpoint(app, client):
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.kiosk_") and rule.endpoint != "api.kiosk_enrol"
     ]
+    assert {"api.kiosk_config", "api.kiosk_heartbeat"} <= {r.endpoint for r in kiosk_only}
     for rule in kiosk_only:
         for method in sorted(rule.methods & {"GET", "POST"}):
             response = client.open(

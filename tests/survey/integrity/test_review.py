@@ -50,7 +50,9 @@ def test_every_checkbox_and_field_of_the_queue_has_a_label(
     make_response(desk)
     login(make_user(role=Role.ADMIN))
     page = html(client.get("/review/"))
-    for node in page.select("form input:not([type=hidden])"):
+    inputs = page.select("form input:not([type=hidden])")
+    assert inputs, "expected the queue's checkboxes and filters"
+    for node in inputs:
         assert page.select_one(f"label[for='{node['id']}']") is not None, node
 
 
