@@ -410,3 +410,26 @@ class LoginAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Procedure(db.Model):
+    """An administrative procedure as the national database of administrative procedures
+    (Cơ sở dữ liệu quốc gia về thủ tục hành chính) names it: its code (e.g. 1.004227), field
+    (lĩnh vực) and name. Lists differ by province, so each row belongs to a province; a
+    ticket's `procedure` holds the code."""
+
+    __tablename__ = "procedure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"))
+    code: Mapped[str] = mapped_column(sa.String(40))
+    name: Mapped[str] = mapped_column(sa.String(500))
+    name_en: Mapped[str | None] = mapped_column(sa.String(500))
+    field: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    province: Mapped[Agency] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("province_id", "code", name="uq_procedure_province_code"),
+    )

@@ -1,5 +1,5 @@
 """`flask --app wsgi qr-posters | import-agencies | export-agencies | import-paper |
-merge-agencies`: the administration from the command line. Each has --help."""
+merge-agencies | import-dossiers | import-procedures`: the administration from the command line. Each has --help."""
 
 from __future__ import annotations
 
@@ -16,7 +16,15 @@ from survey.models import Agency, Desk
 
 
 def init_app(app: Flask) -> None:
-    for command in (qr_posters, import_agencies, export_agencies, import_paper, merge_agencies):
+    for command in (
+        qr_posters,
+        import_agencies,
+        export_agencies,
+        import_paper,
+        merge_agencies,
+        import_dossiers,
+        import_procedures,
+    ):
         app.cli.add_command(command)
 
 
@@ -101,11 +109,11 @@ class _Bar:
             self.bar.__exit__(None, None, None)
 
 
-def _run_import(importer, path: Path, dry_run: bool, what: str) -> None:
+def _run_import(importer, path: Path, dry_run: bool, what: str, **options) -> None:
     bar = _Bar(f"Checking {path.name}")
     with path.open("rb") as stream:
         try:
-            result = importer(stream, dry_run=dry_run, progress=bar)
+            result = importer(stream, dry_run=dry_run, progress=bar, **options)
         finally:
             bar.close()
     if not result.ok:
@@ -212,3 +220,28 @@ def merge_agencies(target_code: str, sources: tuple[str, ...], yes: bool):
             "review their scope in the administration.",
             err=True,
         )
+
+
+@click.command("import-dossiers")
+@_file
+@_dry_run
+@_with_request
+def import_dossiers(file: Path, dry_run: bool):
+    """Create or update dossiers' tickets (desk_code, dossier_code, procedure, due_date,
+    returned_date) from a CSV/XLSX file, e.g. the return dates; all or nothing."""
+    from survey import dossiers
+
+    _run_import(dossiers.import_dossiers, file, dry_run, "dossiers")
+
+
+@click.command("import-procedures")
+@_file
+@_dry_run
+@click.option("--province", help="The province's agency code (needed when there are several).")
+@_with_request
+def import_procedures(file: Path, dry_run: bool, province: str | None):
+    """Create or update a province's procedure list (code, name, field, name_en) from a
+    CSV/XLSX file; all or nothing."""
+    from survey import dossiers
+
+    _run_import(dossiers.import_procedures, file, dry_run, "procedures", province=province)

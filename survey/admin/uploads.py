@@ -20,7 +20,7 @@ from flask import Response, current_app, render_template, request, send_file, st
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from survey import imports
+from survey import dossiers, imports
 from survey.admin import bp
 from survey.admin.forms import ImportForm, parse_id
 from survey.audit import audit
@@ -33,7 +33,10 @@ IMPORT_MAX_BYTES = 128 * 1024 * 1024
 KINDS = {
     "agencies": (imports.import_agencies, "admin.import_agencies"),
     "paper": (imports.import_paper, "admin.import_paper"),
+    "dossiers": (dossiers.import_dossiers, "admin.import_dossiers"),
+    "procedures": (dossiers.import_procedures, "admin.import_procedures"),
 }
+ENDPOINTS = tuple(endpoint for _importer, endpoint in KINDS.values())
 MIMETYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -43,7 +46,7 @@ MIMETYPES = {
 @bp.url_value_preprocessor
 def _larger_uploads_for_imports(endpoint, values):
     """Runs before the CSRF check parses the body; only administrators get the larger limit."""
-    if endpoint in ("admin.import_agencies", "admin.import_paper") and request.method == "POST":
+    if endpoint in ENDPOINTS and request.method == "POST":
         if current_user.is_authenticated and current_user.is_admin:
             request.max_content_length = current_app.config.get(
                 "IMPORT_MAX_CONTENT_LENGTH", IMPORT_MAX_BYTES
@@ -58,16 +61,23 @@ def _import(kind: str):
         if request.headers.get(PROGRESS_HEADER) == "1":
             return _streamed(kind, form)
         upload = form.file.data
-        result = _run(kind, upload.stream, upload.filename, form.dry_run.data)
+        result = _run(
+            kind, upload.stream, upload.filename, form.dry_run.data, options=_options(kind)
+        )
         status = 200 if result.ok else 400
     elif request.method == "POST":
         status = 400
     return _page(kind, form, result), status
 
 
-def _run(kind: str, stream, filename: str | None, dry_run: bool, progress=None):
+def _options(kind: str) -> dict:
+    """Read in the view, before the import may move to a thread of its own."""
+    return {"province": request.form.get("province") or None} if kind == "procedures" else {}
+
+
+def _run(kind: str, stream, filename: str | None, dry_run: bool, progress=None, options=None):
     importer, _endpoint = KINDS[kind]
-    result = importer(stream, dry_run=dry_run, progress=progress)
+    result = importer(stream, dry_run=dry_run, progress=progress, **(options or {}))
     if result.written:
         audit(
             f"import.{kind}",
@@ -91,7 +101,12 @@ def _page(kind: str, form: ImportForm, result: imports.ImportResult | None) -> s
         )
     )
     return render_template(
-        "admin/import.html", form=form, kind=kind, result=result, questionnaires=questionnaires
+        "admin/import.html",
+        form=form,
+        kind=kind,
+        result=result,
+        questionnaires=questionnaires,
+        provinces=dossiers.provinces() if kind == "procedures" else [],
     )
 
 
@@ -115,13 +130,13 @@ def _streamed(kind: str, form: ImportForm) -> Response:
     upload = form.file.data
     copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed in work()
     shutil.copyfileobj(upload.stream, copy)
-    filename, dry_run = upload.filename, form.dry_run.data
+    filename, dry_run, options = upload.filename, form.dry_run.data, _options(kind)
 
     def work() -> None:
         try:
             with copy:
                 progress = lambda done, total: events.put((done, total))  # noqa: E731
-                events.put(_run(kind, copy, filename, dry_run, progress))
+                events.put(_run(kind, copy, filename, dry_run, progress, options))
         except BaseException as error:  # noqa: BLE001 - re-raised on the responding side
             events.put(error)
 
@@ -162,13 +177,29 @@ def import_paper():
     return _import("paper")
 
 
-@bp.route("/imports/<any(agencies, paper):kind>/template.<fmt>")
+@bp.route("/imports/dossiers", methods=["GET", "POST"])
+def import_dossiers():
+    return _import("dossiers")
+
+
+@bp.route("/imports/procedures", methods=["GET", "POST"])
+def import_procedures():
+    return _import("procedures")
+
+
+@bp.route("/imports/<any(agencies, paper, dossiers, procedures):kind>/template.<fmt>")
 def import_template(kind: str, fmt: str):
     if fmt not in MIMETYPES:
         abort_with(404, _("Templates come as .csv or .xlsx."))
     if kind == "agencies":
         data = imports.write_table(fmt, imports.AGENCY_HEADER, [], sheet=_("Agencies"))
         name = f"agencies-template.{fmt}"
+    elif kind == "dossiers":
+        data = imports.write_table(fmt, dossiers.DOSSIER_HEADER, [], sheet=_("Dossiers"))
+        name = f"dossiers-template.{fmt}"
+    elif kind == "procedures":
+        data = imports.write_table(fmt, dossiers.PROCEDURE_HEADER, [], sheet=_("Procedures"))
+        name = f"procedures-template.{fmt}"
     else:
         questionnaire_id = parse_id(request.args.get("questionnaire"))
         questionnaire = (

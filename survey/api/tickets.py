@@ -154,7 +154,7 @@ openapi.SCHEMAS["TicketIn"] = {
         "procedure": {
             "type": "string",
             "maxLength": 300,
-            "description": "The procedure's name or field (lĩnh vực).",
+            "description": "The procedure's code in the national database of administrative procedures (e.g. 1.004227); its name and field (lĩnh vực) come from the province's procedure list.",
         },
         "due_date": {"type": "string", "format": "date", "description": "Appointed return date."},
         "returned_date": {"type": "string", "format": "date", "description": "Actual return date."},

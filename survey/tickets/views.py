@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 
 from survey.cases import service as cases
 from survey.citizen.forms import refused_notice, survey_form
+from survey.dossiers import rated_before_return
 from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
 from survey.extensions import db, limiter
-from survey.models import Channel, Response, Ticket
+from survey.models import Channel, Response, Ticket, utcnow
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
 from survey.security import citizen_rate_limit, client_hash, page_rate_limit_key
 from survey.tickets import bp
@@ -62,6 +63,7 @@ def _render(ticket: Ticket, token: str, form, status: int = 200, notice: str | N
             notice=notice,
             token=token,
             ticket=ticket,
+            before_return=rated_before_return(utcnow(), ticket.returned_date),
             action=url_for("tickets.survey", token=token),
         ),
         status,

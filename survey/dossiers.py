@@ -1,0 +1,478 @@
+"""Dossiers behind one-time tickets: bulk import of dossiers (create or update tickets, e.g.
+the date the result was returned), the procedure list of each province, and whether a
+rating came before the result was returned.
+
+Both imports follow `survey.imports`: streamed CSV/XLSX, every row checked, all or nothing,
+errors named by row and column, and importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import BinaryIO
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from survey.extensions import db
+from survey.imports import (
+    CHUNK,
+    EARLIEST,
+    LOCAL_OFFSET,
+    ImportResult,
+    Progress,
+    Table,
+    _run,
+    _tick,
+    parse_date,
+)
+from survey.models import Agency, Desk, Level, Procedure, Ticket, utcnow
+from survey.security import hash_token
+
+DOSSIER_CODE = re.compile(r"^[\w./\-]{1,64}$")
+# National procedure codes look like 1.004227 or 2.000123; provinces also use local codes
+# (e.g. 1.004227.000.00.00.H12), so any short code of letters, digits, dots and dashes.
+PROCEDURE_CODE = re.compile(r"^[\w.\-]{1,40}$")
+
+DOSSIER_COLUMNS = {
+    "desk_code": "desk_code",
+    "desk": "desk_code",
+    "mã quầy": "desk_code",
+    "mã bàn": "desk_code",
+    "dossier_code": "dossier_code",
+    "dossier": "dossier_code",
+    "mã hồ sơ": "dossier_code",
+    "số hồ sơ": "dossier_code",
+    "procedure": "procedure",
+    "procedure_code": "procedure",
+    "mã thủ tục": "procedure",
+    "thủ tục": "procedure",
+    "due_date": "due_date",
+    "hạn trả": "due_date",
+    "ngày hẹn trả": "due_date",
+    "returned_date": "returned_date",
+    "ngày trả": "returned_date",
+    "ngày trả kết quả": "returned_date",
+}
+DOSSIER_REQUIRED = ("desk_code", "dossier_code")
+DOSSIER_HEADER = ["desk_code", "dossier_code", "procedure", "due_date", "returned_date"]
+
+PROCEDURE_COLUMNS = {
+    "code": "code",
+    "mã": "code",
+    "mã thủ tục": "code",
+    "name": "name",
+    "tên": "name",
+    "tên thủ tục": "name",
+    "field": "field",
+    "lĩnh vực": "field",
+    "name_en": "name_en",
+    "tên tiếng anh": "name_en",
+}
+PROCEDURE_REQUIRED = ("code", "name", "field")
+PROCEDURE_HEADER = ["code", "name", "field", "name_en"]
+
+
+# ---- before return ---------------------------------------------------------------------------
+
+
+def local_day(moment: datetime) -> date:
+    """The date in Vietnam (UTC+7) of a UTC moment."""
+    return (moment + LOCAL_OFFSET).date()
+
+
+def rated_before_return(occurred_at: datetime, returned_date: date | None) -> bool:
+    """A rating through a ticket is "before return" when the result had not been returned on
+    the (local) day it was given: no return date yet, or a later one. A rating on the day of
+    return counts as after it (the citizen usually rates at the desk when collecting it)."""
+    return returned_date is None or local_day(occurred_at) < returned_date
+
+
+def before_return_clause(response_table, ticket_table):
+    """SQL for `rated_before_return` over a response joined to its ticket (by ticket_id).
+
+    Compared in UTC: the rating's local day is before the return date exactly when
+    occurred_at (UTC) is before local midnight of that date, i.e. returned_date - 7 h."""
+    midnight = sa.func.datetime(ticket_table.c.returned_date, "-7 hours")
+    if db.engine.dialect.name == "postgresql":
+        midnight = sa.cast(ticket_table.c.returned_date, sa.DateTime) - sa.text(
+            "interval '7 hours'"
+        )
+    return sa.or_(ticket_table.c.returned_date.is_(None), response_table.c.occurred_at < midnight)
+
+
+# ---- provinces and procedures ----------------------------------------------------------------
+
+
+def province_of(agency: Agency) -> Agency:
+    """The agency's province: the nearest ancestor (or itself) at province level, else the
+    root of its tree."""
+    node = agency
+    while node.level != Level.PROVINCE and node.parent is not None:
+        node = node.parent
+    return node
+
+
+def procedure_names(province_id: int) -> dict[str, Procedure]:
+    return {
+        p.code: p
+        for p in db.session.scalars(
+            sa.select(Procedure).where(Procedure.province_id == province_id)
+        )
+    }
+
+
+def import_procedures(
+    stream: BinaryIO,
+    *,
+    province: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Create or update the procedures of a province (columns code, name, field, name_en) by
+    code. `province` is the province's agency code; without it, the only province there is."""
+    result = ImportResult()
+
+    def work(table: Table) -> None:
+        target = _province(province, result)
+        columns = table.columns(PROCEDURE_COLUMNS, PROCEDURE_REQUIRED)
+        rows: dict[str, tuple[int, str, str | None, str | None]] = {}
+        for number, cells in table.rows():
+            result.rows += 1
+
+            def cell(name, cells=cells):
+                index = columns.get(name)
+                return cells[index] if index is not None and index < len(cells) else ""
+
+            before = len(result.errors)
+            code, name, field_name, name_en = (
+                cell("code"),
+                cell("name"),
+                cell("field"),
+                cell("name_en"),
+            )
+            if not code:
+                result.add_error(number, "code", _("The code is empty."))
+            elif not PROCEDURE_CODE.match(code):
+                result.add_error(
+                    number,
+                    "code",
+                    _(
+                        "The procedure code %(code)s may contain only letters without diacritics, digits, dots and dashes (at most 40), e.g. 1.004227.",
+                        code=code,
+                    ),
+                )
+            elif code in rows:
+                result.add_error(
+                    number,
+                    "code",
+                    _(
+                        "The code %(code)s is already used on row %(other)d.",
+                        code=code,
+                        other=rows[code][0],
+                    ),
+                )
+            if not name:
+                result.add_error(number, "name", _("The name is empty."))
+            elif len(name) > 500:
+                result.add_error(number, "name", _("The name is longer than 500 characters."))
+            if not field_name:
+                result.add_error(number, "field", _("The field (lĩnh vực) is empty."))
+            elif len(field_name) > 200:
+                result.add_error(number, "field", _("The field is longer than 200 characters."))
+            if len(name_en) > 500:
+                result.add_error(number, "name_en", _("The name is longer than 500 characters."))
+            if len(result.errors) == before and not result.truncated:
+                rows[code] = (number, name, field_name, name_en or None)
+            if result.rows % 1000 == 0:
+                _tick(table, progress)
+            if result.full:
+                break
+        _tick(table, progress)
+        if not result.ok or target is None:
+            return
+        existing = procedure_names(target.id)
+        now = utcnow()
+        for code, (_number, name, field_name, name_en) in rows.items():
+            old = existing.get(code)
+            if old is None:
+                db.session.add(
+                    Procedure(
+                        province_id=target.id,
+                        code=code,
+                        name=name,
+                        field=field_name,
+                        name_en=name_en,
+                        created_at=now,
+                    )
+                )
+                result.created += 1
+            elif (old.name, old.field, old.name_en) == (name, field_name, name_en):
+                result.unchanged += 1
+            else:
+                old.name, old.field, old.name_en = name, field_name, name_en
+                result.updated += 1
+        db.session.flush()
+
+    return _run(lambda: Table(stream), work, result, dry_run)
+
+
+def provinces() -> list[Agency]:
+    return list(
+        db.session.scalars(
+            sa.select(Agency).where(Agency.level == Level.PROVINCE).order_by(Agency.code)
+        )
+    )
+
+
+def _province(code: str | None, result: ImportResult) -> Agency | None:
+    if code:
+        agency = db.session.scalar(sa.select(Agency).where(Agency.code == code))
+        if agency is None or agency.level != Level.PROVINCE:
+            result.add_error(None, None, _("No province has the code %(code)s.", code=code))
+            return None
+        return agency
+    found = provinces()
+    if len(found) != 1:
+        result.add_error(
+            None,
+            None,
+            _("Choose the province the procedure list belongs to.")
+            if found
+            else _("There is no province in the agency tree yet: import the tree first."),
+        )
+        return None
+    return found[0]
+
+
+# ---- dossiers --------------------------------------------------------------------------------
+
+
+@dataclass
+class _DossierRow:
+    row: int
+    desk_id: int
+    dossier_code: str
+    procedure: str | None
+    due_date: date | None
+    returned_date: date | None
+
+
+def import_dossiers(
+    stream: BinaryIO,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    agency_ids: set[int] | None = None,
+) -> ImportResult:
+    """Create or update the tickets of dossiers by (desk, dossier code), like POST
+    /api/v1/tickets for every row: columns desk_code, dossier_code and optionally procedure
+    (code), due_date and returned_date. An empty cell leaves the stored value as it is.
+    `agency_ids` limits the desks a user may name (None: all). All or nothing."""
+    result = ImportResult()
+
+    def work(table: Table) -> None:
+        columns = table.columns(DOSSIER_COLUMNS, DOSSIER_REQUIRED)
+        desks = {
+            row.code: row
+            for row in db.session.execute(
+                sa.select(Desk.id, Desk.code, Desk.agency_id, Desk.active)
+            )
+        }
+        today = local_day(utcnow())
+        latest = today + timedelta(days=1)
+        seen: dict[tuple[int, str], int] = {}
+        rows: list[_DossierRow] = []
+        get = {name: columns.get(name) for name in DOSSIER_HEADER}
+        for number, cells in table.rows():
+            result.rows += 1
+            before = len(result.errors)
+
+            def cell(name, cells=cells):
+                index = get[name]
+                return cells[index] if index is not None and index < len(cells) else ""
+
+            desk = desks.get(cell("desk_code"))
+            if desk is None:
+                result.add_error(
+                    number,
+                    "desk_code",
+                    _("No desk has the code %(code)s.", code=cell("desk_code") or "∅"),
+                )
+            elif agency_ids is not None and desk.agency_id not in agency_ids:
+                result.add_error(
+                    number,
+                    "desk_code",
+                    _("You may not import dossiers for the desk %(code)s.", code=desk.code),
+                )
+            dossier = cell("dossier_code")
+            if not DOSSIER_CODE.match(dossier):
+                result.add_error(
+                    number,
+                    "dossier_code",
+                    _(
+                        "The dossier code %(code)s may contain only letters, digits, dots, dashes, slashes and underscores (at most 64).",
+                        code=dossier,
+                    )
+                    if dossier
+                    else _("The dossier code is empty."),
+                )
+            procedure = cell("procedure") or None
+            if procedure is not None and not PROCEDURE_CODE.match(procedure):
+                result.add_error(
+                    number,
+                    "procedure",
+                    _(
+                        "The procedure code %(code)s may contain only letters without diacritics, digits, dots and dashes (at most 40), e.g. 1.004227.",
+                        code=procedure,
+                    ),
+                )
+            dates = {}
+            for name in ("due_date", "returned_date"):
+                raw = cell(name)
+                value = parse_date(raw) if raw else None
+                if raw and (value is None or value < EARLIEST):
+                    result.add_error(
+                        number,
+                        name,
+                        _("%(value)s is not a date (YYYY-MM-DD or DD/MM/YYYY).", value=raw),
+                    )
+                elif name == "returned_date" and value is not None and value > latest:
+                    result.add_error(
+                        number, name, _("The return date %(value)s is in the future.", value=raw)
+                    )
+                dates[name] = value
+            if desk is not None and dossier:
+                key = (desk.id, dossier)
+                if key in seen:
+                    result.add_error(
+                        number,
+                        "dossier_code",
+                        _(
+                            "The dossier %(code)s of this desk is already on row %(other)d.",
+                            code=dossier,
+                            other=seen[key],
+                        ),
+                    )
+                else:
+                    seen[key] = number
+            if len(result.errors) == before and not result.truncated:
+                rows.append(
+                    _DossierRow(
+                        number,
+                        desk.id,
+                        dossier,
+                        procedure,
+                        dates["due_date"],
+                        dates["returned_date"],
+                    )
+                )
+            if result.rows % 5000 == 0:
+                _tick(table, progress)
+            if result.full:
+                break
+        _tick(table, progress)
+        if result.ok:
+            _write_dossiers(rows, result)
+
+    return _run(lambda: Table(stream), work, result, dry_run)
+
+
+def _write_dossiers(rows: list[_DossierRow], result: ImportResult) -> None:
+    table = Ticket.__table__
+    desk_ids = sorted({row.desk_id for row in rows})
+    existing = {}
+    for start in range(0, len(desk_ids), 500):
+        for ticket in db.session.execute(
+            sa.select(
+                table.c.id,
+                table.c.desk_id,
+                table.c.dossier_code,
+                table.c.procedure,
+                table.c.due_date,
+                table.c.returned_date,
+                table.c.used_at,
+                table.c.expires_at,
+            ).where(table.c.desk_id.in_(desk_ids[start : start + 500]))
+        ):
+            existing[(ticket.desk_id, ticket.dossier_code)] = ticket
+    now = utcnow().replace(microsecond=0)
+    expires = now + timedelta(days=current_app.config["TICKET_TTL_DAYS"])
+    batch = secrets.token_hex(8)
+    new, updates = [], []
+    for row in rows:
+        old = existing.get((row.desk_id, row.dossier_code))
+        if old is None:
+            new.append(
+                {
+                    "token_hash": f"pending-{batch}-{len(new)}",
+                    "dossier_code": row.dossier_code,
+                    "desk_id": row.desk_id,
+                    "procedure": row.procedure,
+                    "due_date": row.due_date,
+                    "returned_date": row.returned_date,
+                    "created_at": now,
+                    "expires_at": expires,
+                }
+            )
+            continue
+        values = {
+            "procedure": row.procedure if row.procedure is not None else old.procedure,
+            "due_date": row.due_date if row.due_date is not None else old.due_date,
+            "returned_date": row.returned_date
+            if row.returned_date is not None
+            else old.returned_date,
+        }
+        if (old.procedure, old.due_date, old.returned_date) == tuple(values.values()):
+            result.unchanged += 1
+            continue
+        result.updated += 1
+        # As the API does: a ticket still unused stays valid for TICKET_TTL_DAYS after a change.
+        renewed = max(old.expires_at, expires) if old.used_at is None else old.expires_at
+        updates.append({"b_id": old.id, "b_expires": renewed, **values})
+    for start in range(0, len(new), CHUNK):
+        db.session.execute(sa.insert(table), new[start : start + CHUNK])
+    result.created = len(new)
+    if new:
+        # The token is derived from the id, known only now: replace the placeholders.
+        serializer = _serializer()
+        stamp = calendar.timegm(now.utctimetuple())
+        placeholders = db.session.execute(
+            sa.select(table.c.id).where(table.c.token_hash.like(f"pending-{batch}-%"))
+        ).scalars()
+        hashes = [
+            {"b_id": ticket_id, "b_hash": hash_token(serializer.dumps([ticket_id, stamp]))}
+            for ticket_id in placeholders
+        ]
+        statement = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(token_hash=sa.bindparam("b_hash"))
+        )
+        for start in range(0, len(hashes), CHUNK):
+            db.session.execute(statement, hashes[start : start + CHUNK])
+    if updates:
+        statement = (
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values(
+                procedure=sa.bindparam("procedure"),
+                due_date=sa.bindparam("due_date"),
+                returned_date=sa.bindparam("returned_date"),
+                expires_at=sa.bindparam("b_expires"),
+            )
+        )
+        for start in range(0, len(updates), CHUNK):
+            db.session.execute(statement, updates[start : start + CHUNK])
+    db.session.expire_all()
+
+
+def _serializer():
+    from survey.tickets.service import _serializer
+
+    return _serializer()
