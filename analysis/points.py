@@ -87,9 +87,7 @@ class ScoreMoments:
         points = np.asarray(points, dtype=float)
         if points.ndim != 2:
             raise ValueError("points must be a 2-d array: responses by indicators")
-        weights = (
-            np.ones(points.shape[0]) if counts is None else np.asarray(counts, dtype=float)
-        )
+        weights = np.ones(points.shape[0]) if counts is None else np.asarray(counts, dtype=float)
         if weights.shape != (points.shape[0],) or (weights < 0).any():
             raise ValueError("counts must be one non-negative number per row of points")
         answered = ~np.isnan(points)

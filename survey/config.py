@@ -46,6 +46,38 @@ def _number(env, name: str, low: float, high: float) -> float:
     return value
 
 
+def _points_by_level(raw: str) -> dict[str, float]:
+    """ "rat_hai_long:2,hai_long:1,khong_hai_long:0" -> {level code: points}."""
+    found = {}
+    for item in raw.split(","):
+        code, sep, value = item.partition(":")
+        try:
+            points = float(value)
+        except ValueError:
+            points = float("nan")
+        if not sep or not code.strip() or not 0 <= points <= 10:
+            raise ValueError(
+                "POINTS_BY_LEVEL must list level:points pairs with points from 0 to 10, e.g. "
+                "rat_hai_long:2,hai_long:1,khong_hai_long:0"
+            )
+        found[code.strip()] = points
+    return found
+
+
+def _thresholds(raw: str) -> tuple[float, float, float, float]:
+    """ "15,12,9,6" -> the lower bounds of Xuất sắc, Tốt, Khá and Trung bình, out of 18."""
+    try:
+        values = tuple(float(v) for v in raw.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or list(values) != sorted(values, reverse=True) or values[-1] < 0:
+        raise ValueError(
+            "POINTS_THRESHOLDS must be four decreasing numbers out of 18 (Xuất sắc, Tốt, Khá, "
+            "Trung bình), e.g. 15,12,9,6"
+        )
+    return values
+
+
 class Config:
     """Settings shared by every environment. Values come from `from_env`."""
 
@@ -109,6 +141,12 @@ class Config:
     MAIL_PASSWORD = ""
     MAIL_DEFAULT_SENDER = "hailong <noreply@localhost>"
     MAIL_TIMEOUT = 10
+    # The indicator score (docs/reporting.md): points per rating level, and the lower bounds of
+    # the classes Xuất sắc (strictly above), Tốt, Khá, Trung bình (at or above) on a total out
+    # of 18. Provincial practice, not national law: set POINTS_BY_LEVEL and POINTS_THRESHOLDS.
+    # A questionnaire version whose levels carry "points" uses those instead.
+    POINTS_BY_LEVEL = {"rat_hai_long": 2, "hai_long": 1, "khong_hai_long": 0}
+    POINTS_THRESHOLDS = (15.0, 12.0, 9.0, 6.0)
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
     TRUSTED_PROXIES = 0
@@ -154,6 +192,10 @@ class Config:
         ):
             if name in env:
                 settings[name] = _number(env, name, low, high)
+        if "POINTS_BY_LEVEL" in env:
+            settings["POINTS_BY_LEVEL"] = _points_by_level(env["POINTS_BY_LEVEL"])
+        if "POINTS_THRESHOLDS" in env:
+            settings["POINTS_THRESHOLDS"] = _thresholds(env["POINTS_THRESHOLDS"])
         # How many reverse proxies (nginx, a load balancer) set X-Forwarded-* in front of us.
         settings["TRUSTED_PROXIES"] = int(env.get("TRUSTED_PROXIES", cls.TRUSTED_PROXIES))
         return settings

@@ -160,6 +160,44 @@ openapi.SCHEMAS["ReportAgency"] = {
             "type": "string",
             "enum": ["improved", "declined", "no_clear_change", "no_data"],
         },
+        "levels": {
+            "type": "object",
+            "additionalProperties": {"type": "integer"},
+            "description": "Valid responses by rating level code, pooled over the subtree, "
+            'e.g. {"rat_hai_long": 120, "hai_long": 64, "khong_hai_long": 16}',
+        },
+        "level_shares": {
+            "type": "object",
+            "additionalProperties": _NUMBER_OR_NULL,
+            "description": "Each level's share of the valid responses",
+        },
+        "points": {"$ref": "#/components/schemas/IndicatorScore"},
+    },
+}
+openapi.SCHEMAS["IndicatorScore"] = {
+    "type": "object",
+    "nullable": True,
+    "description": "The provincial indicator score: each indicator's mean points (0-2 by "
+    "default), their total out of `maximum` (18), a delta-method interval of the total and "
+    "its class; null when no scored answer was given",
+    "properties": {
+        "total": _NUMBER_OR_NULL,
+        "low": _NUMBER_OR_NULL,
+        "high": _NUMBER_OR_NULL,
+        "class": {
+            "type": "string",
+            "nullable": True,
+            "enum": ["xuat_sac", "tot", "kha", "trung_binh", "yeu", None],
+        },
+        "maximum": {"type": "number"},
+        "responses": {"type": "integer"},
+        "indicators": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {"mean": _NUMBER_OR_NULL, "answers": {"type": "integer"}},
+            },
+        },
     },
 }
 openapi.SCHEMAS["Report"] = {

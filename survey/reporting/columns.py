@@ -9,7 +9,7 @@ files and as the code in JSON; `labels` maps codes to labels).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -25,10 +25,14 @@ class Column:
     kind: str = "text"
     labels: Mapping | None = None
     in_files: bool = True  # CSV and Excel; JSON has every column
+    get: Callable | None = None  # reads the value from the row, instead of the `key` attribute
+
+    def value(self, row) -> object:
+        return self.get(row) if self.get is not None else getattr(row, self.key)
 
     def cell(self, row) -> object:
         """The value as data for CSV and Excel: numbers stay numbers, codes become words."""
-        value = getattr(row, self.key)
+        value = self.value(row)
         if value is None:
             return None
         if self.kind == "label":
@@ -84,11 +88,94 @@ COLUMNS: tuple[Column, ...] = (
 )
 
 
-def file_columns() -> list[Column]:
-    """The columns of the CSV and Excel files, in order."""
-    return [c for c in COLUMNS if c.in_files]
+def file_columns(scale=None) -> list[Column]:
+    """The columns of the CSV and Excel files, in order; with the report's `scale`
+    (`survey.reporting.official.Scale`), its official columns after them."""
+    return [c for c in COLUMNS if c.in_files] + (official_columns(scale) if scale else [])
+
+
+def _level_count(code: str):
+    return lambda row: row.levels.get(code, 0)
+
+
+def _level_share(code: str):
+    def share(row):
+        total = sum(row.levels.values())
+        return row.levels.get(code, 0) / total if total else None
+
+    return share
+
+
+def _points(name: str):
+    return lambda row: getattr(row.points, name) if row.points is not None else None
+
+
+def _indicator(code: str):
+    return lambda row: row.points.indicators.get(code) if row.points is not None else None
+
+
+def _max(value: float) -> str:
+    return format(value, "g")
+
+
+def official_columns(scale) -> list[Column]:
+    """The counts and shares by rating level, then the indicator score (total, interval,
+    class and each indicator's mean points) of a report's `scale`."""
+    from survey.reporting.official import CLASS_LABELS
+
+    found: list[Column] = []
+    for code, label in scale.levels:
+        found.append(
+            Column(
+                f"level_{code}",
+                _("%(level)s: responses", level=label),
+                "int",
+                get=_level_count(code),
+            )
+        )
+        found.append(
+            Column(
+                f"level_{code}_share",
+                _("%(level)s: share", level=label),
+                "percent",
+                get=_level_share(code),
+            )
+        )
+    if scale.indicators:
+        found += [
+            Column(
+                "points_total",
+                _l("Indicator score (of %(max)s)", max=_max(scale.maximum)),
+                "number",
+                get=_points("total"),
+            ),
+            Column("points_low", _l("Score interval low"), "number", get=_points("low")),
+            Column("points_high", _l("Score interval high"), "number", get=_points("high")),
+            Column("points_class", _l("Score class"), "label", CLASS_LABELS, get=_points("cls")),
+        ]
+        for code, label in scale.indicators:
+            found.append(
+                Column(
+                    f"points_{code}",
+                    _("Points: %(indicator)s", indicator=label),
+                    "number",
+                    get=_indicator(code),
+                )
+            )
+    return found
 
 
 def json_row(row) -> dict:
-    """A row as JSON data: every column, codes as codes."""
-    return {c.key: getattr(row, c.key) for c in COLUMNS}
+    """A row as JSON data: every column, codes as codes, then the official objects: `levels`
+    (valid responses by level code), `level_shares` and `points` (the indicator score)."""
+    from survey.reporting.official import shares
+
+    data = {c.key: getattr(row, c.key) for c in COLUMNS}
+    data["levels"] = dict(row.levels)
+    data["level_shares"] = {k: _rounded(v) for k, v in shares(row.levels).items()}
+    data["points"] = row.points.as_json() if row.points is not None else None
+    return data
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)

@@ -495,3 +495,80 @@ def case_counts(
         elif row.due_on < today:
             counts.due += 1
     return found
+
+
+# ---- official outputs: levels and indicator points (docs/reporting.md) -----------------------
+
+
+def agency_level_counts(
+    period: Period, agency_ids: Iterable[int] | None = None
+) -> dict[int, dict[str, int]]:
+    """Valid responses of each agency's own desks by overall rating level: {agency id: {level
+    code: count}}."""
+    found: dict[int, dict[str, int]] = {}
+    for agency_id, level, count, _satisfied in response_counts(
+        period, ("agency", "level"), agency_ids, valid_only=True
+    ):
+        found.setdefault(agency_id, {})[level] = count
+    return found
+
+
+def answer_patterns(
+    period: Period,
+    agency_ids: Iterable[int] | None,
+    questionnaire_ids: Sequence[int],
+    criteria: Sequence[str],
+    level_digits: dict[str, int],
+) -> list[tuple[int, int, int, int]]:
+    """Rows `(agency id, questionnaire id, pattern, responses)`: the valid responses of the
+    period to `questionnaire_ids`, grouped by their answers to `criteria`. A pattern writes
+    each criterion's level as one digit in base `len(level_digits) + 1` (criterion i at the
+    i-th digit; 0 when it was not answered), so the counts of the patterns hold everything the
+    indicator score needs, read in one GROUP BY without loading a single answer."""
+    if not questionnaire_ids or not criteria:
+        return []
+    base = len(level_digits) + 1
+    place = sa.case(
+        {code: base**i for i, code in enumerate(criteria)}, value=Answer.criterion, else_=0
+    )
+    digit = sa.case(level_digits, value=Answer.level, else_=0)
+    per_response = (
+        sa.select(
+            Response.agency_id.label("agency_id"),
+            Response.questionnaire_id.label("questionnaire_id"),
+            sa.func.sum(place * digit).label("pattern"),
+        )
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            _valid_in(period, agency_ids), Response.questionnaire_id.in_(list(questionnaire_ids))
+        )
+        .group_by(Answer.response_id, Response.agency_id, Response.questionnaire_id)
+        .subquery()
+    )
+    stmt = sa.select(
+        per_response.c.agency_id,
+        per_response.c.questionnaire_id,
+        per_response.c.pattern,
+        sa.func.count(),
+    ).group_by(per_response.c.agency_id, per_response.c.questionnaire_id, per_response.c.pattern)
+    return [(int(a), int(q), int(p), int(n)) for a, q, p, n in db.session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class QuestionnaireScale:
+    id: int
+    levels: list[dict]  # the level items, best first (may carry "points")
+    criteria: list[str]
+    is_default: bool
+
+
+def questionnaire_scales() -> list[QuestionnaireScale]:
+    """Every published questionnaire's levels and criteria, the default first."""
+    return [
+        QuestionnaireScale(q.id, list(q.levels), q.criterion_codes(), q.is_default)
+        for q in db.session.scalars(
+            sa.select(Questionnaire)
+            .where(Questionnaire.published_at.is_not(None))
+            .order_by(Questionnaire.is_default.desc(), Questionnaire.id)
+        )
+    ]

@@ -19,7 +19,8 @@ from flask_babel import gettext as _
 from survey.periods import to_local
 from survey.reporting import labels
 from survey.reporting.columns import file_columns, json_row
-from survey.reporting.formatting import percent
+from survey.reporting.formatting import number, percent
+from survey.reporting.official import CLASS_LABELS, shares
 from survey.reporting.table import Report
 
 FORMATS = ("csv", "xlsx", "pdf", "json")
@@ -72,7 +73,7 @@ def to_csv(report: Report) -> bytes:
     Rates are fractions (0.912345) with a dot, as data; use the Excel file for formatting."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    cols = file_columns()
+    cols = file_columns(report.scale)
     writer.writerow([str(c.header) for c in cols])
     for row in report.visible_rows():
         writer.writerow(["" if (v := c.cell(row)) is None else v for c in cols])
@@ -163,7 +164,7 @@ def to_xlsx(report: Report) -> bytes:
 
     table = workbook.active
     table.title = _sheet(_("Agencies"))
-    cols = file_columns()
+    cols = file_columns(report.scale)
     table.append([str(c.header) for c in cols])
     for row in report.visible_rows():
         table.append([c.cell(row) for c in cols])
@@ -246,6 +247,20 @@ def _summary_pairs(report: Report) -> list[tuple[str, object]]:
                 s.verdict_counts[verdict],
             )
         )
+    level_shares = shares(s.levels)
+    for code, label in report.scale.levels:
+        pairs.append((_("%(level)s: responses", level=label), s.levels.get(code, 0)))
+        pairs.append((_("%(level)s: share", level=label), level_shares.get(code)))
+    if s.points is not None and s.points.total is not None:
+        pairs += [
+            (
+                _("Indicator score (of %(max)s)", max=format(s.points.maximum, "g")),
+                number(s.points.total, 2),
+            ),
+            (_("Score interval low"), number(s.points.low, 2)),
+            (_("Score interval high"), number(s.points.high, 2)),
+            (_("Score class"), str(CLASS_LABELS[s.points.cls])),
+        ]
     for channel, count, share in s.channels:
         pairs.append(
             (
@@ -291,6 +306,11 @@ def to_json(report: Report) -> dict:
                 {"channel": channel, "valid": count, "share": round(share, 6)}
                 for channel, count, share in s.channels
             ],
+            "levels": dict(s.levels),
+            "level_shares": {
+                k: (None if v is None else round(v, 6)) for k, v in shares(s.levels).items()
+            },
+            "points": s.points.as_json() if s.points is not None else None,
         },
         "agencies": [json_row(row) for row in report.visible_rows()],
     }

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from survey.reporting import formatting, labels
+from survey.reporting.official import CLASS_LABELS
 from survey.reporting.options import ReportOptions
 from survey.reporting.table import Row
 
@@ -97,6 +98,28 @@ class _Page:
             )
         )
         self.unit = str(escape(_("pts")))
+        self.number = numbers.number
+        self.classes = {k: str(escape(v)) for k, v in CLASS_LABELS.items()}
+        self.score_title = str(escape(_("interval %(low)s to %(high)s, out of %(max)s")))
+
+    def levels(self, r: Row) -> str:
+        if not r.valid:
+            return "–"
+        return " / ".join(self.integer(n) for n in r.levels.values())
+
+    def score(self, r: Row) -> str:
+        points = r.points
+        if points is None or points.total is None:
+            return "–"
+        title = self.score_title % {
+            "low": self.number(points.low, 2),
+            "high": self.number(points.high, 2),
+            "max": f"{points.maximum:g}",
+        }
+        return (
+            f'<span title="{title}">{self.number(points.total, 1)}</span> '
+            f'<span class="points-class points-{points.cls}">{self.classes[points.cls]}</span>'
+        )
 
     def needed(self, r: Row) -> str:
         if r.responses_needed is None:
@@ -153,6 +176,10 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
             else "–"
         ),
     ),
+    # Official outputs (survey.reporting.official): valid responses by level, best first (the
+    # levels are named under the table), and the indicator score with its class.
+    HtmlColumn(_l("By level, best first"), "num levels", lambda r, p: p.levels(r)),
+    HtmlColumn(_l("Indicator score"), "num points", lambda r, p: p.score(r)),
     HtmlColumn(
         _l("Flagged / excluded"),
         "num",

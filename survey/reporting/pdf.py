@@ -17,6 +17,7 @@ from survey.reporting import charts, labels
 from survey.reporting.exports import Progress, _noop, methods_note, parameters
 from survey.reporting.formatting import integer as _int
 from survey.reporting.formatting import number, percent
+from survey.reporting.official import CLASS_LABELS
 from survey.reporting.table import Report, Row
 
 # Table rows per PDF page (A4 portrait).
@@ -136,6 +137,7 @@ def _summary_page(report: Report) -> Figure:
             excluded=_int(s.excluded),
         ),
         cases_line(s),
+        *official_lines(report, s),
         "",
     ]
     for verdict in labels.VERDICTS:
@@ -213,6 +215,35 @@ def cases_line(r) -> str:
     )
 
 
+def official_lines(report: Report, r) -> list[str]:
+    """The counts by level and the indicator score of a row or the summary, as sentences."""
+    lines = []
+    if r.levels and sum(r.levels.values()):
+        total = sum(r.levels.values())
+        parts = [
+            f"{label} {_int(r.levels.get(code, 0))} ({percent(r.levels.get(code, 0) / total)})"
+            for code, label in report.scale.levels
+        ]
+        lines.append(_("By level: %(levels)s.", levels="; ".join(parts)))
+    points = r.points
+    if points is not None and points.total is not None:
+        lines.append(
+            _(
+                "Indicator score: %(total)s of %(max)s (interval %(low)s–%(high)s), class %(cls)s.",
+                total=number(points.total, 2),
+                max=format(points.maximum, "g"),
+                low=number(points.low, 2),
+                high=number(points.high, 2),
+                cls=CLASS_LABELS[points.cls],
+            )
+        )
+        names = dict(report.scale.indicators)
+        weakest = [f"{names.get(c, c)} ({number(m, 2)})" for c, m in points.weakest(3)]
+        if weakest:
+            lines.append(_("Weakest indicators: %(list)s.", list="; ".join(weakest)))
+    return lines
+
+
 def _agency_page(report: Report, row: Row) -> Figure:
     fig = _page()
     _text(fig, 0.08, 0.94, row.name, fontsize=16, weight="bold")
@@ -242,6 +273,7 @@ def _agency_page(report: Report, row: Row) -> Figure:
             change=labels.CHANGE_LABELS[row.change_verdict],
         ),
         cases_line(row),
+        *official_lines(report, row),
     ]
     y = 0.86
     for line in lines:

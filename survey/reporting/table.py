@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 import analysis
@@ -21,6 +22,7 @@ from survey.periods import Period
 from survey.reporting import counts as sql
 from survey.reporting.counts import CaseCounts, Counts
 from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
+from survey.reporting.official import Points, Scale, official_figures
 from survey.reporting.options import OptionError, ReportOptions
 from survey.reporting.targets import TargetResolver, TargetRule
 
@@ -92,6 +94,10 @@ class Row:
     cases_answered_share: float | None = None
     cases_on_time_share: float | None = None
     cases_median_days: float | None = None
+    # Official outputs (survey.reporting.official): valid responses by rating level, pooled
+    # over the subtree, and the indicator score (None when no scored answer was given).
+    levels: dict[str, int] = field(default_factory=dict)
+    points: Points | None = None
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -119,6 +125,10 @@ class Summary:
     cases_answered_share: float | None = None
     cases_on_time_share: float | None = None
     cases_median_days: float | None = None
+    # Official outputs (survey.reporting.official): valid responses by rating level, pooled
+    # over the subtree, and the indicator score (None when no scored answer was given).
+    levels: dict[str, int] = field(default_factory=dict)
+    points: Points | None = None
 
     @property
     def responses(self) -> int:
@@ -142,6 +152,7 @@ class Report:
     root_name: str
     generated_at: datetime
     details: dict = field(default_factory=dict)
+    scale: Scale = field(default_factory=Scale)  # the levels and indicators of the report
 
     @property
     def confidence(self) -> float:
@@ -297,6 +308,7 @@ def build_report(
     pn = np.array([n.prev_pooled.valid for n, _ in shown], dtype=float)
     change = analysis.compare_periods(px, pn, x, n, confidence)
 
+    figures = official_figures(period, order, roots, ids, confidence, str(get_locale() or "vi"))
     rows = []
     for i, (node, depth) in enumerate(shown):
         parent = nodes.get(node.parent_id) if node.parent_id is not None else None
@@ -339,6 +351,8 @@ def build_report(
                 change_high=_num(change.high[i]),
                 change_verdict=str(change.verdict[i]),
                 **_case_fields(node.cases),
+                levels=figures.levels.get(node.id, {}),
+                points=figures.points.get(node.id),
             )
         )
     summary = _summary(rows, counts.channels, options, confidence, resolver)
@@ -347,8 +361,11 @@ def build_report(
         if depth == 0:
             total_cases.add(node.cases)
     summary = replace(summary, **_case_fields(total_cases))
+    summary = replace(summary, levels=figures.summary_levels, points=figures.summary_points)
     root_name = roots[0].name if len(roots) == 1 else _("All agencies")
-    return Report(options, period, previous, rows, summary, root_name, utcnow())
+    return Report(
+        options, period, previous, rows, summary, root_name, utcnow(), scale=figures.scale
+    )
 
 
 def _case_fields(cases: CaseCounts) -> dict:

@@ -96,8 +96,18 @@ def test_the_95_percent_interval_covers_the_true_total_about_95_percent_of_the_t
 
 @pytest.mark.parametrize(
     ("total", "expected"),
-    [(18, "xuat_sac"), (15.01, "xuat_sac"), (15, "tot"), (12, "tot"), (11.99, "kha"),
-     (9, "kha"), (8.5, "trung_binh"), (6, "trung_binh"), (5.99, "yeu"), (0, "yeu")],
+    [
+        (18, "xuat_sac"),
+        (15.01, "xuat_sac"),
+        (15, "tot"),
+        (12, "tot"),
+        (11.99, "kha"),
+        (9, "kha"),
+        (8.5, "trung_binh"),
+        (6, "trung_binh"),
+        (5.99, "yeu"),
+        (0, "yeu"),
+    ],
 )
 def test_the_default_classes_follow_the_provincial_portal(total, expected):
     assert classify_score(total) == expected

@@ -1,0 +1,251 @@
+"""The figures Vietnamese reporting asks for, beside the satisfaction rate: the counts and
+shares by rating level (Rất hài lòng / Hài lòng / Không hài lòng, or the five SIPAS levels),
+and the provincial indicator score (0-2 points per indicator, a total out of 18 and its class).
+
+`official_figures` computes them for the nodes of a report's tree, pooled over subtrees like
+the rate; `build_report` puts them on every `Row` (`levels`, `points`) and on the `Summary`.
+
+The point of each level belongs to the questionnaire version (a level item's ``"points"``),
+else to the installation's settings (`POINTS_BY_LEVEL`, default Không hài lòng 0, Hài lòng 1,
+Rất hài lòng 2); a questionnaire with a level that has no point (the SIPAS scale by default)
+gets no score. The class thresholds are the installation's (`POINTS_THRESHOLDS`, default
+15/12/9/6): provincial practice, not national law (docs/reporting.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from analysis.points import ScoreMoments, classify_score, indicator_score
+from survey.periods import Period
+from survey.reporting import counts as sql
+
+CLASS_CODES = ("xuat_sac", "tot", "kha", "trung_binh", "yeu")
+CLASS_LABELS = {
+    "xuat_sac": _l("Excellent"),
+    "tot": _l("Good"),
+    "kha": _l("Fairly good"),
+    "trung_binh": _l("Average"),
+    "yeu": _l("Poor"),
+}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """What a report's official columns are: its rating levels and scored indicators."""
+
+    levels: list[tuple[str, str]] = field(default_factory=list)  # (code, label), best first
+    indicators: list[tuple[str, str]] = field(default_factory=list)  # (code, label)
+    maximum: float = 0.0  # the highest total (18 for 9 indicators of 0-2 points)
+    classes: tuple = ()  # (code, lower bound, included?) out of 18, best first
+
+    @property
+    def level_codes(self) -> list[str]:
+        return [code for code, _label in self.levels]
+
+    @property
+    def indicator_codes(self) -> list[str]:
+        return [code for code, _label in self.indicators]
+
+
+@dataclass(frozen=True)
+class Points:
+    """The indicator score of one row: each indicator's mean points, the total, its interval
+    (delta method, `analysis.points`) and its class."""
+
+    total: float | None
+    low: float | None
+    high: float | None
+    cls: str | None
+    indicators: dict[str, float | None]
+    answers: dict[str, int]
+    responses: int
+    maximum: float
+
+    def as_json(self) -> dict:
+        return {
+            "total": _round(self.total),
+            "low": _round(self.low),
+            "high": _round(self.high),
+            "class": self.cls,
+            "maximum": self.maximum,
+            "responses": self.responses,
+            "indicators": {
+                code: {"mean": _round(mean), "answers": self.answers[code]}
+                for code, mean in self.indicators.items()
+            },
+        }
+
+    def weakest(self, count: int = 3) -> list[tuple[str, float]]:
+        """The indicators with the lowest mean points, lowest first: where the row loses
+        points."""
+        scored = [(code, mean) for code, mean in self.indicators.items() if mean is not None]
+        return sorted(scored, key=lambda item: (item[1], item[0]))[:count]
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(float(value), 6)
+
+
+def _num(value: float) -> float | None:
+    return None if math.isnan(value) else float(value)
+
+
+def classes_setting() -> tuple[tuple[str, float, bool], ...]:
+    """The class thresholds in force (`POINTS_THRESHOLDS`), best first."""
+    excellent, good, fair, average = current_app.config.get(
+        "POINTS_THRESHOLDS", (15.0, 12.0, 9.0, 6.0)
+    )
+    return (
+        ("xuat_sac", float(excellent), False),
+        ("tot", float(good), True),
+        ("kha", float(fair), True),
+        ("trung_binh", float(average), True),
+        ("yeu", -math.inf, True),
+    )
+
+
+def level_points(levels: list[dict], default: dict[str, float]) -> dict[str, float] | None:
+    """The points of each level of a questionnaire: its own (every level carries "points"),
+    else the installation's `default` when it covers every level, else None (no score)."""
+    if levels and all(isinstance(item.get("points"), int | float) for item in levels):
+        return {item["code"]: float(item["points"]) for item in levels}
+    codes = [item["code"] for item in levels]
+    if codes and all(code in default for code in codes):
+        return {code: float(default[code]) for code in codes}
+    return None
+
+
+def _label(item: dict, locale: str) -> str:
+    labels = item.get("label") or {}
+    return labels.get(locale) or labels.get("vi") or item["code"]
+
+
+@dataclass
+class Figures:
+    scale: Scale
+    levels: dict[int, dict[str, int]]  # node id -> pooled counts by level (report's codes)
+    points: dict[int, Points | None]  # node id -> pooled score (None: no scored answers)
+    summary_levels: dict[str, int]
+    summary_points: Points | None
+
+
+def official_figures(
+    period: Period,
+    order: list,
+    roots: Iterable,
+    agency_ids: Iterable[int] | None,
+    confidence: float,
+    locale: str,
+) -> Figures:
+    """Levels and points of every node in `order` ((node, depth) in tree order, nodes with
+    `id` and `children`), pooled over subtrees, and of the `roots` together (the summary)."""
+    scales = sql.questionnaire_scales()
+    own_levels = sql.agency_level_counts(period, agency_ids)
+
+    # The report's levels: the default questionnaire's, then any other level in the data.
+    seen = {code for found in own_levels.values() for code in found}
+    levels: list[tuple[str, str]] = []
+    for scale in scales:
+        for item in scale.levels:
+            code = item["code"]
+            if (scale.is_default or code in seen) and code not in dict(levels):
+                levels.append((code, _label(item, locale)))
+    level_codes = [code for code, _label_text in levels]
+
+    # Points: the questionnaires with a mapping, their criteria and levels.
+    default_points = current_app.config.get("POINTS_BY_LEVEL", {})
+    mappings = {s.id: m for s in scales if (m := level_points(s.levels, default_points))}
+    indicators: list[tuple[str, str]] = []
+    digits: dict[str, int] = {}
+    labels = sql.questionnaire_labels(locale).criteria if mappings else {}
+    for scale in scales:
+        if scale.id in mappings:
+            for code in scale.criteria:
+                if code not in dict(indicators):
+                    indicators.append((code, labels.get(code, code)))
+            for item in scale.levels:
+                digits.setdefault(item["code"], len(digits) + 1)
+    codes = [code for code, _text in indicators]
+    maximum = 0.0
+    if mappings:
+        maximum = max(max(m.values()) for m in mappings.values()) * len(codes)
+    scale = Scale(levels, indicators, maximum, classes_setting())
+
+    own_moments: dict[int, ScoreMoments] = {}
+    rows = sql.answer_patterns(period, agency_ids, sorted(mappings), codes, digits)
+    if rows:
+        base = len(digits) + 1
+        by_digit = {d: code for code, d in digits.items()}
+        by_agency: dict[int, tuple[list, list]] = {}
+        for agency_id, qid, pattern, n in rows:
+            mapping = mappings[qid]
+            vector = []
+            for _i in range(len(codes)):
+                pattern, d = divmod(pattern, base)
+                vector.append(mapping.get(by_digit.get(d), math.nan) if d else math.nan)
+            vectors, weights = by_agency.setdefault(agency_id, ([], []))
+            vectors.append(vector)
+            weights.append(n)
+        for agency_id, (vectors, weights) in by_agency.items():
+            own_moments[agency_id] = ScoreMoments.from_points(np.array(vectors), weights)
+
+    pooled_levels: dict[int, dict[str, int]] = {}
+    pooled_moments: dict[int, ScoreMoments] = {}
+    for node, _depth in reversed(order):  # children before parents
+        counted = dict.fromkeys(level_codes, 0)
+        for code, n in own_levels.get(node.id, {}).items():
+            counted[code] = counted.get(code, 0) + n
+        moments = ScoreMoments.empty(len(codes))
+        if node.id in own_moments:
+            moments.add(own_moments[node.id])
+        for child in node.children:
+            if child.id in pooled_levels:
+                for code, n in pooled_levels[child.id].items():
+                    counted[code] += n
+                moments.add(pooled_moments[child.id])
+        pooled_levels[node.id] = counted
+        pooled_moments[node.id] = moments
+
+    def score(moments: ScoreMoments) -> Points | None:
+        if not codes or moments.responses == 0:
+            return None
+        result = indicator_score(moments, maximum, confidence)
+        total = _num(result.total)
+        return Points(
+            total=total,
+            low=_num(result.low),
+            high=_num(result.high),
+            cls=classify_score(result.total, maximum, scale.classes) if total is not None else None,
+            indicators={c: _num(m) for c, m in zip(codes, result.means, strict=True)},
+            answers={c: int(n) for c, n in zip(codes, result.answers, strict=True)},
+            responses=result.responses,
+            maximum=maximum,
+        )
+
+    summary_levels = dict.fromkeys(level_codes, 0)
+    summary_moments = ScoreMoments.empty(len(codes))
+    for root in roots:
+        if root.id in pooled_levels:
+            for code, n in pooled_levels[root.id].items():
+                summary_levels[code] += n
+            summary_moments.add(pooled_moments[root.id])
+    return Figures(
+        scale=scale,
+        levels=pooled_levels,
+        points={node_id: score(m) for node_id, m in pooled_moments.items()},
+        summary_levels=summary_levels,
+        summary_points=score(summary_moments),
+    )
+
+
+def shares(levels: dict[str, int]) -> dict[str, float | None]:
+    """Each level's share of the valid responses."""
+    total = sum(levels.values())
+    return {code: (n / total if total else None) for code, n in levels.items()}
