@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from survey import integrity
@@ -140,17 +141,59 @@ def record(submission: Submission) -> tuple[Response, bool]:
     the same id with other content raises `ResponseConflict`. Phone and ID numbers in the
     comment are masked first, for every channel, burst rules may flag the response
     (`survey.integrity`), and a comment may open a case for the agency (`survey.cases`).
+
+    The lean path (docs/performance.md): one ``INSERT ... ON CONFLICT (id) DO NOTHING
+    RETURNING id`` through SQLAlchemy Core, the answers in one executemany, then the commit.
+    The conflict is the idempotency check: only then is the stored row read, to tell a retry
+    from a conflict. The response returned when created is the row as written, not attached to
+    the session (nothing is read back after the commit).
     """
     submission = replace(submission, comment=mask_personal_numbers(submission.comment))
     submission.validate()
-    digest = submission.content_hash()
-    existing = db.session.get(Response, submission.id)
-    if existing is not None:
-        return _same_or_conflict(existing, digest)
+    response = _new_response(submission)
+    for _attempt in range(2):
+        try:
+            if _insert(response, submission):
+                break
+        except IntegrityError:
+            # Another unique key (a ticket, a paper form's key) is taken; if the id was stored
+            # meanwhile, it is a retry or a conflict like any other.
+            db.session.rollback()
+            existing = db.session.get(Response, submission.id, populate_existing=True)
+            if existing is None:
+                raise
+            return _same_or_conflict(existing, response.content_hash)
+        # The id is taken (a retry, or a concurrent request with it won the race): compare.
+        db.session.rollback()
+        existing = db.session.get(Response, submission.id, populate_existing=True)
+        if existing is not None:
+            return _same_or_conflict(existing, response.content_hash)
+        # Deleted between the INSERT and the read (a purge): try the INSERT once more.
+    else:
+        raise ResponseConflict(str(submission.id))
+    # Screened after the insert, in its transaction: a retry costs one statement, and the
+    # rules leave the new row out of their windows (they skip its id).
+    if integrity.screen(response) is not None:
+        db.session.execute(
+            sa.update(RESPONSE)
+            .where(RESPONSE.c.id == response.id)
+            .values(status=response.status, status_reason=response.status_reason)
+        )
+    cases.open_case(response)  # a dissatisfied comment opens a case, in this transaction
+    db.session.commit()
+    return response, True
 
+
+RESPONSE = Response.__table__
+ANSWER = Answer.__table__
+
+
+def _new_response(submission: Submission) -> Response:
+    """The row to write, as a Response that is never added to the session (the burst rules and
+    the case rules read it; `_insert` writes its columns)."""
     questionnaire = submission.questionnaire
     now = utcnow()
-    response = Response(
+    return Response(
         id=submission.id,
         desk_id=submission.desk.id,
         agency_id=submission.desk.agency_id,
@@ -165,29 +208,41 @@ def record(submission: Submission) -> tuple[Response, bool]:
         client_time=submission.client_time,
         status=submission.status,
         status_reason=submission.status_reason,
-        content_hash=digest,
+        content_hash=submission.content_hash(),
         client_hash=submission.client_hash,
         kiosk_id=submission.kiosk_id,
         ticket_id=submission.ticket_id,
         form_key=submission.form_key,
-        answers=[
-            Answer(criterion=c, level=lvl, satisfied=questionnaire.is_satisfied(lvl))
-            for c, lvl in sorted(submission.answers.items())
-        ],
     )
-    integrity.screen(response)
-    db.session.add(response)
-    cases.open_case(response)  # a dissatisfied comment opens a case, in this transaction
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # A concurrent request with the same id won the race; look at what it stored.
-        db.session.rollback()
-        existing = db.session.get(Response, submission.id, populate_existing=True)
-        if existing is None:
-            raise
-        return _same_or_conflict(existing, digest)
-    return response, True
+
+
+_COLUMNS = tuple(column.key for column in RESPONSE.columns)
+
+
+def _insert(response: Response, submission: Submission) -> bool:
+    """Write the response and its answers; False (and nothing written) when the id is taken."""
+    row = {key: getattr(response, key) for key in _COLUMNS}
+    dialect = db.session.get_bind().dialect.name
+    insert = _DIALECT_INSERT[dialect](RESPONSE).values(row)
+    statement = insert.on_conflict_do_nothing(index_elements=["id"]).returning(RESPONSE.c.id)
+    if db.session.execute(statement).first() is None:
+        return False
+    questionnaire = submission.questionnaire
+    answers = [
+        {
+            "response_id": response.id,
+            "criterion": criterion,
+            "level": level,
+            "satisfied": questionnaire.is_satisfied(level),
+        }
+        for criterion, level in sorted(submission.answers.items())
+    ]
+    if answers:
+        db.session.execute(sa.insert(ANSWER), answers)
+    return True
+
+
+_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _same_or_conflict(existing: Response, digest: str) -> tuple[Response, bool]:
