@@ -17,7 +17,7 @@ from survey.dashboard import bp
 from survey.dashboard.forms import CommentSearchForm, ReportForm
 from survey.errors import abort_with
 from survey.extensions import db
-from survey.reporting import charts, detail, exports, formatting, html, labels
+from survey.reporting import charts, detail, exports, formatting, html, labels, official
 from survey.reporting.options import OptionError, ReportOptions
 from survey.scope import subtree_ids, user_scope
 
@@ -30,7 +30,7 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 @bp.context_processor
 def helpers() -> dict:
-    return {"fmt": formatting, "labels": labels, "present": html}
+    return {"fmt": formatting, "labels": labels, "present": html, "official": official}
 
 
 def _options() -> ReportOptions:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from survey.reporting import labels
+from survey.reporting import labels, official
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("cases_answered_share", _l("Share of cases answered"), "percent"),
     Column("cases_on_time_share", _l("Share of due cases answered on time"), "percent"),
     Column("cases_median_days", _l("Median days to answer"), "number"),
+    # Official outputs: "Đạt / Không đạt" on the rate, beside the statistical verdict, and one
+    # sentence when the two disagree (survey.reporting.official).
+    Column(
+        "administrative_verdict",
+        _l("Administrative verdict (rate against target)"),
+        "label",
+        official.ADMINISTRATIVE_LABELS,
+    ),
+    Column("verdict_note", _l("Why the verdicts differ"), get=official.verdict_note),
 )
 
 
@@ -121,8 +130,6 @@ def _max(value: float) -> str:
 def official_columns(scale) -> list[Column]:
     """The counts and shares by rating level, then the indicator score (total, interval,
     class and each indicator's mean points) of a report's `scale`."""
-    from survey.reporting.official import CLASS_LABELS
-
     found: list[Column] = []
     for code, label in scale.levels:
         found.append(
@@ -151,7 +158,13 @@ def official_columns(scale) -> list[Column]:
             ),
             Column("points_low", _l("Score interval low"), "number", get=_points("low")),
             Column("points_high", _l("Score interval high"), "number", get=_points("high")),
-            Column("points_class", _l("Score class"), "label", CLASS_LABELS, get=_points("cls")),
+            Column(
+                "points_class",
+                _l("Score class"),
+                "label",
+                official.CLASS_LABELS,
+                get=_points("cls"),
+            ),
         ]
         for code, label in scale.indicators:
             found.append(
@@ -168,11 +181,9 @@ def official_columns(scale) -> list[Column]:
 def json_row(row) -> dict:
     """A row as JSON data: every column, codes as codes, then the official objects: `levels`
     (valid responses by level code), `level_shares` and `points` (the indicator score)."""
-    from survey.reporting.official import shares
-
-    data = {c.key: getattr(row, c.key) for c in COLUMNS}
+    data = {c.key: c.value(row) for c in COLUMNS}
     data["levels"] = dict(row.levels)
-    data["level_shares"] = {k: _rounded(v) for k, v in shares(row.levels).items()}
+    data["level_shares"] = {k: _rounded(v) for k, v in official.shares(row.levels).items()}
     data["points"] = row.points.as_json() if row.points is not None else None
     return data
 

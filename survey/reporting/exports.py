@@ -20,7 +20,12 @@ from survey.periods import to_local
 from survey.reporting import labels
 from survey.reporting.columns import file_columns, json_row
 from survey.reporting.formatting import number, percent
-from survey.reporting.official import CLASS_LABELS, shares
+from survey.reporting.official import (
+    ADMINISTRATIVE_LABELS,
+    ADMINISTRATIVE_VERDICTS,
+    CLASS_LABELS,
+    shares,
+)
 from survey.reporting.table import Report
 
 FORMATS = ("csv", "xlsx", "pdf", "json")
@@ -237,6 +242,12 @@ def _summary_pairs(report: Report) -> list[tuple[str, object]]:
         (_("Interval high"), s.high),
         (_("Target"), s.target),
         (_("Verdict"), str(labels.VERDICT_LABELS[s.verdict])),
+        (
+            _("Administrative verdict (rate against target)"),
+            str(ADMINISTRATIVE_LABELS[s.administrative_verdict])
+            if s.administrative_verdict
+            else "–",
+        ),
         (_("Flagged (not counted)"), s.flagged),
         (_("Excluded (not counted)"), s.excluded),
     ]
@@ -311,6 +322,15 @@ def to_json(report: Report) -> dict:
                 k: (None if v is None else round(v, 6)) for k, v in shares(s.levels).items()
             },
             "points": s.points.as_json() if s.points is not None else None,
+            "administrative_verdict": s.administrative_verdict,
+            "agencies_by_administrative_verdict": {
+                v: sum(
+                    1
+                    for r in report.rows
+                    if (r.depth > 0 or len(report.rows) == 1) and r.administrative_verdict == v
+                )
+                for v in ADMINISTRATIVE_VERDICTS
+            },
         },
         "agencies": [json_row(row) for row in report.visible_rows()],
     }

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from survey.reporting import formatting, labels
-from survey.reporting.official import CLASS_LABELS
+from survey.reporting.official import ADMINISTRATIVE_LABELS, CLASS_LABELS, verdict_note
 from survey.reporting.options import ReportOptions
 from survey.reporting.table import Row
 
@@ -100,7 +100,22 @@ class _Page:
         self.unit = str(escape(_("pts")))
         self.number = numbers.number
         self.classes = {k: str(escape(v)) for k, v in CLASS_LABELS.items()}
+        self.admin_labels = {
+            k: f'<span class="admin admin-{k}">{escape(v)}</span>'
+            for k, v in ADMINISTRATIVE_LABELS.items()
+        }
         self.score_title = str(escape(_("interval %(low)s to %(high)s, out of %(max)s")))
+
+    def admin(self, r: Row) -> str:
+        code = r.administrative_verdict
+        if code is None:
+            return "–"
+        note = verdict_note(r)
+        text = self.admin_labels[code]
+        if note:
+            # The note is visible text (not only a tooltip), for screen readers and touch.
+            return f'{text} <span class="verdict-note">{escape(note)}</span>'
+        return text
 
     def levels(self, r: Row) -> str:
         if not r.valid:
@@ -178,6 +193,7 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
     ),
     # Official outputs (survey.reporting.official): valid responses by level, best first (the
     # levels are named under the table), and the indicator score with its class.
+    HtmlColumn(_l("Administrative verdict"), "admin-verdict", lambda r, p: p.admin(r)),
     HtmlColumn(_l("By level, best first"), "num levels", lambda r, p: p.levels(r)),
     HtmlColumn(_l("Indicator score"), "num points", lambda r, p: p.score(r)),
     HtmlColumn(

@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from analysis.points import ScoreMoments, classify_score, indicator_score
 from survey.periods import Period
 from survey.reporting import counts as sql
+from survey.reporting.formatting import integer
 
 CLASS_CODES = ("xuat_sac", "tot", "kha", "trung_binh", "yeu")
 CLASS_LABELS = {
@@ -34,6 +36,56 @@ CLASS_LABELS = {
     "trung_binh": _l("Average"),
     "yeu": _l("Poor"),
 }
+
+
+ADMINISTRATIVE_VERDICTS = ("dat", "khong_dat")
+ADMINISTRATIVE_LABELS = {
+    "dat": _l("Met"),
+    "khong_dat": _l("Not met"),
+}
+
+
+def administrative_verdict(satisfied: int, valid: int, target: float | None) -> str | None:
+    """ "Đạt / Không đạt" as administrations judge it: on the point estimate, rate >= target.
+    None without responses or without a target."""
+    if not valid or target is None:
+        return None
+    # satisfied / valid >= target, without the rounding of a division (27/30 is 90%).
+    return "dat" if satisfied >= target * valid - 1e-9 else "khong_dat"
+
+
+def verdict_note(row) -> str | None:
+    """One sentence when the administrative verdict (on the rate) and the statistical one (on
+    the interval) disagree, else None."""
+    admin, verdict = row.administrative_verdict, row.verdict
+    if admin is None or (admin, verdict) in {("dat", "meets"), ("khong_dat", "below")}:
+        return None
+    needed = row.responses_needed
+    if verdict == "inconclusive":
+        if needed is not None and needed > 0:
+            if admin == "dat":
+                return _(
+                    "Met on the rate, but there are not enough responses to confirm it: "
+                    "%(n)s more are needed.",
+                    n=integer(needed),
+                )
+            return _(
+                "Not met on the rate, but there are not enough responses to confirm it: "
+                "%(n)s more are needed.",
+                n=integer(needed),
+            )
+        if admin == "dat":
+            return _(
+                "Met on the rate, but the rate equals the target: no number of responses "
+                "would confirm it."
+            )
+        return _("Not met on the rate, but there are not enough responses to confirm it.")
+    if verdict in {"meets", "below"}:
+        return _(
+            "The verdict on the rate and the verdict on the interval differ: the statistical "
+            "verdict also weighs the number of responses."
+        )
+    return None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from survey.reporting import charts, labels
 from survey.reporting.exports import Progress, _noop, methods_note, parameters
 from survey.reporting.formatting import integer as _int
 from survey.reporting.formatting import number, percent
-from survey.reporting.official import CLASS_LABELS
+from survey.reporting.official import ADMINISTRATIVE_LABELS, CLASS_LABELS, verdict_note
 from survey.reporting.table import Report, Row
 
 # Table rows per PDF page (A4 portrait).
@@ -218,6 +218,15 @@ def cases_line(r) -> str:
 def official_lines(report: Report, r) -> list[str]:
     """The counts by level and the indicator score of a row or the summary, as sentences."""
     lines = []
+    if r.administrative_verdict:
+        lines.append(
+            _(
+                "Administrative verdict (rate against target): %(verdict)s.",
+                verdict=ADMINISTRATIVE_LABELS[r.administrative_verdict],
+            )
+        )
+        if hasattr(r, "responses_needed") and (note := verdict_note(r)):
+            lines.append(note)
     if r.levels and sum(r.levels.values()):
         total = sum(r.levels.values())
         parts = [

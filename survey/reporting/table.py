@@ -22,7 +22,7 @@ from survey.periods import Period
 from survey.reporting import counts as sql
 from survey.reporting.counts import CaseCounts, Counts
 from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
-from survey.reporting.official import Points, Scale, official_figures
+from survey.reporting.official import Points, Scale, administrative_verdict, official_figures
 from survey.reporting.options import OptionError, ReportOptions
 from survey.reporting.targets import TargetResolver, TargetRule
 
@@ -98,6 +98,8 @@ class Row:
     # over the subtree, and the indicator score (None when no scored answer was given).
     levels: dict[str, int] = field(default_factory=dict)
     points: Points | None = None
+    # "Đạt / Không đạt" on the point estimate (rate >= target), shown beside `verdict`.
+    administrative_verdict: str | None = None
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -129,6 +131,7 @@ class Summary:
     # over the subtree, and the indicator score (None when no scored answer was given).
     levels: dict[str, int] = field(default_factory=dict)
     points: Points | None = None
+    administrative_verdict: str | None = None
 
     @property
     def responses(self) -> int:
@@ -353,6 +356,9 @@ def build_report(
                 **_case_fields(node.cases),
                 levels=figures.levels.get(node.id, {}),
                 points=figures.points.get(node.id),
+                administrative_verdict=administrative_verdict(
+                    node.pooled.satisfied, valid, targets[i]
+                ),
             )
         )
     summary = _summary(rows, counts.channels, options, confidence, resolver)
@@ -361,7 +367,14 @@ def build_report(
         if depth == 0:
             total_cases.add(node.cases)
     summary = replace(summary, **_case_fields(total_cases))
-    summary = replace(summary, levels=figures.summary_levels, points=figures.summary_points)
+    summary = replace(
+        summary,
+        levels=figures.summary_levels,
+        points=figures.summary_points,
+        administrative_verdict=administrative_verdict(
+            summary.satisfied, summary.valid, summary.target
+        ),
+    )
     root_name = roots[0].name if len(roots) == 1 else _("All agencies")
     return Report(
         options, period, previous, rows, summary, root_name, utcnow(), scale=figures.scale

@@ -244,9 +244,7 @@ def test_a_dissatisfied_comment_on_paper_opens_a_case_once(app, desks):
     assert case.agency_id == desks[0].agency_id and case.due_on is not None
     assert paper_from(data).cases == 0  # imported again: no second case
     assert count(Case) == 1
-    assert db.session.scalar(
-        sa.select(sa.func.count()).where(AuditLog.action == "case.open")
-    ) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).where(AuditLog.action == "case.open")) == 1
 
 
 def test_identical_forms_without_numbers_stay_two_responses(app, desks):

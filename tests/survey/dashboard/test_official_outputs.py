@@ -113,6 +113,16 @@ def test_levels_and_points_recomputed_from_raw_answers_agree_in_every_channel(
         for criterion, mean in expected["means"].items():
             assert points["indicators"][criterion]["mean"] == pytest.approx(mean, abs=1e-6)
     assert scored >= 10
+    for row in agencies.values():  # Đạt / Không đạt on the rate, beside the verdict
+        if row["target"] is not None and row["valid"]:
+            met = row["satisfied"] / row["valid"] >= row["target"] - 1e-12
+            assert row["administrative_verdict"] == ("dat" if met else "khong_dat")
+            disagree = (row["administrative_verdict"], row["verdict"]) not in {
+                ("dat", "meets"),
+                ("khong_dat", "below"),
+            }
+            assert (row["verdict_note"] is not None) == disagree
+    assert any(r["verdict_note"] for r in agencies.values())
     assert api["summary"]["levels"] == agencies["DEMO"]["levels"]
     assert api["summary"]["points"] == agencies["DEMO"]["points"]
 
@@ -156,6 +166,12 @@ def test_levels_and_points_recomputed_from_raw_answers_agree_in_every_channel(
             assert int(line[column]) == row["levels"][key] == cells[column]
             share = line[head.index(f"{label}: tỷ lệ")]
             assert float(share) == pytest.approx(row["level_shares"][key], abs=1e-6)
+        admin = line[head.index("Đánh giá hành chính (tỷ lệ so với chỉ tiêu)")]
+        assert (
+            admin
+            == {"dat": "Đạt", "khong_dat": "Không đạt", None: ""}[row["administrative_verdict"]]
+        )
+        assert line[head.index("Lý do hai kết luận khác nhau")] == (row["verdict_note"] or "")
         total = line[head.index("Điểm chỉ số (trên 18)")]
         klass = line[head.index("Xếp loại điểm")]
         if row["points"] and row["points"]["total"] is not None:
@@ -173,6 +189,10 @@ def test_levels_and_points_recomputed_from_raw_answers_agree_in_every_channel(
             assert cell.replace(".", "").split(" / ") == [
                 str(row["levels"][k]) for k in ("rat_hai_long", "hai_long", "khong_hai_long")
             ]
+        admin = page[code].select_one("td.admin-verdict").get_text(" ", strip=True)
+        if row["administrative_verdict"]:
+            label = {"dat": "Đạt", "khong_dat": "Không đạt"}[row["administrative_verdict"]]
+            assert admin == (label + (" " + row["verdict_note"] if row["verdict_note"] else ""))
         score = page[code].select_one("td.points").get_text(" ", strip=True)
         if row["points"] and row["points"]["total"] is not None:
             shown = f"{row['points']['total']:.1f}".replace(".", ",")

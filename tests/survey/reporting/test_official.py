@@ -140,3 +140,41 @@ def test_settings_refuse_bad_thresholds_and_points(monkeypatch, tmp_path):
     settings = Config.from_env(str(tmp_path))
     assert settings["POINTS_THRESHOLDS"] == (16.0, 13.0, 10.0, 7.0)
     assert settings["POINTS_BY_LEVEL"]["rat_hai_long"] == 3.0
+
+
+def test_the_administrative_verdict_is_on_the_rate_and_explained_when_it_differs(app, tree, plant):
+    # A: 19 of 20 satisfied (95%) against the default 90% target: Đạt on the rate, but the
+    # interval still reaches below 90%. B: 9 of 10 (90%, equal to the target): Đạt.
+    plant(tree["A"], "hai_long", {}, count=19)
+    plant(tree["A"], "khong_hai_long", {})
+    plant(tree["B"], "hai_long", {}, count=9)
+    plant(tree["B"], "khong_hai_long", {})
+    report = _report(app)
+    a, b = report.row("A"), report.row("B")
+    assert (a.verdict, a.administrative_verdict) == ("inconclusive", "dat")
+    assert a.responses_needed > 0
+    with app.test_request_context(headers={"Accept-Language": "vi"}):
+        note = official.verdict_note(a)
+        assert note == (
+            "Đạt theo tỷ lệ, nhưng chưa đủ số phiếu để khẳng định: "
+            f"cần thêm {a.responses_needed} phiếu."
+        )
+        assert b.administrative_verdict == "dat"
+        assert "không số phiếu nào" in official.verdict_note(b)
+        data = exports.to_json(report)
+    rows = {r["code"]: r for r in data["agencies"]}
+    assert rows["A"]["administrative_verdict"] == "dat" and rows["A"]["verdict_note"] == note
+    assert data["summary"]["administrative_verdict"] == "dat"  # 28/30 = 93%
+    assert data["summary"]["agencies_by_administrative_verdict"] == {"dat": 2, "khong_dat": 0}
+    # A what-if target of 96%: Không đạt on the rate.
+    below = _report(app, target="96").row("A")
+    assert below.administrative_verdict == "khong_dat"
+    with app.test_request_context():
+        assert official.verdict_note(below).startswith("Không đạt theo tỷ lệ")
+
+
+def test_no_target_or_no_responses_gives_no_administrative_verdict():
+    assert official.administrative_verdict(0, 0, 0.9) is None
+    assert official.administrative_verdict(5, 10, None) is None
+    assert official.administrative_verdict(27, 30, 0.9) == "dat"
+    assert official.administrative_verdict(26, 30, 0.9) == "khong_dat"
