@@ -172,6 +172,18 @@ openapi.SCHEMAS["ReportAgency"] = {
             "description": "Each level's share of the valid responses",
         },
         "points": {"$ref": "#/components/schemas/IndicatorScore"},
+        "administrative_verdict": {
+            "type": "string",
+            "nullable": True,
+            "enum": ["dat", "khong_dat", None],
+            "description": "Đạt / Không đạt on the point estimate (rate >= target), as "
+            "administrations judge; `verdict` is the statistical one",
+        },
+        "verdict_note": {
+            "type": "string",
+            "nullable": True,
+            "description": "One sentence when the two verdicts disagree",
+        },
     },
 }
 openapi.SCHEMAS["IndicatorScore"] = {
