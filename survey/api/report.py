@@ -127,6 +127,12 @@ openapi.SCHEMAS["ReportAgency"] = {
         "kind": {"type": "string"},
         "active": {"type": "boolean"},
         "has_children": {"type": "boolean"},
+        "family": {
+            "type": "string",
+            "enum": ["unit", "pooled"],
+            "description": "Multiplicity family: a reporting unit judged on its own desks, or "
+            "a row that pools units under it (docs/statistics.md)",
+        },
         "valid": {"type": "integer", "description": "Valid responses, pooled over the subtree"},
         "satisfied": {"type": "integer"},
         "flagged": {"type": "integer", "description": "Not counted in the rate"},
@@ -230,6 +236,10 @@ openapi.SCHEMAS["Report"] = {
         "method": {"type": "string"},
         "adjust": {"type": "string"},
         "target_override": _NUMBER_OR_NULL,
+        "families": {
+            "type": "object",
+            "description": "Tests judged in each multiplicity family (unit, pooled)",
+        },
         "generated_at": {"type": "string", "format": "date-time"},
         "summary": {"type": "object"},
         "agencies": {"type": "array", "items": {"$ref": "#/components/schemas/ReportAgency"}},

@@ -53,6 +53,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("level", _l("Level"), "label", labels.LEVEL_LABELS),
     Column("kind", _l("Kind"), "label", labels.KIND_LABELS),
     Column("has_children", _l("Has units under it"), "bool", in_files=False),
+    Column("family", _l("Test family"), "label", labels.FAMILY_LABELS),
     Column("valid", _l("Valid responses"), "int"),
     Column("satisfied", _l("Satisfied"), "int"),
     Column("own_valid", _l("Own desks: valid"), "int", in_files=False),

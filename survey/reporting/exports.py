@@ -121,7 +121,11 @@ def parameters(report: Report) -> list[tuple[str, str]]:
         (_("Target"), target),
         (_("Confidence level"), f"{options.confidence}%"),
         (_("Interval method"), str(labels.METHOD_LABELS[options.method])),
-        (_("Multiplicity adjustment"), str(labels.ADJUST_LABELS[options.adjust])),
+        (
+            _("Multiplicity adjustment"),
+            labels.adjustment_note(options.adjust, report.families)
+            or str(labels.ADJUST_LABELS[options.adjust]),
+        ),
         (_("Generated"), f"{to_local(report.generated_at):%d/%m/%Y %H:%M} (UTC+7)"),
     ]
 
@@ -248,13 +252,14 @@ def _summary_pairs(report: Report) -> list[tuple[str, object]]:
             if s.administrative_verdict
             else "–",
         ),
+        (_("Summary basis"), str(labels.SUMMARY_BASIS_LABELS[s.basis])),
         (_("Flagged (not counted)"), s.flagged),
         (_("Excluded (not counted)"), s.excluded),
     ]
     for verdict in labels.VERDICTS:
         pairs.append(
             (
-                _("Agencies: %(verdict)s", verdict=labels.VERDICT_LABELS[verdict]),
+                _("Reporting units: %(verdict)s", verdict=labels.VERDICT_LABELS[verdict]),
                 s.verdict_counts[verdict],
             )
         )
@@ -300,6 +305,7 @@ def to_json(report: Report) -> dict:
         "method": report.options.method,
         "adjust": report.options.adjust,
         "target_override": report.options.target,
+        "families": report.families,
         "generated_at": _iso(report.generated_at),
         "summary": {
             "scope": report.root_name,
@@ -312,6 +318,8 @@ def to_json(report: Report) -> dict:
             "high": s.high,
             "target": s.target,
             "verdict": s.verdict,
+            "basis": s.basis,
+            "responses_needed": s.responses_needed,
             "agencies_by_verdict": s.verdict_counts,
             "channels": [
                 {"channel": channel, "valid": count, "share": round(share, 6)}

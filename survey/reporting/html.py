@@ -105,6 +105,15 @@ class _Page:
             for k, v in ADMINISTRATIVE_LABELS.items()
         }
         self.score_title = str(escape(_("interval %(low)s to %(high)s, out of %(max)s")))
+        self.pooled = ' <span class="pooled-mark" title="{}">{}</span>'.format(
+            escape(
+                _(
+                    "Pools the units under it; judged with the other pooled rows, apart from "
+                    "the reporting units."
+                )
+            ),
+            escape(_("pooled")),
+        )
 
     def admin(self, r: Row) -> str:
         code = r.administrative_verdict
@@ -170,7 +179,9 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
     HtmlColumn(
         _l("Verdict"),
         "verdict",
-        lambda r, p: p.verdicts[r.verdict] + (p.small if r.small_sample else ""),
+        lambda r, p: p.verdicts[r.verdict]
+        + (p.small if r.small_sample else "")
+        + (p.pooled if r.family == "pooled" else ""),
     ),
     HtmlColumn(_l("Responses needed"), "num", lambda r, p: p.needed(r), sort="needed"),
     HtmlColumn(
@@ -204,7 +215,8 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
 )
 
 _ROW_START = (
-    '<tr data-code="{code}" data-verdict="{verdict}" class="{css}">'
+    '<tr data-code="{code}" data-verdict="{verdict}" data-family="{family}"'
+    ' data-counted="{counted}" class="{css}">'
     '<th scope="row" class="agency-name"><a href="{href}">{name}</a>{inactive}</th>'
 )
 
@@ -225,6 +237,8 @@ def table_rows(rows: list[Row], options: ReportOptions) -> Markup:
             _ROW_START.format(
                 code=escape(r.code),
                 verdict=r.verdict,
+                family=r.family,
+                counted="1" if r.counted else "0",
                 css=f"depth-{min(r.depth, 6)}" + ("" if r.active else " inactive"),
                 href=link.replace(marker, quote(r.code, safe="")),
                 name=escape(r.name),

@@ -6,6 +6,7 @@ get this module as `labels`.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 import analysis
@@ -39,6 +40,17 @@ VERDICT_LABELS = {
     "inconclusive": _l("Not enough evidence yet"),
     "no_data": _l("No responses"),
     "no_target": _l("No target set"),
+}
+FAMILY_LABELS = {
+    "unit": _l("Reporting unit (own desks)"),
+    "pooled": _l("Pooled (units under it)"),
+}
+SUMMARY_BASIS_LABELS = {
+    "row": _l("The summary is the row of the report's agency."),
+    "total": _l(
+        "The summary pools the top agencies of the report and judges the total on its own "
+        "against the general target."
+    ),
 }
 CHANGE_LABELS = {
     "improved": _l("Improved"),
@@ -79,3 +91,17 @@ WEEKDAY_LABELS = (
     _l("Sat"),
     _l("Sun"),
 )
+
+
+def adjustment_note(adjust: str, families: dict[str, int]) -> str | None:
+    """What a multiplicity adjustment was applied to, in words (None without one)."""
+    if adjust == "none":
+        return None
+    return _(
+        "Verdicts adjusted (%(method)s) within two families that do not depend on the view: "
+        "the %(units)d reporting units of the whole province, and apart from them the "
+        "%(pooled)d rows that pool units.",
+        method=ADJUST_LABELS[adjust],
+        units=families.get("unit", 0),
+        pooled=families.get("pooled", 0),
+    )

@@ -136,9 +136,11 @@ def _summary_page(report: Report) -> Figure:
             flagged=_int(s.flagged),
             excluded=_int(s.excluded),
         ),
+        str(labels.SUMMARY_BASIS_LABELS[s.basis]),
         cases_line(s),
         *official_lines(report, s),
         "",
+        _("Reporting units (each once; rows that pool units are not counted):"),
     ]
     for verdict in labels.VERDICTS:
         lines.append(f"{labels.VERDICT_LABELS[verdict]}: {s.verdict_counts[verdict]}")

@@ -62,6 +62,9 @@ class Row:
     kind: str
     active: bool
     has_children: bool
+    # "unit": judged on its own desks (no agency under it had valid responses in the period);
+    # "pooled": pools units under it. Each is a multiplicity family of its own (FAMILIES).
+    family: str
     valid: int
     satisfied: int
     flagged: int
@@ -101,6 +104,12 @@ class Row:
     # "Đạt / Không đạt" on the point estimate (rate >= target), shown beside `verdict`.
     administrative_verdict: str | None = None
 
+    @property
+    def counted(self) -> bool:
+        """Whether the summary's verdict counts count this row: reporting units only, each
+        once (an agency with its own responses, or a leaf), never the rows that pool them."""
+        return self.family == "unit" and (self.own_valid > 0 or not self.has_children)
+
     def as_dict(self) -> dict:
         data = asdict(self)
         del data["id"]
@@ -120,6 +129,10 @@ class Summary:
     verdict: str
     verdict_counts: dict[str, int]
     channels: list[tuple[str, int, float]]
+    # "row": the summary is the report's single root row (same target, interval, verdict and
+    # responses needed); "total": several top agencies pooled, judged as one test of its own.
+    basis: str = "row"
+    responses_needed: int | None = None
     cases: int = 0
     cases_answered: int = 0
     cases_due: int = 0
@@ -156,6 +169,9 @@ class Report:
     generated_at: datetime
     details: dict = field(default_factory=dict)
     scale: Scale = field(default_factory=Scale)  # the levels and indicators of the report
+    # Tests judged in each family of `FAMILIES` (agencies with responses and a target), over
+    # the whole province when an adjustment is chosen, else over the view.
+    families: dict = field(default_factory=dict)
 
     @property
     def confidence(self) -> float:
@@ -254,27 +270,40 @@ def interval(x, n, confidence: float, method: str):
         return analysis.proportion_ci(x, n, confidence, method)
 
 
+FAMILIES = ("unit", "pooled")
+
+
 def build_report(
     options: ReportOptions, root_id: int | None = None, scope: set[int] | None = None
 ) -> Report:
     """The agency table and summary for `options`, rooted at `root_id` (or every top agency).
 
-    `scope` (visible agency ids, None for all) only narrows the SQL; callers check that the
-    root lies in the scope.
+    `scope` (visible agency ids, None for all) only narrows the rows shown; callers check that
+    the root lies in the scope. Verdicts never depend on the view: with a multiplicity
+    adjustment, every agency of the province is judged in its family (`FAMILIES`, see
+    docs/statistics.md) whatever the root, the scope or the filters, so the counts are taken
+    over the whole tree; without one, each verdict is a test of its own and only the view's
+    agencies are counted.
     """
     period, previous = options.period, options.period.previous()
     roots, nodes = _load_tree(root_id)
     if root_id is None and scope is not None:
         roots = [n for n in nodes.values() if n.id in scope and n.parent_id not in scope]
     order = list(_walk(roots))
-    ids = {node.id for node, _ in order} if (root_id is not None or scope is not None) else None
+    view_ids = (
+        {node.id for node, _ in order} if (root_id is not None or scope is not None) else None
+    )
+    if options.adjust != "none":
+        judged_order, ids = list(_walk(_tops(nodes))), None
+    else:
+        judged_order, ids = order, view_ids
     counts = sql.period_counts(period, previous, ids)
     current = counts.current
-    _pool(order, "pooled", current)
-    _pool(order, "prev_pooled", counts.previous)
-    for node, _depth in order:
+    _pool(judged_order, "pooled", current)
+    _pool(judged_order, "prev_pooled", counts.previous)
+    for node, _depth in judged_order:
         node.own = current.get(node.id, Counts())
-    cases = sql.case_counts(period, ids)
+    cases = sql.case_counts(period, view_ids)
     for node, _depth in reversed(order):  # children before parents
         node.cases = CaseCounts()
         node.cases.add(cases.get(node.id, CaseCounts()))
@@ -296,26 +325,16 @@ def build_report(
     every_rule = resolver.rules(
         {n.id: n.parent_id for n in nodes.values()}, {n.id: n.kind for n in nodes.values()}
     )
-    rules = [every_rule[node.id] for node, _depth in shown]
-    targets = [
-        options.target if options.target is not None else (r.rate if r else None) for r in rules
-    ]
+    judged, families = _judge([node for node, _ in judged_order], every_rule, options)
 
-    confidence = options.level_of_confidence
-    adjust = None if options.adjust == "none" else options.adjust
-    x = np.array([n.pooled.satisfied for n, _ in shown], dtype=float)
-    n = np.array([n.pooled.valid for n, _ in shown], dtype=float)
-    has_target = np.array([t is not None for t in targets], dtype=bool)
-    stats = _assess_rows(x, n, targets, has_target, confidence, options.method, adjust)
-    px = np.array([n.prev_pooled.satisfied for n, _ in shown], dtype=float)
-    pn = np.array([n.prev_pooled.valid for n, _ in shown], dtype=float)
-    change = analysis.compare_periods(px, pn, x, n, confidence)
-
-    figures = official_figures(period, order, roots, ids, confidence, str(get_locale() or "vi"))
+    figures = official_figures(
+        period, order, roots, view_ids, options.level_of_confidence, str(get_locale() or "vi")
+    )
     rows = []
-    for i, (node, depth) in enumerate(shown):
+    for node, depth in shown:
         parent = nodes.get(node.parent_id) if node.parent_id is not None else None
         valid = node.pooled.valid
+        rule = every_rule[node.id]
         rows.append(
             Row(
                 id=node.id,
@@ -328,40 +347,27 @@ def build_report(
                 kind=node.kind,
                 active=node.active,
                 has_children=any(child.id in shown_ids for child in node.children),
+                family=_family(node),
                 valid=valid,
                 satisfied=node.pooled.satisfied,
                 flagged=node.pooled.flagged,
                 excluded=node.pooled.excluded,
                 own_valid=node.own.valid,
                 own_satisfied=node.own.satisfied,
-                rate=_num(stats["rate"][i]),
-                low=_num(stats["low"][i]),
-                high=_num(stats["high"][i]),
-                target=targets[i],
-                target_note=rules[i].note if rules[i] and options.target is None else None,
-                verdict=str(stats["verdict"][i]),
-                p_meets=_num(stats["p_meets"][i]),
-                p_below=_num(stats["p_below"][i]),
-                responses_needed=(
-                    int(stats["needed"][i]) if stats["verdict"][i] == "inconclusive" else None
-                ),
+                target_note=rule.note if rule and options.target is None else None,
                 small_sample=0 < valid < SMALL_SAMPLE,
                 previous_valid=node.prev_pooled.valid,
                 previous_satisfied=node.prev_pooled.satisfied,
-                previous_rate=_num(change.rate1[i]) if len(shown) else None,
-                change=_num(change.difference[i]),
-                change_low=_num(change.low[i]),
-                change_high=_num(change.high[i]),
-                change_verdict=str(change.verdict[i]),
+                **judged[node.id],
                 **_case_fields(node.cases),
                 levels=figures.levels.get(node.id, {}),
                 points=figures.points.get(node.id),
                 administrative_verdict=administrative_verdict(
-                    node.pooled.satisfied, valid, targets[i]
+                    node.pooled.satisfied, valid, judged[node.id]["target"]
                 ),
             )
         )
-    summary = _summary(rows, counts.channels, options, confidence, resolver)
+    summary = _summary(rows, roots, counts.channels, options, resolver)
     total_cases = CaseCounts()
     for node, depth in shown:
         if depth == 0:
@@ -377,8 +383,74 @@ def build_report(
     )
     root_name = roots[0].name if len(roots) == 1 else _("All agencies")
     return Report(
-        options, period, previous, rows, summary, root_name, utcnow(), scale=figures.scale
+        options,
+        period,
+        previous,
+        rows,
+        summary,
+        root_name,
+        utcnow(),
+        scale=figures.scale,
+        families=families,
     )
+
+
+def _tops(nodes: dict[int, _Node]) -> list[_Node]:
+    return [n for n in nodes.values() if n.parent_id is None or n.parent_id not in nodes]
+
+
+def _family(node: _Node) -> str:
+    """A row pools units when an agency under it had valid responses in the period; otherwise
+    its counts are its own desks' and it is a reporting unit."""
+    return "pooled" if node.pooled.valid > node.own.valid else "unit"
+
+
+def _target(rule: TargetRule | None, options: ReportOptions) -> float | None:
+    return options.target if options.target is not None else (rule.rate if rule else None)
+
+
+def _judge(
+    nodes: list[_Node], rules: dict, options: ReportOptions
+) -> tuple[dict[int, dict], dict[str, int]]:
+    """The statistics of every node, family by family: with an adjustment, each family is
+    adjusted on its own, so a verdict depends only on the family's members (the whole
+    province's units, or its pooled rows), never on the view."""
+    confidence = options.level_of_confidence
+    adjust = None if options.adjust == "none" else options.adjust
+    out: dict[int, dict] = {}
+    sizes = dict.fromkeys(FAMILIES, 0)
+    for family in FAMILIES:
+        members = [node for node in nodes if _family(node) == family]
+        if not members:
+            continue
+        targets = [_target(rules[node.id], options) for node in members]
+        x = np.array([m.pooled.satisfied for m in members], dtype=float)
+        n = np.array([m.pooled.valid for m in members], dtype=float)
+        has_target = np.array([t is not None for t in targets], dtype=bool)
+        sizes[family] = int(np.count_nonzero(has_target & (n > 0)))
+        stats = _assess_rows(x, n, targets, has_target, confidence, options.method, adjust)
+        px = np.array([m.prev_pooled.satisfied for m in members], dtype=float)
+        pn = np.array([m.prev_pooled.valid for m in members], dtype=float)
+        change = analysis.compare_periods(px, pn, x, n, confidence)
+        for i, node in enumerate(members):
+            out[node.id] = {
+                "rate": _num(stats["rate"][i]),
+                "low": _num(stats["low"][i]),
+                "high": _num(stats["high"][i]),
+                "target": targets[i],
+                "verdict": str(stats["verdict"][i]),
+                "p_meets": _num(stats["p_meets"][i]),
+                "p_below": _num(stats["p_below"][i]),
+                "responses_needed": (
+                    int(stats["needed"][i]) if stats["verdict"][i] == "inconclusive" else None
+                ),
+                "previous_rate": _num(np.atleast_1d(change.rate1)[i]),
+                "change": _num(np.atleast_1d(change.difference)[i]),
+                "change_low": _num(np.atleast_1d(change.low)[i]),
+                "change_high": _num(np.atleast_1d(change.high)[i]),
+                "change_verdict": str(np.atleast_1d(change.verdict)[i]),
+            }
+    return out, sizes
 
 
 def _case_fields(cases: CaseCounts) -> dict:
@@ -431,30 +503,13 @@ def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[
     return out
 
 
-def _summary(rows, channels, options, confidence, resolver: TargetResolver) -> Summary:
+def _summary(rows, roots, channels, options, resolver: TargetResolver) -> Summary:
+    """The summary of a report on one root is that root's row: the same counts, target,
+    interval, verdict and responses needed. A report over several top agencies (all agencies,
+    or an analyst's scope of several subtrees) pools them and judges the total as one test of
+    its own against the general target (kind and agency targets are for agencies)."""
     top = [r for r in rows if r.depth == 0]
-    total = Counts()
-    for r in top:
-        total.add(Counts(r.valid, r.satisfied, r.flagged, r.excluded))
-    # The province-wide target is that of the root (or the general rule).
-    target = options.target
-    if target is None:
-        rule: TargetRule | None = (
-            resolver.rule([top[0].id], top[0].kind) if len(top) == 1 else resolver.general
-        )
-        target = rule.rate if rule else None
-    rate = low = high = None
-    verdict = "no_data" if total.valid == 0 else "no_target"
-    if total.valid:
-        if target is not None:
-            result = assess(total.satisfied, total.valid, target, confidence, options.method)
-            verdict = str(result.verdict)
-            low, high = result.low, result.high
-        else:
-            low, high = interval(total.satisfied, total.valid, confidence, options.method)
-        rate = total.satisfied / total.valid
-    judged = [r for r in rows if r.depth > 0] or rows
-    verdict_counts = {v: sum(1 for r in judged if r.verdict == v) for v in VERDICTS}
+    verdict_counts = {v: sum(1 for r in rows if r.counted and r.verdict == v) for v in VERDICTS}
     channel_total = sum(c.valid for c in channels.values())
     channel_rows = [
         (
@@ -465,18 +520,52 @@ def _summary(rows, channels, options, confidence, resolver: TargetResolver) -> S
         for channel in Channel
         if channel.value in channels and channel_total
     ]
+    if len(roots) == 1 and len(top) == 1:
+        root = top[0]
+        return Summary(
+            valid=root.valid,
+            satisfied=root.satisfied,
+            flagged=root.flagged,
+            excluded=root.excluded,
+            rate=root.rate,
+            low=root.low,
+            high=root.high,
+            target=root.target,
+            verdict=root.verdict,
+            verdict_counts=verdict_counts,
+            channels=channel_rows,
+            basis="row",
+            responses_needed=root.responses_needed,
+        )
+    total = Counts()
+    for r in top:
+        total.add(Counts(r.valid, r.satisfied, r.flagged, r.excluded))
+    target = _target(resolver.general, options)
+    confidence = options.level_of_confidence
+    stats = _assess_rows(
+        np.array([total.satisfied], float),
+        np.array([total.valid], float),
+        [target],
+        np.array([target is not None]),
+        confidence,
+        options.method,
+        None,
+    )
+    verdict = str(stats["verdict"][0])
     return Summary(
         valid=total.valid,
         satisfied=total.satisfied,
         flagged=total.flagged,
         excluded=total.excluded,
-        rate=rate,
-        low=_num(low) if low is not None else None,
-        high=_num(high) if high is not None else None,
+        rate=_num(stats["rate"][0]),
+        low=_num(stats["low"][0]),
+        high=_num(stats["high"][0]),
         target=target,
         verdict=verdict,
         verdict_counts=verdict_counts,
         channels=channel_rows,
+        basis="total",
+        responses_needed=int(stats["needed"][0]) if verdict == "inconclusive" else None,
     )
 
 

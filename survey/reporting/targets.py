@@ -41,13 +41,6 @@ class TargetResolver:
     def for_period(cls, period: Period) -> TargetResolver:
         return cls.on(period.start)
 
-    def rule(self, lineage: list[int], kind: str) -> TargetRule | None:
-        """`lineage` lists the agency's id then its ancestors' ids, nearest first."""
-        for agency_id in lineage:
-            if agency_id in self.by_agency:
-                return self.by_agency[agency_id]
-        return self.by_kind.get(kind) or self.general
-
     def rules(
         self, parents: Mapping[int, int | None], kinds: Mapping[int, str]
     ) -> dict[int, TargetRule | None]:

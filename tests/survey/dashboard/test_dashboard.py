@@ -60,7 +60,10 @@ def test_a_parent_pools_its_subtree(signed_in, agency):
 
 def test_summary_counts_agree_with_the_table(signed_in):
     response = signed_in.get(f"/dashboard?period={QUARTER}")
-    rows = [tr for tr in rows_by_code(response).values() if "depth-0" not in tr["class"]]
+    # Reporting units only, each once: not the province nor the rows that pool units.
+    rows = [tr for tr in rows_by_code(response).values() if tr["data-counted"] == "1"]
+    assert rows and all(tr["data-family"] == "unit" for tr in rows)
+    assert "DEMO" not in {tr["data-code"] for tr in rows}
     for verdict in ("meets", "below", "inconclusive"):
         shown = int(text_of(response, f"#count-{verdict}"))
         assert shown == sum(1 for tr in rows if tr["data-verdict"] == verdict)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from datetime import date, datetime
 
 import pytest
@@ -13,38 +11,9 @@ import sqlalchemy as sa
 import analysis
 from survey import reporting
 from survey.extensions import db
-from survey.models import Kind, Level, Questionnaire, Response, Status, Target
+from survey.models import Kind, Level, Response, Status, Target
 from survey.periods import parse_period
 from survey.reporting import counts, detail
-
-
-@pytest.fixture
-def add_responses(app):
-    questionnaire = Questionnaire.default()
-
-    def add(desk, satisfied: int, unsatisfied: int, at: datetime, status=Status.VALID):
-        rows = []
-        for happy in [True] * satisfied + [False] * unsatisfied:
-            rid = uuid.uuid4()
-            rows.append(
-                {
-                    "id": rid,
-                    "desk_id": desk.id,
-                    "agency_id": desk.agency_id,
-                    "questionnaire_id": questionnaire.id,
-                    "channel": "qr",
-                    "level": "hai_long" if happy else "khong_hai_long",
-                    "satisfied": happy,
-                    "occurred_at": at,
-                    "received_at": at,
-                    "status": status.value,
-                    "content_hash": hashlib.sha256(rid.bytes).hexdigest(),
-                }
-            )
-        db.session.execute(sa.insert(Response), rows)
-        db.session.commit()
-
-    return add
 
 
 @pytest.fixture
