@@ -92,7 +92,8 @@ def seed_demo(print_only: bool) -> None:
 @click.option(
     "--agency",
     "agency_code",
-    help="Limit an analyst to this agency's subtree (code); required for a leader.",
+    help="Limit the user (an analyst, a leader, or an agency administrator) to this agency's "
+    "subtree (code); required for a leader. An administrator without one is global.",
 )
 @click.option("--name", help="Display name.")
 @click.password_option(help="Password (prompted when omitted); at least 10 characters.")

@@ -648,13 +648,17 @@ def _write_agencies(rows: dict[str, _AgencyRow], existing: dict, result: ImportR
     db.session.expire_all()
 
 
-def export_agencies(fmt: str) -> bytes:
-    """The whole tree as CSV (UTF-8 with a BOM, which Excel opens correctly) or XLSX."""
-    agencies = db.session.execute(
+def export_agencies(fmt: str, scope: set[int] | None = None) -> bytes:
+    """The tree (or the subtree `scope`) as CSV (UTF-8 with a BOM, which Excel opens correctly)
+    or XLSX."""
+    query = (
         sa.select(Agency.id, Agency.code, Agency.name, Agency.parent_id, Agency.level)
         .add_columns(Agency.kind, Agency.name_en)
         .order_by(Agency.code)
-    ).all()
+    )
+    if scope is not None:
+        query = query.where(Agency.id.in_(scope))
+    agencies = db.session.execute(query).all()
     code_of_id = {row.id: row.code for row in agencies}
     rows = [
         [
@@ -780,9 +784,11 @@ def import_paper(
     dry_run: bool = False,
     progress: Progress | None = None,
     today: date | None = None,
+    scope: set[int] | None = None,
 ) -> ImportResult:
     """Import paper forms (desk_code, date, level, one column per criterion code, comment,
     form_number) as responses with channel `paper`. Re-importing the same file changes nothing.
+    With a `scope` (an agency administrator's subtree), desks outside it are unknown codes.
     """
     result = ImportResult()
     today = today or (utcnow() + LOCAL_OFFSET).date()
@@ -790,7 +796,7 @@ def import_paper(
     def work(table: Table) -> None:
         columns = table.columns(PAPER_COLUMNS, PAPER_REQUIRED, extra=_all_criteria())
         with _gc_paused(), _sqlite_cache(db.session.connection()):
-            commented = _import_paper_rows(table, columns, result, today, progress)
+            commented = _import_paper_rows(table, columns, result, today, progress, scope)
         if result.ok:
             # A complaint written on paper is worked like any other: its agency answers it.
             result.cases = cases.open_cases_for(commented)
@@ -888,9 +894,9 @@ class _PaperDesk(NamedTuple):
     scale: _Scale
 
 
-def _paper_desk(code: str, scales: dict[int, _Scale]) -> _PaperDesk | None:
+def _paper_desk(code: str, scales: dict[int, _Scale], scope=None) -> _PaperDesk | None:
     desk = db.session.scalar(sa.select(Desk).where(Desk.code == code))
-    if desk is None:
+    if desk is None or (scope is not None and desk.agency_id not in scope):
         return None
     questionnaire = desk.current_questionnaire()
     scale = scales.get(questionnaire.id)
@@ -916,7 +922,7 @@ def _paper_time(day: date) -> datetime:
     return datetime.combine(day, PAPER_TIME) - LOCAL_OFFSET
 
 
-def _import_paper_rows(table, columns, result, today, progress) -> list[uuid.UUID]:
+def _import_paper_rows(table, columns, result, today, progress, scope=None) -> list[uuid.UUID]:
     """Check every row; write the good ones in chunks while the file has no error so far.
     Return the ids of the new forms that have a comment.
 
@@ -943,7 +949,7 @@ def _import_paper_rows(table, columns, result, today, progress) -> list[uuid.UUI
     pending: list[_PaperRow] = []
     size = CHUNK // 8  # small chunks first, so that the writer starts early, then CHUNK
     with _Writer(chunks.write, written) as writer:
-        for row in _checked_paper_rows(table, columns, result, today, writer.wait):
+        for row in _checked_paper_rows(table, columns, result, today, writer.wait, scope):
             pending.append(row)
             if len(pending) >= size:
                 chunk = chunks.prepare(pending)
@@ -960,7 +966,9 @@ def _import_paper_rows(table, columns, result, today, progress) -> list[uuid.UUI
     return chunks.commented
 
 
-def _checked_paper_rows(table, columns, result, today, before_query) -> Iterator[_PaperRow]:
+def _checked_paper_rows(
+    table, columns, result, today, before_query, scope=None
+) -> Iterator[_PaperRow]:
     """The rows to write, while the file has no error; every row is checked to the end.
 
     `before_query` is called before the session is used (to look a desk up).
@@ -985,7 +993,7 @@ def _checked_paper_rows(table, columns, result, today, before_query) -> Iterator
         else:
             if code not in desks:
                 before_query()
-                desks[code] = _paper_desk(code, scales)
+                desks[code] = _paper_desk(code, scales, scope)
             desk = desks[code]
             if desk is None:
                 error(number, "desk_code", _("No desk has the code %(code)s.", code=code))

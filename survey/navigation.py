@@ -73,6 +73,10 @@ def _items() -> list[NavItem]:
 def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation() -> dict:
-        return {"staff_nav": staff_items}
+        from survey.scope import agency_admin_may
+
+        # admin_may(endpoint): whether to link an administration page (agency administrators
+        # see only the pages of their subtree, survey.scope).
+        return {"staff_nav": staff_items, "admin_may": agency_admin_may}
 
     del navigation

@@ -13,7 +13,8 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 @admin_required
 def _administrators_only():
-    """Anonymous users go to the sign-in page; signed-in non-administrators get 403."""
+    """Anonymous users go to the sign-in page; signed-in non-administrators get 403; agency
+    administrators are confined to their subtree (survey.scope.check_admin_request)."""
     return None
 
 

@@ -13,6 +13,7 @@ from survey.errors import abort_with
 from survey.extensions import db
 from survey.fields import choices
 from survey.models import Agency, Questionnaire
+from survey.scope import is_scope_root, user_scope
 
 
 def get_or_404(model, object_id: int):
@@ -29,15 +30,40 @@ def require_confirm() -> None:
 
 
 def agency_choices(empty_label: str | None = None, exclude: set[int] | None = None, active=True):
-    """Agencies as an indented tree for a select; `exclude` drops ids (e.g. a subtree)."""
+    """Agencies as an indented tree for a select; `exclude` drops ids (e.g. a subtree).
+
+    An agency administrator is offered the agencies of their subtree only, and never the empty
+    choice (all agencies, the top of the tree): the form's choice validation then refuses
+    any other agency, whatever is posted."""
+    scope = user_scope()
     rows = [
         (str(agency.id), "\u2003" * depth + f"{agency.name} ({agency.code})")
         for agency, depth in ordered_tree()
-        if (not active or agency.active) and agency.id not in (exclude or set())
+        if (not active or agency.active)
+        and agency.id not in (exclude or set())
+        and (scope is None or agency.id in scope)
     ]
-    if empty_label is not None:
+    if empty_label is not None and scope is None:
         rows.insert(0, ("", empty_label))
     return choices(rows)
+
+
+def scoped(query, column):
+    """`query` limited to rows whose agency `column` is in the signed-in user's scope."""
+    scope = user_scope()
+    return query if scope is None else query.where(column.in_(scope))
+
+
+def require_changeable(agency: Agency) -> None:
+    """An agency administrator's own agency is changed only by an administrator above it."""
+    if is_scope_root(agency):
+        abort_with(
+            403,
+            _(
+                "%(name)s is your own agency: only an administrator above it can change it.",
+                name=agency.name,
+            ),
+        )
 
 
 def questionnaire_title(questionnaire: Questionnaire) -> str:

@@ -304,14 +304,13 @@ class UserForm(FlaskForm):
     agency = SelectField(
         _l("Agency scope"),
         choices=[],
-        description=_l("Analysts see only this agency and its sub-agencies. Empty: everything."),
+        description=_l(
+            "The user sees, and an administrator manages, only this agency and its "
+            "sub-agencies. Empty: everything (a global administrator)."
+        ),
     )
 
     def validate_agency(self, field):
-        if self.role.data == Role.ADMIN.value and field.data:
-            raise ValidationError(
-                _l("Administrators see every agency; leave the scope empty for them.")
-            )
         if self.role.data == Role.LEADER.value and not field.data:
             raise ValidationError(_l("A leader leads an agency: choose it."))
 

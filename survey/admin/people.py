@@ -14,7 +14,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from survey.admin import bp
-from survey.admin.common import agency_by_id, agency_choices, get_or_404, require_confirm
+from survey.admin.common import (
+    agency_by_id,
+    agency_choices,
+    get_or_404,
+    require_confirm,
+    scoped,
+)
 from survey.admin.forms import (
     ROLE_LABELS,
     SCOPE_LABELS,
@@ -52,7 +58,11 @@ def _new_password() -> str:
 
 @bp.route("/users")
 def users():
-    rows = list(db.session.scalars(sa.select(User).order_by(User.active.desc(), User.email)))
+    rows = list(
+        db.session.scalars(
+            scoped(sa.select(User), User.agency_id).order_by(User.active.desc(), User.email)
+        )
+    )
     return render_template(
         "admin/users.html", users=rows, role_labels=ROLE_LABELS, form=ConfirmForm()
     )
@@ -185,7 +195,9 @@ def user_reset_password(user_id: int):
 def api_keys():
     rows = list(
         db.session.scalars(
-            sa.select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc())
+            scoped(sa.select(ApiKey), ApiKey.agency_id).order_by(
+                ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc()
+            )
         )
     )
     return render_template(

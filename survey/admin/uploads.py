@@ -27,6 +27,7 @@ from survey.audit import audit
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.models import Questionnaire
+from survey.scope import user_scope
 
 # Uploads to the import pages may be larger than other forms (100,000 paper forms is ~15 MB).
 IMPORT_MAX_BYTES = 128 * 1024 * 1024
@@ -72,6 +73,10 @@ def _import(kind: str):
 
 def _options(kind: str) -> dict:
     """Read in the view, before the import may move to a thread of its own."""
+    if kind == "paper":
+        # An agency administrator's paper forms go to the desks of their subtree only; the
+        # other imports are for global administrators (survey.scope.AGENCY_ADMIN_ENDPOINTS).
+        return {"scope": user_scope()}
     return {"province": request.form.get("province") or None} if kind == "procedures" else {}
 
 

@@ -7,6 +7,7 @@ import io
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from survey import posters
 from survey.admin import bp
@@ -15,7 +16,9 @@ from survey.admin.common import (
     agency_choices,
     get_or_404,
     questionnaire_choices,
+    require_changeable,
     require_confirm,
+    scoped,
 )
 from survey.admin.forms import (
     KIND_LABELS,
@@ -51,22 +54,27 @@ from survey.models import (
     Target,
     User,
 )
+from survey.scope import is_scope_root, require_agency_in_scope, user_scope
 
 
-def _count(model, *where) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
+def _count(model, *where, agency=None) -> int:
+    """Rows of `model`; with `agency` (its agency column), only those in the user's scope."""
+    query = sa.select(sa.func.count()).select_from(model).where(*where)
+    if agency is not None:
+        query = scoped(query, agency)
+    return db.session.scalar(query) or 0
 
 
 @bp.route("/")
 def index():
     counts = {
-        "agencies": _count(Agency, Agency.active),
-        "desks": _count(Desk, Desk.active),
+        "agencies": _count(Agency, Agency.active, agency=Agency.id),
+        "desks": _count(Desk, Desk.active, agency=Desk.agency_id),
         "questionnaires": _count(Questionnaire),
         "targets": _count(Target),
-        "users": _count(User, User.active),
-        "api_keys": _count(ApiKey, ApiKey.revoked_at.is_(None)),
-        "paper": _count(Response, Response.channel == "paper"),
+        "users": _count(User, User.active, agency=User.agency_id),
+        "api_keys": _count(ApiKey, ApiKey.revoked_at.is_(None), agency=ApiKey.agency_id),
+        "paper": _count(Response, Response.channel == "paper", agency=Response.agency_id),
     }
     return render_template("admin/index.html", counts=counts)
 
@@ -91,8 +99,16 @@ def agencies():
             sa.select(Desk.agency_id, sa.func.count()).where(Desk.active).group_by(Desk.agency_id)
         ).all()
     )
+    scope = user_scope()
+    tree = ordered_tree(
+        None
+        if scope is None
+        else list(
+            db.session.scalars(sa.select(Agency).where(Agency.id.in_(scope)).order_by(Agency.code))
+        )
+    )
     return render_template(
-        "admin/agencies.html", tree=ordered_tree(), desk_counts=desk_counts, form=ConfirmForm()
+        "admin/agencies.html", tree=tree, desk_counts=desk_counts, form=ConfirmForm()
     )
 
 
@@ -174,6 +190,7 @@ def agency(agency_id: int):
         agency=agency,
         desks=[(desk, survey_url(desk)) for desk in agency.desks],
         delete_blocked=why_not_delete(agency),
+        changeable=not is_scope_root(agency),
         form=ConfirmForm(),
         poster_form=PosterForm(),
         merged_from=list(
@@ -187,6 +204,7 @@ def agency(agency_id: int):
 @bp.route("/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
 def agency_edit(agency_id: int):
     agency = get_or_404(Agency, agency_id)
+    require_changeable(agency)
     form = _agency_form(agency)
     if form.validate_on_submit() and _save_agency(form, agency) is not None:
         flash(_("Agency %(name)s saved.", name=agency.name), "success")
@@ -198,6 +216,7 @@ def agency_edit(agency_id: int):
 @bp.post("/agencies/<int:agency_id>/deactivate")
 def agency_deactivate(agency_id: int):
     agency = get_or_404(Agency, agency_id)
+    require_changeable(agency)
     require_confirm()
     agency.active = False
     audit("agency.deactivate", target=agency.code)
@@ -211,6 +230,7 @@ def agency_deactivate(agency_id: int):
 @bp.post("/agencies/<int:agency_id>/activate")
 def agency_activate(agency_id: int):
     agency = get_or_404(Agency, agency_id)
+    require_changeable(agency)
     require_confirm()
     if agency.merged_into_id is not None:
         abort_with(
@@ -230,6 +250,7 @@ def agency_activate(agency_id: int):
 @bp.post("/agencies/<int:agency_id>/delete")
 def agency_delete(agency_id: int):
     agency = get_or_404(Agency, agency_id)
+    require_changeable(agency)
     require_confirm()
     reason = why_not_delete(agency)
     if reason:
@@ -247,13 +268,17 @@ def agency_delete(agency_id: int):
 @bp.route("/agencies/merge", methods=["GET", "POST"])
 def agency_merge():
     form = MergeForm()
-    form.sources.choices = agency_choices()
+    # An agency administrator's own agency cannot be merged away (require_changeable).
+    own = {current_user.agency_id} if user_scope() is not None else set()
+    form.sources.choices = agency_choices(exclude=own)
     form.target.choices = agency_choices()
     if request.method == "GET":
         form.target.data = request.args.get("target", "")
     if form.validate_on_submit():
         target = agency_by_id(form.target.data)
         sources = [db.session.get(Agency, int(value)) for value in form.sources.data]
+        for source in sources:
+            require_changeable(source)
         try:
             summary = merge(sources, target)
         except TreeError as error:
@@ -288,7 +313,7 @@ def agency_merge():
 def agencies_export(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort_with(404, _("Export as .csv or .xlsx."))
-    data = export_agencies(fmt)
+    data = export_agencies(fmt, user_scope())
     mimetype = (
         "text/csv"
         if fmt == "csv"
@@ -413,9 +438,10 @@ def posters_pdf():
     desk_id, agency_id = parse_id(request.args.get("desk")), parse_id(request.args.get("agency"))
     if desk_id is not None:
         desk = get_or_404(Desk, desk_id)
+        require_agency_in_scope(desk.agency, user_scope())
         desks, name = [desk], desk.code
     elif agency_id is not None:
-        agency = get_or_404(Agency, agency_id)
+        agency = require_agency_in_scope(db.session.get(Agency, agency_id), user_scope())
         desks = posters.desks_for(agency=agency, subtree=form.subtree.data)
         name = agency.code + ("-all" if form.subtree.data else "")
     else:

@@ -171,6 +171,87 @@ def test_an_analyst_is_refused_on_another_agencys_objects(app, client, login, tw
     assert response.status == "flagged"
 
 
+def test_an_agency_admin_acts_only_inside_their_subtree(
+    app, client, login, make_user, two_agencies
+):
+    """The fourth identity of the walk: an administrator limited to an agency. Every route
+    that names an object of another agency (or a global user or API key) refuses, every
+    province-wide administration route refuses, the pages of the subtree work and show
+    nothing from outside it, and nothing outside changes."""
+    from survey.models import Agency, ApiKey, User
+    from survey.scope import AGENCY_ADMIN_ENDPOINTS
+
+    mine, theirs = two_agencies["mine"], two_agencies["theirs"]
+    boss = make_user(role=Role.ADMIN, email="boss@example.org")  # the global administrator
+    global_key, _ = issue_api_key("the province's key", ["directory:read"], None)
+    db.session.commit()
+    analyst = db.session.get(User, mine["user_id"])
+    agency_admin = make_user(role=Role.ADMIN, agency=mine["agency"], email="xa@example.org")
+    outside_markers = [theirs["code"], boss.email, "the province's key"]
+    outside_markers.append(db.session.get(User, theirs["user_id"]).email)
+
+    def walk(objects):
+        token = csrf_token(client.get("/", follow_redirects=True))
+        seen = {}
+        for rule in protected_rules(app):
+            if rule.rule.startswith("/api/") or rule.endpoint == "auth.logout":
+                continue
+            path = build(rule, objects)
+            for method in sorted(rule.methods & set(METHODS)):
+                seen[(rule.endpoint, rule.rule, method)] = call(client, method, path, token)
+        return seen
+
+    # Which routes are administration routes: those an analyst of the same agency is refused
+    # even on objects of their own agency.
+    login(analyst)
+    mine_objects = {k: v for k, v in mine.items() if k in OBJECT_ARGS}
+    admin_only = {key for key, r in walk(mine_objects).items() if r.status_code == 403}
+    token = csrf_token(client.get("/dashboard/"))
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+
+    login(agency_admin)
+    variants = [{k: v for k, v in theirs.items() if k in OBJECT_ARGS}]
+    variants.append({**variants[0], "user_id": boss.id, "key_id": global_key.id})
+    failures, served = [], 0
+    for objects in variants:
+        for (endpoint, rule, method), result in walk(objects).items():
+            names_an_object = bool(
+                set(app.url_map._rules_by_endpoint[endpoint][0].arguments) & set(OBJECT_ARGS)
+            )
+            global_only = (
+                endpoint,
+                rule,
+                method,
+            ) in admin_only and endpoint not in AGENCY_ADMIN_ENDPOINTS
+            body = result.get_data(as_text=True)
+            if names_an_object or global_only:
+                if result.status_code not in (403, 404):
+                    failures.append((method, rule, endpoint, result.status_code))
+            elif result.status_code >= 500:
+                failures.append((method, rule, endpoint, result.status_code))
+            else:
+                served += result.status_code == 200
+                leaked = [m for m in outside_markers if m in body]
+                if leaked:
+                    failures.append((method, rule, endpoint, "shows", leaked))
+    assert failures == []
+    assert served >= 15, served  # the subtree's administration pages do work
+    assert {e for e, _r, _m in admin_only} - AGENCY_ADMIN_ENDPOINTS >= {
+        "admin.questionnaires",
+        "admin.targets",
+        "admin.import_agencies",
+        "cases.holidays_now",
+        "alerts.outbox",
+    }
+    db.session.expire_all()
+    assert db.session.get(User, boss.id).active
+    assert db.session.get(User, theirs["user_id"]).active
+    assert db.session.get(ApiKey, global_key.id).revoked_at is None
+    assert db.session.get(ApiKey, theirs["key_id"]).revoked_at is None
+    assert db.session.get(Agency, theirs["agency_id"]).active
+    assert db.session.get(Kiosk, theirs["kiosk_id"]).revoked_at is None
+
+
 def test_every_response_carries_the_security_headers(client, survey_path):
     for path in ("/", survey_path, "/auth/login", "/api/v1/openapi.json", "/nope"):
         headers = client.get(path).headers

@@ -52,13 +52,14 @@ def test_an_existing_email_is_refused(admin_client, admin):
     assert count(User) == 1
 
 
-def test_an_admin_with_an_agency_scope_is_refused(admin_client, make_agency):
+def test_an_admin_with_an_agency_scope_is_an_agency_administrator(admin_client, make_agency):
     agency = make_agency()
     response = post(
         admin_client, "/admin/users/new", user_data(role="admin", agency=str(agency.id))
     )
-    assert response.status_code == 400
-    assert html(response).select_one("#agency-error") is not None
+    assert response.status_code == 200
+    user = db.session.scalar(sa.select(User).where(User.email == "lan.nguyen@example.gov.vn"))
+    assert (user.role, user.agency_id) == (Role.ADMIN, agency.id)
 
 
 def test_role_and_scope_change(admin_client, make_user, make_agency):
