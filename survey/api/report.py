@@ -9,10 +9,23 @@ from flask_babel import gettext as _
 from survey import periods, reporting
 from survey.api import bp, openapi
 from survey.api.auth import ApiError, require
-from survey.reporting import exports, labels
-from survey.scope import visible_agency_ids
+from survey.extensions import db
+from survey.models import Agency
+from survey.reporting import dossier_splits, exports, labels
+from survey.scope import subtree_ids, visible_agency_ids
 
-QUERY = ("period", "agency", "confidence", "method", "adjust", "target", "verdict", "kind", "level")
+QUERY = (
+    "period",
+    "agency",
+    "confidence",
+    "method",
+    "adjust",
+    "target",
+    "verdict",
+    "kind",
+    "level",
+    "before_return",
+)
 
 
 @bp.get("/report")
@@ -42,7 +55,36 @@ def report():
         if error.status == 403:
             message = _("This API key may not read reports for this agency.")
         raise ApiError(error.status, message, field=error.field) from None
-    return jsonify(exports.to_json(result))
+    body = exports.to_json(result)
+    body["dossiers"] = _dossiers(result, options)
+    return jsonify(body)
+
+
+def _dossiers(result: reporting.Report, options: reporting.ReportOptions) -> dict | None:
+    """Splits by dossier (on time / late, procedures, fields, response rates) of the report's
+    first row: the agency asked for, or the top of the key's tree."""
+    before = request.args.get("before_return") or "include"
+    if before not in dossier_splits.BEFORE_RETURN:
+        raise ApiError(
+            400,
+            _(
+                "Unknown value for %(name)s. Allowed: %(values)s.",
+                name="before_return",
+                values=", ".join(dossier_splits.BEFORE_RETURN),
+            ),
+            field="before_return",
+        )
+    if not result.rows:
+        return None
+    root = result.rows[0]
+    splits = dossier_splits.dossier_splits(
+        db.session.get(Agency, root.id),
+        subtree_ids(root.id),
+        options.period,
+        options.level_of_confidence,
+        before,
+    )
+    return {"agency": root.code, **splits.to_json()}
 
 
 _NUMBER_OR_NULL = {"type": "number", "nullable": True}
@@ -100,6 +142,11 @@ openapi.PATHS["/report"] = {
             },
             {"name": "kind", "in": "query", "schema": {"type": "string"}},
             {"name": "level", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "before_return",
+                "in": "query",
+                "schema": {"type": "string", "enum": ["include", "exclude"]},
+            },
         ],
         "responses": {
             "200": {
@@ -243,5 +290,16 @@ openapi.SCHEMAS["Report"] = {
         "generated_at": {"type": "string", "format": "date-time"},
         "summary": {"type": "object"},
         "agencies": {"type": "array", "items": {"$ref": "#/components/schemas/ReportAgency"}},
+        "dossiers": {
+            "type": "object",
+            "nullable": True,
+            "description": "Splits by the dossier behind ticket ratings, for the first agency of "
+            "the report and its subtree: `on_time`, `late` and `not_returned` (satisfied, "
+            "responses, rate, Wilson low/high), `on_time_minus_late` (Newcombe interval), "
+            "`on_time_rate` (dossiers returned on time), `by_procedure` and `by_field` (worst "
+            "first by shrunk estimate), `response_rate` (tickets issued and used, per desk; "
+            "ratings without a ticket have no denominator). `before_return=exclude` leaves out "
+            "ratings given before the result was returned.",
+        },
     },
 }

@@ -17,7 +17,17 @@ from survey.dashboard import bp
 from survey.dashboard.forms import CommentSearchForm, ReportForm
 from survey.errors import abort_with
 from survey.extensions import db
-from survey.reporting import charts, detail, exports, formatting, html, labels, official
+from survey.models import Agency
+from survey.reporting import (
+    charts,
+    detail,
+    dossier_splits,
+    exports,
+    formatting,
+    html,
+    labels,
+    official,
+)
 from survey.reporting.options import OptionError, ReportOptions
 from survey.scope import subtree_ids, user_scope
 
@@ -120,6 +130,7 @@ def agency(code: str):
     ids = subtree_ids(row.id)
     comments, more = detail.comments(options.period, ids, query or None, page)
     about = detail.agency_detail(report, row, unit, str(get_locale()))
+    splits = _dossier_splits(row, ids, options)
     heat = about.heatmap
     return render_template(
         "dashboard/agency.html",
@@ -142,6 +153,7 @@ def agency(code: str):
         comments=comments,
         page=page,
         more=more,
+        splits=splits,
     )
 
 
@@ -237,3 +249,39 @@ def export(fmt: str):
     )
     db.session.commit()
     return _download(body, fmt, exports.filename(report, fmt))
+
+
+# ---- splits by dossier (issue 15): on time vs late, procedures, response rates ----------------
+
+
+def _dossier_splits(row, ids, options: ReportOptions):
+    before = request.args.get("before_return") or "include"
+    if before not in dossier_splits.BEFORE_RETURN:
+        abort_with(
+            400,
+            _(
+                "Unknown value for %(name)s. Allowed: %(values)s.",
+                name="before_return",
+                values=", ".join(dossier_splits.BEFORE_RETURN),
+            ),
+        )
+    return dossier_splits.dossier_splits(
+        db.session.get(Agency, row.id),
+        ids,
+        options.period,
+        options.level_of_confidence,
+        before,
+        str(get_locale()),
+    )
+
+
+@bp.route("/agency/<code>/dossiers.csv")
+@staff_required
+def dossiers_export(code: str):
+    options, report = _agency_report(code, _options())
+    row = report.rows[0]
+    splits = _dossier_splits(row, subtree_ids(row.id), options)
+    body = dossier_splits.to_csv(splits)
+    audit("report.export", target=report.period.key, format="dossiers.csv", agency=code)
+    db.session.commit()
+    return _download(body, "csv", f"hailong-dossiers-{code}-{report.period.key}.csv")

@@ -1,0 +1,424 @@
+"""Splits by the dossier behind a ticket, for an agency's subtree and a period.
+
+- Satisfaction for dossiers returned on time (returned_date <= due_date) and late, with
+  Newcombe's hybrid score interval of the difference (on time minus late);
+- the on-time rate itself: of the dossiers returned in the period with a due date, the share
+  returned on time (a service metric, as the provincial service index scores it);
+- satisfaction by procedure and by field (lĩnh vực), with Wilson intervals, the worst first
+  by their empirical-Bayes shrunk estimate (`analysis.shrink`), so that a procedure with 0 of
+  2 satisfied does not top the list on two answers;
+- response rates of tickets: issued in the period, used, and the share used, per desk.
+
+Only valid responses given through a ticket count, on the day they were given (the
+report's rule). Ratings given before the result was returned (`survey.dossiers`) are
+included by default and can be left out (`before_return="exclude"`); they are counted apart.
+QR-code (desk), kiosk and paper ratings have no denominator: they are counted, not rated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import sqlalchemy as sa
+from flask import current_app
+
+from analysis import compare_periods, proportion_ci, shrink
+from survey.dossiers import province_of, rated_before_return
+from survey.extensions import db
+from survey.models import Agency, Desk, Procedure, Response, Status, Ticket
+from survey.periods import Period
+
+BEFORE_RETURN = ("include", "exclude")
+DEFAULT_WARNING = 0.10
+
+
+@dataclass(frozen=True)
+class Rate:
+    satisfied: int
+    responses: int
+    low: float | None
+    high: float | None
+
+    @property
+    def rate(self) -> float | None:
+        return self.satisfied / self.responses if self.responses else None
+
+    def to_json(self) -> dict:
+        return {
+            "satisfied": self.satisfied,
+            "responses": self.responses,
+            "rate": self.rate,
+            "low": self.low,
+            "high": self.high,
+        }
+
+
+@dataclass(frozen=True)
+class Difference:
+    """On time minus late, with Newcombe's hybrid score interval."""
+
+    difference: float | None
+    low: float | None
+    high: float | None
+
+    def to_json(self) -> dict:
+        return {"difference": self.difference, "low": self.low, "high": self.high}
+
+
+@dataclass(frozen=True)
+class Group:
+    code: str
+    name: str | None
+    field: str | None
+    rate: Rate
+    shrunk: float | None
+
+    def to_json(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "field": self.field,
+            **self.rate.to_json(),
+            "shrunk": self.shrunk,
+        }
+
+
+@dataclass(frozen=True)
+class DeskUptake:
+    code: str
+    name: str
+    issued: int
+    used: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.used / self.issued if self.issued else None
+
+    def to_json(self) -> dict:
+        return {"desk": self.code, "issued": self.issued, "used": self.used, "rate": self.rate}
+
+
+@dataclass(frozen=True)
+class DossierSplits:
+    period: Period
+    confidence: float
+    before_return: str
+    on_time: Rate
+    late: Rate
+    not_returned: Rate  # ratings whose dossier has no return or due date yet
+    difference: Difference
+    before_return_responses: int  # ticket ratings given before the result was returned
+    returned: int  # dossiers returned in the period with a due date
+    returned_on_time: int
+    on_time_rate: Rate  # the service metric, over dossiers (not ratings)
+    by_procedure: list[Group]
+    by_field: list[Group]
+    issued: int
+    used: int
+    desks: list[DeskUptake] = field(default_factory=list)
+    untracked: dict[str, int] = field(default_factory=dict)  # channel -> ratings, no denominator
+    warning_below: float = DEFAULT_WARNING
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.used / self.issued if self.issued else None
+
+    @property
+    def low_response(self) -> bool:
+        rate = self.response_rate
+        return rate is not None and rate < self.warning_below
+
+    def to_json(self) -> dict:
+        return {
+            "period": self.period.key,
+            "confidence": self.confidence,
+            "before_return": self.before_return,
+            "on_time": self.on_time.to_json(),
+            "late": self.late.to_json(),
+            "not_returned": self.not_returned.to_json(),
+            "on_time_minus_late": self.difference.to_json(),
+            "before_return_responses": self.before_return_responses,
+            "on_time_rate": {
+                "returned": self.returned,
+                "on_time": self.returned_on_time,
+                "rate": self.on_time_rate.rate,
+                "low": self.on_time_rate.low,
+                "high": self.on_time_rate.high,
+            },
+            "by_procedure": [g.to_json() for g in self.by_procedure],
+            "by_field": [g.to_json() for g in self.by_field],
+            "response_rate": {
+                "tickets_issued": self.issued,
+                "tickets_used": self.used,
+                "rate": self.response_rate,
+                "warning_below": self.warning_below,
+                "low": self.low_response,
+                "desks": [d.to_json() for d in self.desks],
+                "without_denominator": self.untracked,
+            },
+        }
+
+
+def _rate(x: int, n: int, confidence: float) -> Rate:
+    if n == 0:
+        return Rate(0, 0, None, None)
+    ci = proportion_ci(x, n, confidence)
+    return Rate(x, n, float(ci.low), float(ci.high))
+
+
+def _none_if_nan(value) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def dossier_splits(
+    root: Agency,
+    agency_ids: Iterable[int],
+    period: Period,
+    confidence: float = 0.95,
+    before_return: str = "include",
+    locale: str = "vi",
+) -> DossierSplits:
+    if before_return not in BEFORE_RETURN:
+        raise ValueError(f"before_return must be one of {', '.join(BEFORE_RETURN)}")
+    ids = sorted(set(agency_ids))
+    low, high = period.utc_bounds()
+    rows = db.session.execute(
+        sa.select(
+            Response.satisfied,
+            Response.occurred_at,
+            Ticket.procedure,
+            Ticket.due_date,
+            Ticket.returned_date,
+        )
+        .join(Ticket, Ticket.id == Response.ticket_id)
+        .where(
+            Response.agency_id.in_(ids),
+            Response.status == Status.VALID,
+            Response.occurred_at >= low,
+            Response.occurred_at < high,
+        )
+    ).all()
+    counts = defaultdict(lambda: [0, 0])  # "on_time" / "late" / "open" -> [satisfied, n]
+    by_code = defaultdict(lambda: [0, 0])
+    early = 0
+    for satisfied, occurred_at, procedure, due, returned in rows:
+        if rated_before_return(occurred_at, returned):
+            early += 1
+            if before_return == "exclude":
+                continue
+        if returned is None or due is None:
+            key = "open"
+        else:
+            key = "on_time" if returned <= due else "late"
+        counts[key][0] += int(satisfied)
+        counts[key][1] += 1
+        if procedure:
+            by_code[procedure][0] += int(satisfied)
+            by_code[procedure][1] += 1
+    on_time = _rate(*counts["on_time"], confidence)
+    late = _rate(*counts["late"], confidence)
+    if on_time.responses and late.responses:
+        comparison = compare_periods(
+            late.satisfied, late.responses, on_time.satisfied, on_time.responses, confidence
+        )
+        difference = Difference(
+            float(comparison.difference), float(comparison.low), float(comparison.high)
+        )
+    else:
+        difference = Difference(None, None, None)
+
+    names = {
+        p.code: p
+        for p in db.session.scalars(
+            sa.select(Procedure).where(Procedure.province_id == province_of(root).id)
+        )
+    }
+    by_field = defaultdict(lambda: [0, 0])
+    for code, (x, n) in by_code.items():
+        known = names.get(code)
+        if known is not None and known.field:
+            by_field[known.field][0] += x
+            by_field[known.field][1] += n
+
+    def label(p: Procedure | None) -> str | None:
+        if p is None:
+            return None
+        return (p.name_en or p.name) if locale == "en" else p.name
+
+    procedures = _groups(
+        by_code,
+        confidence,
+        lambda code: (label(names.get(code)), names[code].field if code in names else None),
+    )
+    fields = _groups(by_field, confidence, lambda name: (name, name))
+
+    # The on-time rate: dossiers of the subtree's desks returned in the period, with a due date.
+    desk_ids = sa.select(Desk.id).where(Desk.agency_id.in_(ids))
+    returned, returned_on_time = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((Ticket.returned_date <= Ticket.due_date, 1), else_=0)), 0
+            ),
+        ).where(
+            Ticket.desk_id.in_(desk_ids),
+            Ticket.due_date.is_not(None),
+            Ticket.returned_date >= period.start,
+            Ticket.returned_date <= period.end,
+        )
+    ).one()
+
+    # Response rates: tickets issued in the period, and how many of them were used.
+    uptake = db.session.execute(
+        sa.select(
+            Desk.code,
+            Desk.name,
+            sa.func.count(Ticket.id),
+            sa.func.count(Ticket.used_at),
+        )
+        .join(Ticket, Ticket.desk_id == Desk.id)
+        .where(Desk.agency_id.in_(ids), Ticket.created_at >= low, Ticket.created_at < high)
+        .group_by(Desk.code, Desk.name)
+        .order_by(Desk.code)
+    ).all()
+    desks = [DeskUptake(code, name, issued, used) for code, name, issued, used in uptake]
+    untracked = dict(
+        db.session.execute(
+            sa.select(Response.channel, sa.func.count())
+            .where(
+                Response.agency_id.in_(ids),
+                Response.status == Status.VALID,
+                Response.occurred_at >= low,
+                Response.occurred_at < high,
+                Response.ticket_id.is_(None),
+            )
+            .group_by(Response.channel)
+        ).all()
+    )
+    return DossierSplits(
+        period=period,
+        confidence=confidence,
+        before_return=before_return,
+        on_time=on_time,
+        late=late,
+        not_returned=_rate(*counts["open"], confidence),
+        difference=difference,
+        before_return_responses=early,
+        returned=int(returned),
+        returned_on_time=int(returned_on_time),
+        on_time_rate=_rate(int(returned_on_time), int(returned), confidence),
+        by_procedure=procedures,
+        by_field=fields,
+        issued=sum(d.issued for d in desks),
+        used=sum(d.used for d in desks),
+        desks=desks,
+        untracked={str(channel): n for channel, n in sorted(untracked.items())},
+        warning_below=float(current_app.config.get("RESPONSE_RATE_WARNING", DEFAULT_WARNING)),
+    )
+
+
+def _groups(counts: dict[str, list[int]], confidence: float, describe) -> list[Group]:
+    """Groups with their intervals, the worst first by shrunk estimate (raw rate when fewer
+    than two groups have answers, since there is nothing to shrink towards)."""
+    codes = sorted(counts)
+    if not codes:
+        return []
+    x = np.array([counts[c][0] for c in codes])
+    n = np.array([counts[c][1] for c in codes])
+    shrunk = shrink(x, n, confidence).estimate if len(codes) >= 2 else x / n
+    groups = []
+    for i, code in enumerate(codes):
+        name, field_name = describe(code)
+        groups.append(
+            Group(
+                code,
+                name,
+                field_name,
+                _rate(int(x[i]), int(n[i]), confidence),
+                _none_if_nan(shrunk[i]),
+            )
+        )
+    return sorted(groups, key=lambda g: (g.shrunk, g.code))
+
+
+def to_csv(splits: DossierSplits) -> bytes:
+    """The splits as one CSV table (UTF-8 with a BOM, for Excel): one row per split."""
+    from flask_babel import gettext as _
+
+    from survey.imports import write_table
+
+    header = [
+        "split",
+        "code",
+        "name",
+        "field",
+        "responses",
+        "satisfied",
+        "rate",
+        "low",
+        "high",
+        "shrunk",
+    ]
+
+    def line(split, code, rate: Rate, name=None, field_name=None, shrunk=None):
+        return [
+            split,
+            code,
+            name or "",
+            field_name or "",
+            rate.responses,
+            rate.satisfied,
+            rate.rate,
+            rate.low,
+            rate.high,
+            shrunk,
+        ]
+
+    rows = [
+        line("on_time", "", splits.on_time, _("Returned on time")),
+        line("late", "", splits.late, _("Returned late")),
+        line("not_returned", "", splits.not_returned, _("Not returned yet, or no due date")),
+        [
+            "on_time_minus_late",
+            "",
+            "",
+            "",
+            "",
+            "",
+            splits.difference.difference,
+            splits.difference.low,
+            splits.difference.high,
+            "",
+        ],
+        line("on_time_rate", "", splits.on_time_rate, _("On-time rate (service metric)")),
+        [
+            "response_rate",
+            "",
+            _("Response rate"),
+            "",
+            splits.issued,
+            splits.used,
+            splits.response_rate,
+            "",
+            "",
+            "",
+        ],
+        *(
+            line("procedure", g.code, g.rate, g.name, g.field, g.shrunk)
+            for g in splits.by_procedure
+        ),
+        *(line("field", g.code, g.rate, g.name, None, g.shrunk) for g in splits.by_field),
+        *(
+            ["response_rate_desk", d.code, d.name, "", d.issued, d.used, d.rate, "", "", ""]
+            for d in splits.desks
+        ),
+        *(
+            ["no_denominator", channel, "", "", n, "", "", "", "", ""]
+            for channel, n in splits.untracked.items()
+        ),
+    ]
+    return write_table("csv", header, rows)

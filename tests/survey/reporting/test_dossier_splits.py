@@ -1,0 +1,323 @@
+"""Splits by dossier on planted data: every number recomputed independently from the planted
+rows (plain counting, statsmodels for the intervals)."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from survey.dossiers import LOCAL_OFFSET
+from survey.extensions import db
+from survey.models import Agency, Channel, Level, Procedure, Ticket
+from survey.periods import parse_period
+from survey.reporting.dossier_splits import dossier_splits
+from survey.responses import Submission, record
+from survey.scope import subtree_ids
+
+PERIOD = parse_period("2026-Q3")
+PROCEDURES = {
+    "1.004227": ("Cấp bản sao trích lục hộ tịch", "Hộ tịch"),
+    "1.001193": ("Đăng ký khai sinh", "Hộ tịch"),
+    "2.000908": ("Chứng thực bản sao từ bản chính", "Chứng thực"),
+    "1.000775": ("Cấp giấy phép xây dựng", "Xây dựng"),
+}
+
+
+@pytest.fixture
+def planted(app, make_agency, make_desk):
+    """A province with a commune and a department; tickets with known dates, ratings with
+    known answers, kiosk ratings without a ticket, and rows outside the period or the tree."""
+    rng = random.Random(15)
+    province = make_agency(code="HL", level=Level.PROVINCE)
+    commune = make_agency(code="XA", parent=province)
+    other = make_agency(code="XB", parent=province)
+    desks = [make_desk(agency=commune, code="Q1"), make_desk(agency=commune, code="Q2")]
+    outside = make_desk(agency=other, code="Q9")
+    for code, (name, field) in PROCEDURES.items():
+        db.session.add(Procedure(province_id=province.id, code=code, name=name, field=field))
+    db.session.commit()
+    questionnaire = desks[0].current_questionnaire()
+    planted_rows = []
+    for i in range(400):
+        desk = outside if i % 10 == 9 else desks[i % 2]
+        created = datetime(2026, 6, 25) + timedelta(days=rng.randrange(110), hours=2)
+        due = created.date() + timedelta(days=rng.choice([5, 10, 15]))
+        returned = (
+            due + timedelta(days=rng.choice([-3, -1, 0, 0, 1, 4])) if rng.random() < 0.85 else None
+        )
+        if rng.random() < 0.15:
+            due = None  # no appointed date given
+        procedure = rng.choice([*PROCEDURES, "9.999999", None])  # one code not on the list
+        ticket = Ticket(
+            token_hash=uuid.uuid4().hex,
+            dossier_code=f"H-{i}",
+            desk_id=desk.id,
+            procedure=procedure,
+            due_date=due,
+            returned_date=returned,
+            created_at=created,
+            expires_at=created + timedelta(days=60),
+        )
+        db.session.add(ticket)
+        db.session.flush()
+        row = {
+            "desk": desk,
+            "created": created,
+            "due": due,
+            "returned": returned,
+            "procedure": procedure,
+            "used": False,
+            "rated_at": None,
+            "satisfied": None,
+        }
+        if rng.random() < 0.6:
+            # Most rate after the return; some before it (a day after receipt).
+            if returned is not None and rng.random() < 0.8:
+                rated_at = datetime.combine(returned, datetime.min.time()) + timedelta(hours=3)
+            else:
+                rated_at = created + timedelta(days=1)
+            late = returned is not None and due is not None and returned > due
+            level = rng.choice(
+                ["khong_hai_long", "hai_long", "hai_long"]
+                if late
+                else ["khong_hai_long", "hai_long", "rat_hai_long", "rat_hai_long", "hai_long"]
+            )
+            ticket.used_at = rated_at
+            db.session.commit()
+            record(
+                Submission(
+                    id=uuid.uuid4(),
+                    desk=desk,
+                    questionnaire=questionnaire,
+                    channel=Channel.QR,
+                    level=level,
+                    occurred_at=rated_at,
+                    dossier_code=ticket.dossier_code,
+                    ticket_id=ticket.id,
+                )
+            )
+            row.update(used=True, rated_at=rated_at, satisfied=level != "khong_hai_long")
+        planted_rows.append(row)
+    db.session.commit()
+    for j in range(7):  # kiosk ratings: no ticket, no denominator
+        record(
+            Submission(
+                id=uuid.uuid4(),
+                desk=desks[0],
+                questionnaire=questionnaire,
+                channel=Channel.KIOSK,
+                level="hai_long",
+                occurred_at=datetime(2026, 8, 1 + j, 3),
+            )
+        )
+    return commune, planted_rows
+
+
+def _in_period(moment: datetime) -> bool:
+    return PERIOD.start <= (moment + LOCAL_OFFSET).date() <= PERIOD.end
+
+
+def _before_return(row) -> bool:
+    return row["returned"] is None or (row["rated_at"] + LOCAL_OFFSET).date() < row["returned"]
+
+
+def _wilson(x, n):
+    return proportion_confint(x, n, alpha=0.05, method="wilson")
+
+
+@pytest.mark.parametrize("before_return", ["include", "exclude"])
+def test_every_split_matches_the_planted_rows(planted, before_return):
+    commune, rows = planted
+    mine = [r for r in rows if r["desk"].agency_id == commune.id]
+    rated = [r for r in mine if r["used"] and _in_period(r["rated_at"])]
+    early = [r for r in rated if _before_return(r)]
+    counted = [r for r in rated if before_return == "include" or not _before_return(r)]
+    result = dossier_splits(commune, subtree_ids(commune.id), PERIOD, before_return=before_return)
+
+    assert result.before_return_responses == len(early) > 0
+
+    def tally(rs):
+        return sum(r["satisfied"] for r in rs), len(rs)
+
+    on_time = [r for r in counted if r["returned"] and r["due"] and r["returned"] <= r["due"]]
+    late = [r for r in counted if r["returned"] and r["due"] and r["returned"] > r["due"]]
+    assert (result.on_time.satisfied, result.on_time.responses) == tally(on_time)
+    assert (result.late.satisfied, result.late.responses) == tally(late)
+    assert len(late) >= 10 and len(on_time) >= 30
+    assert (result.on_time.low, result.on_time.high) == pytest.approx(_wilson(*tally(on_time)))
+    low, high = confint_proportions_2indep(
+        *tally(on_time), *tally(late), method="newcomb", compare="diff"
+    )
+    expected = tally(on_time)[0] / len(on_time) - tally(late)[0] / len(late)
+    assert result.difference.difference == pytest.approx(expected)
+    assert (result.difference.low, result.difference.high) == pytest.approx((low, high))
+
+    # The on-time rate: dossiers (not ratings) returned in the period with a due date.
+    returned = [
+        r
+        for r in mine
+        if r["returned"] and r["due"] and PERIOD.start <= r["returned"] <= PERIOD.end
+    ]
+    assert result.returned == len(returned)
+    assert result.returned_on_time == sum(r["returned"] <= r["due"] for r in returned)
+
+    # By procedure: every code, with the name from the province's list where known.
+    codes = {}
+    for r in counted:
+        if r["procedure"]:
+            x, n = codes.get(r["procedure"], (0, 0))
+            codes[r["procedure"]] = (x + r["satisfied"], n + 1)
+    got = {g.code: g for g in result.by_procedure}
+    assert {c: (g.rate.satisfied, g.rate.responses) for c, g in got.items()} == codes
+    assert got["9.999999"].name is None and got["1.004227"].field == "Hộ tịch"
+    for code, (x, n) in codes.items():
+        assert (got[code].rate.low, got[code].rate.high) == pytest.approx(_wilson(x, n))
+    shrunk = [g.shrunk for g in result.by_procedure]
+    assert shrunk == sorted(shrunk)  # the worst first
+    fields = {}
+    for code, (x, n) in codes.items():
+        if code in PROCEDURES:
+            f = PROCEDURES[code][1]
+            fields[f] = (fields.get(f, (0, 0))[0] + x, fields.get(f, (0, 0))[1] + n)
+    assert {g.code: (g.rate.satisfied, g.rate.responses) for g in result.by_field} == fields
+
+    # Response rates: tickets issued in the period and used.
+    issued = [r for r in mine if _in_period(r["created"])]
+    assert result.issued == len(issued)
+    assert result.used == sum(r["used"] for r in issued)
+    assert result.response_rate == pytest.approx(result.used / result.issued)
+    assert {d.code: d.issued for d in result.desks} == {
+        code: sum(r["desk"].code == code for r in issued) for code in ("Q1", "Q2")
+    }
+    assert result.untracked == {"kiosk": 7}
+
+
+def test_shrinkage_keeps_a_tiny_procedure_from_topping_the_worst_list(app, make_agency, make_desk):
+    commune = make_agency(level=Level.PROVINCE)
+    desk = make_desk(agency=commune)
+    questionnaire = desk.current_questionnaire()
+    plan = {"A": (0, 2), "B": (72, 100), "C": (84, 100), "D": (86, 100), "E": (88, 100)}
+    i = 0
+    for code, (x, n) in plan.items():
+        for k in range(n):
+            ticket = Ticket(
+                token_hash=uuid.uuid4().hex,
+                dossier_code=f"S-{i}",
+                desk_id=desk.id,
+                procedure=code,
+                due_date=date(2026, 7, 10),
+                returned_date=date(2026, 7, 9),
+                created_at=datetime(2026, 7, 1),
+                expires_at=datetime(2026, 9, 1),
+                used_at=datetime(2026, 7, 10),
+            )
+            db.session.add(ticket)
+            db.session.flush()
+            record(
+                Submission(
+                    id=uuid.uuid4(),
+                    desk=desk,
+                    questionnaire=questionnaire,
+                    channel=Channel.QR,
+                    level="hai_long" if k < x else "khong_hai_long",
+                    # Spread out, so that no burst rule flags them.
+                    occurred_at=datetime(2026, 7, 10, 3) + timedelta(hours=3 * i),
+                    ticket_id=ticket.id,
+                )
+            )
+            i += 1
+    result = dossier_splits(commune, {commune.id}, PERIOD)
+    order = [g.code for g in result.by_procedure]
+    assert order[0] == "B"  # 72% on 100 answers is worse evidence than 0% on 2
+    assert result.by_procedure[order.index("A")].rate.rate == 0.0
+    assert result.difference.difference is None  # nothing late: no difference
+    assert result.on_time_rate.rate == 1.0 and result.returned == 402
+
+
+def test_the_response_rate_warning_follows_the_setting(app, make_agency, make_desk):
+    agency = make_agency()
+    desk = make_desk(agency=agency)
+    for i in range(20):
+        db.session.add(
+            Ticket(
+                token_hash=uuid.uuid4().hex,
+                dossier_code=f"R-{i}",
+                desk_id=desk.id,
+                created_at=datetime(2026, 8, 1),
+                expires_at=datetime(2026, 9, 1),
+                used_at=datetime(2026, 8, 2) if i < 3 else None,
+            )
+        )
+    db.session.commit()
+    result = dossier_splits(agency, {agency.id}, PERIOD)
+    assert result.response_rate == pytest.approx(0.15) and not result.low_response
+    app.config["RESPONSE_RATE_WARNING"] = 0.2
+    assert dossier_splits(agency, {agency.id}, PERIOD).low_response
+
+
+# ---- where the splits are shown: agency page, CSV, JSON report ------------------------------
+
+
+def test_the_agency_page_the_csv_and_the_api_show_the_same_splits(
+    planted, client, login, make_user
+):
+    from survey.api.auth import issue_api_key
+    from survey.models import Role
+    from tests.conftest import html
+
+    commune, _rows = planted
+    expected = dossier_splits(commune, subtree_ids(commune.id), PERIOD)
+    login(make_user(role=Role.ADMIN))
+    page = client.get(f"/dashboard/agency/{commune.code}?period=2026-Q3&lang=en")
+    assert page.status_code == 200
+    soup = html(page)
+    section = soup.select_one("#dossiers")
+    assert section is not None
+    assert section.select_one("#response-rate") is not None
+    rows = soup.select("#by-procedure tbody tr")
+    assert [r.select_one("code").get_text() for r in rows] == [
+        g.code for g in expected.by_procedure
+    ]
+    assert soup.select_one("#on-time-difference").get_text().startswith("On time minus late")
+    assert "kiosk" in soup.select_one("#no-denominator").get_text().lower()
+    excluded = client.get(
+        f"/dashboard/agency/{commune.code}?period=2026-Q3&before_return=exclude&lang=en"
+    )
+    assert excluded.status_code == 200 and "are left out" in excluded.get_data(as_text=True)
+    assert (
+        client.get(f"/dashboard/agency/{commune.code}?period=2026-Q3&before_return=x").status_code
+        == 400
+    )
+
+    csv_response = client.get(f"/dashboard/agency/{commune.code}/dossiers.csv?period=2026-Q3")
+    assert csv_response.status_code == 200
+    text = csv_response.data.decode("utf-8-sig")
+    lines = {line.split(",")[0] + ":" + line.split(",")[1] for line in text.splitlines()[1:]}
+    assert "on_time:" in lines and "late:" in lines
+    assert {f"procedure:{g.code}" for g in expected.by_procedure} <= lines
+
+    _row, key = issue_api_key("Sở Nội vụ", ["reports:read"])
+    db.session.commit()
+    body = client.get(
+        f"/api/v1/report?period=2026-Q3&agency={commune.code}",
+        headers={"Authorization": f"Bearer {key}"},
+    ).json
+    dossiers = body["dossiers"]
+    assert dossiers["agency"] == commune.code
+    assert dossiers["on_time"]["responses"] == expected.on_time.responses
+    assert dossiers["late"]["satisfied"] == expected.late.satisfied
+    assert [g["code"] for g in dossiers["by_procedure"]] == [g.code for g in expected.by_procedure]
+    assert dossiers["response_rate"]["tickets_issued"] == expected.issued
+
+
+def test_an_analyst_outside_the_agency_gets_no_splits(planted, client, login, make_user):
+    commune, _rows = planted
+    elsewhere = db.session.scalar(sa.select(Agency).where(Agency.code == "XB"))
+    login(make_user(agency=elsewhere))
+    response = client.get(f"/dashboard/agency/{commune.code}/dossiers.csv?period=2026-Q3")
+    assert response.status_code in (403, 404)
