@@ -50,6 +50,7 @@ NOT_HTML = {
     "admin.posters_pdf",
     "dashboard.chart",
     "dashboard.export",
+    "dashboard.dossiers_export",
     "dashboard.trend",
     "kiosk.manifest",
     "kiosk.service_worker",
