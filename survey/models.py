@@ -116,6 +116,8 @@ class Desk(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     questionnaire_id: Mapped[int | None] = mapped_column(sa.ForeignKey("questionnaire.id"))
+    # Codes of the admin-added languages its citizen page offers (survey/languages).
+    languages: Mapped[list] = mapped_column(sa.JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     agency: Mapped[Agency] = relationship(back_populates="desks")
@@ -224,6 +226,9 @@ class Response(db.Model):
     kiosk_id: Mapped[int | None] = mapped_column(sa.ForeignKey("kiosk.id"))
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ticket.id"), unique=True)
     form_key: Mapped[str | None] = mapped_column(sa.String(80), unique=True)
+    # The language the citizen answered in: vi, en or an admin-added code; None when unknown
+    # (ratings from before it was recorded, paper forms).
+    language: Mapped[str | None] = mapped_column(sa.String(16))
 
     desk: Mapped[Desk] = relationship()
     agency: Mapped[Agency] = relationship()

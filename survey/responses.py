@@ -69,6 +69,7 @@ class Submission:
     form_key: str | None = None
     status: Status = Status.VALID
     status_reason: str | None = None
+    language: str | None = None  # what the citizen read: vi, en or a language pack's code
 
     def validate(self) -> None:
         levels = self.questionnaire.level_codes()
@@ -213,6 +214,7 @@ def _new_response(submission: Submission) -> Response:
         kiosk_id=submission.kiosk_id,
         ticket_id=submission.ticket_id,
         form_key=submission.form_key,
+        language=submission.language,
     )
 
 

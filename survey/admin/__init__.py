@@ -19,6 +19,7 @@ def _administrators_only():
 
 
 from survey.admin import (  # noqa: E402,F401  (modules register routes on bp)
+    languages,
     people,
     questionnaires,
     targets,

@@ -92,3 +92,11 @@ def agency_by_id(value: str | None) -> Agency | None:
 
     agency_id = parse_id(value)
     return db.session.get(Agency, agency_id) if agency_id is not None else None
+
+
+def language_choices():
+    """The admin-added languages (survey/languages), each as “Tày (tay)”."""
+    from survey.languages.models import Language
+
+    rows = db.session.scalars(sa.select(Language).order_by(Language.code))
+    return choices((lang.code, f"{lang.name} – {lang.name_vi} ({lang.code})") for lang in rows)

@@ -133,6 +133,11 @@ class DeskForm(FlaskForm):
         choices=[],
         description=_l("Empty: the agency's questionnaire."),
     )
+    languages = MultiCheckboxField(
+        _l("Other languages its citizen page offers (besides Vietnamese and English)"),
+        choices=[],
+        validators=[Optional()],
+    )
 
 
 class MergeForm(FlaskForm):

@@ -17,6 +17,8 @@ from survey.admin.forms import MAX_CRITERIA, MAX_LEVELS, ConfirmForm, Questionna
 from survey.audit import audit
 from survey.errors import abort_with
 from survey.extensions import db
+from survey.languages.models import LanguagePack
+from survey.languages.packs import copy_packs
 from survey.models import Agency, Desk, Questionnaire, Response, utcnow
 
 CONTENT = ("key", "version", "title", "levels", "satisfied", "criteria")
@@ -130,6 +132,7 @@ def questionnaire_copy(questionnaire_id: int):
     )
     db.session.add(draft)
     db.session.flush()
+    copy_packs(source, draft)
     audit("questionnaire.copy", target=f"{draft.key} v{draft.version}", source=source.version)
     db.session.commit()
     flash(
@@ -241,6 +244,7 @@ def questionnaire_delete(questionnaire_id: int):
     require_confirm()
     _refuse_published(version)
     label = f"{version.key} v{version.version}"
+    db.session.execute(sa.delete(LanguagePack).where(LanguagePack.questionnaire_id == version.id))
     db.session.delete(version)
     audit("questionnaire.delete", target=label)
     db.session.commit()

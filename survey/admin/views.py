@@ -15,6 +15,7 @@ from survey.admin.common import (
     agency_by_id,
     agency_choices,
     get_or_404,
+    language_choices,
     questionnaire_choices,
     require_changeable,
     require_confirm,
@@ -155,6 +156,7 @@ def _save_agency(form: AgencyForm, agency: Agency | None) -> Agency | None:
     target.parent = parent
     target.level, target.kind = Level(form.level.data), Kind(form.kind.data)
     target.questionnaire_id = parse_id(form.questionnaire.data)
+    target.languages = list(form.languages.data or [])
     if agency is None:
         db.session.add(target)
     db.session.flush()
@@ -165,6 +167,7 @@ def _save_agency(form: AgencyForm, agency: Agency | None) -> Agency | None:
         level=form.level.data,
         kind=form.kind.data,
         questionnaire=target.questionnaire_id,
+        languages=target.languages,
     )
     db.session.commit()
     return target
@@ -332,11 +335,13 @@ def _desk_form(desk: Desk | None, agency: Agency | None) -> DeskForm:
     # A desk of an inactive agency may stay there; new desks go to active agencies.
     form.agency.choices = agency_choices(active=desk is None or desk.agency.active)
     form.questionnaire.choices = questionnaire_choices(_("(the agency's)"))
+    form.languages.choices = language_choices()
     if request.method == "GET":
         if desk is not None:
             form.code.data, form.name.data = desk.code, desk.name
             form.agency.data = str(desk.agency_id)
             form.questionnaire.data = str(desk.questionnaire_id or "")
+            form.languages.data = list(desk.languages or [])
         elif agency is not None:
             form.agency.data = str(agency.id)
     return form
@@ -351,6 +356,7 @@ def _save_desk(form: DeskForm, desk: Desk | None) -> Desk | None:
     target = desk or Desk()
     target.code, target.name, target.agency = code, form.name.data.strip(), agency
     target.questionnaire_id = parse_id(form.questionnaire.data)
+    target.languages = list(form.languages.data or [])
     if desk is None:
         db.session.add(target)
     db.session.flush()

@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp, Validati
 
 from survey.errors import csrf_expired
 from survey.fields import ChoiceRadioField, choices
+from survey.languages.packs import Wording
 from survey.models import Questionnaire
 
 COMMENT_MAX = 1000
@@ -71,14 +72,20 @@ class SurveyForm(FlaskForm):
 
 
 def survey_form(
-    questionnaire: Questionnaire, locale: str, with_dossier: bool = True, **kwargs
+    questionnaire: Questionnaire,
+    locale: str,
+    with_dossier: bool = True,
+    wording: Wording | None = None,
+    **kwargs,
 ) -> SurveyForm:
     """A SurveyForm subclass with one optional radio group per criterion of `questionnaire`.
 
     A ticket already names its dossier: `with_dossier=False` drops the dossier code field.
+    `wording` is an admin-added language's pack (survey/languages), for labels and messages.
     """
+    wording = wording or Wording(questionnaire, locale)
     level_choices = choices(
-        (lvl["code"], questionnaire.label(lvl, locale)) for lvl in questionnaire.levels
+        (lvl["code"], wording.label("level", lvl)) for lvl in questionnaire.levels
     )
     attrs: dict = {}
     names = []
@@ -86,7 +93,7 @@ def survey_form(
         name = f"c_{criterion['code']}"
         names.append(name)
         attrs[name] = ChoiceRadioField(
-            questionnaire.label(criterion, locale), choices=level_choices, validators=[Optional()]
+            wording.label("criterion", criterion), choices=level_choices, validators=[Optional()]
         )
     attrs["criterion_fields"] = names
     if not with_dossier:
@@ -94,10 +101,18 @@ def survey_form(
     form_class = type("QuestionnaireSurveyForm", (SurveyForm,), attrs)
     form = form_class(**kwargs)
     form.rating.choices = level_choices
+    if wording.language is not None:
+        form.rating.label.text = wording.ui("question")
+        form.rating.validators = [InputRequired(message=wording.ui("choose"))]
+        form.comment.label.text = wording.ui("comment")
+        form.comment.description = wording.ui("comment_hint")
+        if with_dossier:
+            form.dossier_code.label.text = wording.ui("dossier")
+            form.dossier_code.description = wording.ui("dossier_hint")
     return form
 
 
-def refused_notice(form) -> str:
+def refused_notice(form, wording: Wording | None = None) -> str:
     """Why a sent survey form is shown again: the session expired (the CSRF error handler
     re-runs the view, see `survey.errors.rerender_on_csrf_failure`), or answers to check."""
     if csrf_expired():
@@ -106,4 +121,4 @@ def refused_notice(form) -> str:
         return _(
             "Your session expired before the answer was sent. Nothing was saved: please press Send again."
         )
-    return _("Please check the highlighted answers.")
+    return wording.ui("check") if wording else _("Please check the highlighted answers.")

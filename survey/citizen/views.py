@@ -15,6 +15,7 @@ from survey.citizen.forms import refused_notice, survey_form
 from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
 from survey.extensions import db, limiter
 from survey.integrity import REPEAT_BROWSER
+from survey.languages import packs
 from survey.models import Channel, Desk, Status
 from survey.responses import ResponseConflict, Submission, record
 from survey.security import citizen_rate_limit, client_hash, page_rate_limit_key
@@ -34,7 +35,24 @@ def desk_for_token(token: str) -> Desk:
     return desk
 
 
-def _render(desk, questionnaire, form, status=200, notice=None):
+def page_language(desk: Desk, questionnaire) -> tuple[packs.Wording, list]:
+    """The page's wording and the admin-added languages the desk offers.
+
+    ?lang=<code> picks an offered language (remembered in the session, like vi/en); ?lang=vi
+    or ?lang=en goes back to a compiled catalogue.
+    """
+    offered = packs.offered(desk.languages, questionnaire)
+    requested = request.args.get("lang")
+    if requested in packs.COMPILED:
+        session.pop("pack_lang", None)
+    elif requested and any(lang.code == requested for lang in offered):
+        session["pack_lang"] = requested
+    code = session.get("pack_lang")
+    language = next((lang for lang in offered if lang.code == code), None)
+    return packs.wording(questionnaire, str(get_locale()), language), offered
+
+
+def _render(desk, questionnaire, form, wording, offered, status=200, notice=None):
     return (
         render_template(
             "citizen/survey.html",
@@ -43,6 +61,8 @@ def _render(desk, questionnaire, form, status=200, notice=None):
             form=form,
             notice=notice,
             token=request.view_args["token"],
+            w=wording,
+            offered=offered,
         ),
         status,
     )
@@ -54,13 +74,15 @@ def _render(desk, questionnaire, form, status=200, notice=None):
 def survey(token: str):
     desk = desk_for_token(token)
     questionnaire = desk.current_questionnaire()
-    form = survey_form(questionnaire, str(get_locale()))
+    wording, offered = page_language(desk, questionnaire)
+    form = survey_form(questionnaire, str(get_locale()), wording=wording)
     if request.method == "GET":
         remembered = None if request.args.get("new") else _remembered_id(desk)
         form.response_id.data = remembered or str(uuid.uuid4())
-        return _render(desk, questionnaire, form)
+        return _render(desk, questionnaire, form, wording, offered)
     if csrf_expired() or not form.validate_on_submit():
-        return _render(desk, questionnaire, form, 400, refused_notice(form))
+        notice = refused_notice(form, wording)
+        return _render(desk, questionnaire, form, wording, offered, 400, notice)
     # The cooldown: this browser already sent another rating of this desk a moment ago (see
     # _remembered_id). It is stored, flagged for review, and left out of the rate until then.
     previous = _remembered_id(desk)
@@ -77,6 +99,7 @@ def survey(token: str):
         client_hash=client_hash(request.remote_addr),
         status=Status.FLAGGED if repeat else Status.VALID,
         status_reason=REPEAT_BROWSER if repeat else None,
+        language=wording.code,
     )
     try:
         record(submission)
@@ -115,9 +138,12 @@ def thanks(token: str):
     desk = desk_for_token(token)
     # The case this browser's rating opened, if any: its code and link are shown once, here.
     case = cases.case_for_response(_remembered_id(desk))
+    wording, offered = page_language(desk, desk.current_questionnaire())
     return render_template(
         "citizen/thanks.html",
         desk=desk,
+        w=wording,
+        offered=offered,
         token=token,
         case=case,
         case_link=cases.public_url(case) if case else None,

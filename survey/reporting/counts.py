@@ -107,6 +107,7 @@ DIMENSIONS = {
     "desk": lambda: Response.desk_id,
     "questionnaire": lambda: Response.questionnaire_id,
     "level": lambda: Response.level,
+    "language": lambda: Response.language,
 }
 
 

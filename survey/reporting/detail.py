@@ -14,6 +14,7 @@ from datetime import datetime
 import numpy as np
 from flask_babel import gettext as _
 
+from survey.languages.packs import language_names
 from survey.models import Channel, Status
 from survey.periods import Period, to_local
 from survey.reporting import counts as sql
@@ -97,6 +98,17 @@ def channel_rates(period, agency_ids, confidence, method) -> list[RateRow]:
     return rate_rows(items, confidence, method)
 
 
+def language_rates(period, agency_ids, confidence, method) -> list[RateRow]:
+    """Valid responses by the language the citizen answered in (survey/languages)."""
+    found = sql.response_counts(period, ("language",), agency_ids, valid_only=True)
+    names = language_names()
+    items = [
+        (code or "", names.get(code) or code or _("Not recorded"), n, x)
+        for code, n, x in sorted(found, key=lambda row: (row[0] is None, row[0] or ""))
+    ]
+    return rate_rows(items, confidence, method)
+
+
 def desk_rates(period, agency_ids, confidence, method) -> list[RateRow]:
     return rate_rows(sql.desk_counts(period, agency_ids), confidence, method)
 
@@ -119,6 +131,14 @@ def rate_sections(report: Report, row: Row, locale: str) -> list[RateSection]:
             _("By channel"),
             _("Channel"),
             channel_rates(period, ids, confidence, method),
+            printed=0,
+        ),
+        RateSection(
+            "language-split",
+            _("By language"),
+            _("By the language the citizen answered in"),
+            _("Language"),
+            language_rates(period, ids, confidence, method),
             printed=0,
         ),
         RateSection(

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from survey.cases import service as cases
 from survey.citizen.forms import refused_notice, survey_form
 from survey.dossiers import rated_before_return
+from survey.citizen.views import page_language
 from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
 from survey.extensions import db, limiter
 from survey.models import Channel, Response, Ticket, utcnow
@@ -54,6 +55,7 @@ def _closed(ticket: Ticket, token: str):
 
 
 def _render(ticket: Ticket, token: str, form, status: int = 200, notice: str | None = None):
+    wording, offered = page_language(ticket.desk, ticket.desk.current_questionnaire())
     return (
         render_template(
             "citizen/survey.html",
@@ -65,6 +67,8 @@ def _render(ticket: Ticket, token: str, form, status: int = 200, notice: str | N
             ticket=ticket,
             before_return=rated_before_return(utcnow(), ticket.returned_date),
             action=url_for("tickets.survey", token=token),
+            w=wording,
+            offered=offered,
         ),
         status,
     )
@@ -76,7 +80,8 @@ def _render(ticket: Ticket, token: str, form, status: int = 200, notice: str | N
 def survey(token: str):
     ticket = _ticket(token)
     questionnaire = ticket.desk.current_questionnaire()
-    form = survey_form(questionnaire, str(get_locale()), with_dossier=False)
+    wording, _offered = page_language(ticket.desk, questionnaire)
+    form = survey_form(questionnaire, str(get_locale()), with_dossier=False, wording=wording)
     if request.method == "GET":
         if ticket.used_at is not None or is_expired(ticket):
             return _closed(ticket, token)
@@ -85,7 +90,7 @@ def survey(token: str):
     if csrf_expired() or not form.validate_on_submit():
         if ticket.used_at is not None or is_expired(ticket):
             return _closed(ticket, token)
-        return _render(ticket, token, form, 400, refused_notice(form))
+        return _render(ticket, token, form, 400, refused_notice(form, wording))
     response_id = uuid.UUID(form.response_id.data)
     earlier = db.session.get(Response, response_id)
     if earlier is not None:
@@ -108,6 +113,7 @@ def survey(token: str):
         dossier_code=ticket.dossier_code,
         client_hash=client_hash(request.remote_addr),
         ticket_id=ticket.id,
+        language=wording.code,
     )
     try:
         stored, created = record(submission)
@@ -130,10 +136,13 @@ def survey(token: str):
 @bp.route("/t/<token>/thanks")
 def thanks(token: str):
     ticket = _ticket(token)
+    wording, offered = page_language(ticket.desk, ticket.desk.current_questionnaire())
     return render_template(
         "citizen/thanks.html",
         desk=ticket.desk,
         token=token,
+        w=wording,
+        offered=offered,
         case=_case(ticket),
         ticket_link=ticket_url(ticket),
     )
