@@ -22,6 +22,7 @@ from survey.api.auth import issue_api_key
 from survey.extensions import db
 from survey.kiosk import enrolment
 from survey.kiosk.settings import WEEKDAYS, KioskSettings
+from survey.languages.models import Language, LanguagePack
 from survey.models import (
     Agency,
     Channel,
@@ -47,6 +48,7 @@ NOT_HTML = {
     "static",
     "admin.agencies_export",
     "admin.import_template",
+    "admin.language_pack_export",
     "admin.posters_pdf",
     "dashboard.chart",
     "dashboard.export",
@@ -155,6 +157,11 @@ def seed_site(app) -> Site:
             )
         )
         issue_api_key("Cổng dịch vụ công tỉnh", ["tickets:write"])
+        tay = Language(code="tay", name="Tày", name_vi="Tiếng Tày")
+        db.session.add(
+            LanguagePack(language=tay, questionnaire=questionnaire, texts={"send": "Sống"})
+        )
+        desk.languages = ["tay"]
         db.session.commit()
         token = desk_token(desk.id)
         return Site(
