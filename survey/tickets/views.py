@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 
 from survey.cases import service as cases
 from survey.citizen.forms import refused_notice, survey_form
-from survey.dossiers import rated_before_return
 from survey.citizen.views import page_language
+from survey.dossiers import rated_before_return
 from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
 from survey.extensions import db, limiter
 from survey.models import Channel, Response, Ticket, utcnow
