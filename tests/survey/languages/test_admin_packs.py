@@ -52,6 +52,14 @@ def test_analysts_cannot_open_the_language_pages(client, login, make_user, tay):
     assert client.get(pack_url(tay) + "/export.csv").status_code == 403
 
 
+def test_agency_administrators_cannot_change_the_province_wide_languages(
+    client, login, make_user, make_agency, tay
+):
+    login(make_user(role=Role.ADMIN, agency=make_agency()))
+    assert client.get("/admin/languages").status_code == 403
+    assert client.get(pack_url(tay)).status_code == 403
+
+
 def test_the_pack_page_lists_every_key_with_its_vietnamese_source(admin_client, tay):
     page = html(admin_client.get(pack_url(tay)))
     questionnaire = Questionnaire.default()
