@@ -8,9 +8,12 @@ errors named by row and column, and importing the same file again changes nothin
 
 from __future__ import annotations
 
+import base64
 import calendar
+import hmac
 import re
 import secrets
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import BinaryIO
@@ -288,21 +291,21 @@ def import_dossiers(
         latest = today + timedelta(days=1)
         seen: dict[tuple[int, str], int] = {}
         rows: list[_DossierRow] = []
-        get = {name: columns.get(name) for name in DOSSIER_HEADER}
+        # Rows come padded to the header's width; an absent optional column reads as empty.
+        pick = [columns.get(name) for name in DOSSIER_HEADER]
+        parse = _date_parser()
         for number, cells in table.rows():
             result.rows += 1
             before = len(result.errors)
-
-            def cell(name, cells=cells):
-                index = get[name]
-                return cells[index] if index is not None and index < len(cells) else ""
-
-            desk = desks.get(cell("desk_code"))
+            desk_code, dossier, procedure, due_raw, returned_raw = (
+                cells[i] if i is not None else "" for i in pick
+            )
+            desk = desks.get(desk_code)
             if desk is None:
                 result.add_error(
                     number,
                     "desk_code",
-                    _("No desk has the code %(code)s.", code=cell("desk_code") or "∅"),
+                    _("No desk has the code %(code)s.", code=desk_code or "∅"),
                 )
             elif agency_ids is not None and desk.agency_id not in agency_ids:
                 result.add_error(
@@ -310,7 +313,6 @@ def import_dossiers(
                     "desk_code",
                     _("You may not import dossiers for the desk %(code)s.", code=desk.code),
                 )
-            dossier = cell("dossier_code")
             if not DOSSIER_CODE.match(dossier):
                 result.add_error(
                     number,
@@ -322,7 +324,7 @@ def import_dossiers(
                     if dossier
                     else _("The dossier code is empty."),
                 )
-            procedure = cell("procedure") or None
+            procedure = procedure or None
             if procedure is not None and not PROCEDURE_CODE.match(procedure):
                 result.add_error(
                     number,
@@ -333,9 +335,8 @@ def import_dossiers(
                     ),
                 )
             dates = {}
-            for name in ("due_date", "returned_date"):
-                raw = cell(name)
-                value = parse_date(raw) if raw else None
+            for name, raw in (("due_date", due_raw), ("returned_date", returned_raw)):
+                value = parse(raw) if raw else None
                 if raw and (value is None or value < EARLIEST):
                     result.add_error(
                         number,
@@ -383,6 +384,13 @@ def import_dossiers(
     return _run(lambda: Table(stream), work, result, dry_run)
 
 
+def _date_parser():
+    """`parse_date`, remembering the few hundred dates a file repeats."""
+    import functools
+
+    return functools.lru_cache(maxsize=4096)(parse_date)
+
+
 def _write_dossiers(rows: list[_DossierRow], result: ImportResult) -> None:
     table = Ticket.__table__
     desk_ids = sorted({row.desk_id for row in rows})
@@ -403,59 +411,35 @@ def _write_dossiers(rows: list[_DossierRow], result: ImportResult) -> None:
             existing[(ticket.desk_id, ticket.dossier_code)] = ticket
     now = utcnow().replace(microsecond=0)
     expires = now + timedelta(days=current_app.config["TICKET_TTL_DAYS"])
-    batch = secrets.token_hex(8)
     new, updates = [], []
     for row in rows:
         old = existing.get((row.desk_id, row.dossier_code))
         if old is None:
-            new.append(
-                {
-                    "token_hash": f"pending-{batch}-{len(new)}",
-                    "dossier_code": row.dossier_code,
-                    "desk_id": row.desk_id,
-                    "procedure": row.procedure,
-                    "due_date": row.due_date,
-                    "returned_date": row.returned_date,
-                    "created_at": now,
-                    "expires_at": expires,
-                }
-            )
+            new.append(row)
             continue
-        values = {
-            "procedure": row.procedure if row.procedure is not None else old.procedure,
-            "due_date": row.due_date if row.due_date is not None else old.due_date,
-            "returned_date": row.returned_date
-            if row.returned_date is not None
-            else old.returned_date,
-        }
-        if (old.procedure, old.due_date, old.returned_date) == tuple(values.values()):
+        values = (
+            row.procedure if row.procedure is not None else old.procedure,
+            row.due_date if row.due_date is not None else old.due_date,
+            row.returned_date if row.returned_date is not None else old.returned_date,
+        )
+        if (old.procedure, old.due_date, old.returned_date) == values:
             result.unchanged += 1
             continue
         result.updated += 1
         # As the API does: a ticket still unused stays valid for TICKET_TTL_DAYS after a change.
         renewed = max(old.expires_at, expires) if old.used_at is None else old.expires_at
-        updates.append({"b_id": old.id, "b_expires": renewed, **values})
-    for start in range(0, len(new), CHUNK):
-        db.session.execute(sa.insert(table), new[start : start + CHUNK])
-    result.created = len(new)
-    if new:
-        # The token is derived from the id, known only now: replace the placeholders.
-        serializer = _serializer()
-        stamp = calendar.timegm(now.utctimetuple())
-        placeholders = db.session.execute(
-            sa.select(table.c.id).where(table.c.token_hash.like(f"pending-{batch}-%"))
-        ).scalars()
-        hashes = [
-            {"b_id": ticket_id, "b_hash": hash_token(serializer.dumps([ticket_id, stamp]))}
-            for ticket_id in placeholders
-        ]
-        statement = (
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("b_id"))
-            .values(token_hash=sa.bindparam("b_hash"))
+        updates.append(
+            {
+                "b_id": old.id,
+                "b_expires": renewed,
+                "procedure": values[0],
+                "due_date": values[1],
+                "returned_date": values[2],
+            }
         )
-        for start in range(0, len(hashes), CHUNK):
-            db.session.execute(statement, hashes[start : start + CHUNK])
+    if new:
+        _insert_tickets(new, now, expires)
+    result.created = len(new)
     if updates:
         statement = (
             sa.update(table)
@@ -472,7 +456,89 @@ def _write_dossiers(rows: list[_DossierRow], result: ImportResult) -> None:
     db.session.expire_all()
 
 
-def _serializer():
-    from survey.tickets.service import _serializer
+def _insert_tickets(rows: list[_DossierRow], now: datetime, expires: datetime) -> None:
+    """Insert new tickets with their final token digests in one pass.
 
-    return _serializer()
+    A ticket's token is derived from its id, so the ids are taken first: on PostgreSQL from
+    the sequence; on SQLite the first row is inserted alone and the others follow its id,
+    which is safe because the transaction now holds SQLite's single write lock."""
+    table = Ticket.__table__
+    ids = _reserve_ids(len(rows), rows[0], now, expires)
+    tokens = _TokenMaker(calendar.timegm(now.utctimetuple()))
+    values = [
+        {
+            "id": ticket_id,
+            "token_hash": tokens.digest(ticket_id),
+            "dossier_code": row.dossier_code,
+            "desk_id": row.desk_id,
+            "procedure": row.procedure,
+            "due_date": row.due_date,
+            "returned_date": row.returned_date,
+            "created_at": now,
+            "expires_at": expires,
+        }
+        for ticket_id, row in zip(ids, rows, strict=True)
+    ]
+    if db.engine.dialect.name == "sqlite":
+        first = values.pop(0)
+        db.session.execute(
+            sa.update(table).where(table.c.id == first["id"]).values(token_hash=first["token_hash"])
+        )
+    for start in range(0, len(values), CHUNK):
+        db.session.execute(sa.insert(table), values[start : start + CHUNK])
+
+
+def _reserve_ids(count: int, first: _DossierRow, now: datetime, expires: datetime) -> list[int]:
+    table = Ticket.__table__
+    if db.engine.dialect.name == "postgresql":
+        return list(
+            db.session.scalars(
+                sa.text(
+                    "SELECT nextval(pg_get_serial_sequence('ticket', 'id')) "
+                    "FROM generate_series(1, :n) ORDER BY 1"
+                ),
+                {"n": count},
+            )
+        )
+    first_id = db.session.execute(
+        sa.insert(table)
+        .values(
+            token_hash="pending-" + secrets.token_hex(16),
+            dossier_code=first.dossier_code,
+            desk_id=first.desk_id,
+            procedure=first.procedure,
+            due_date=first.due_date,
+            returned_date=first.returned_date,
+            created_at=now,
+            expires_at=expires,
+        )
+        .returning(table.c.id)
+    ).scalar_one()
+    return list(range(first_id, first_id + count))
+
+
+class _TokenMaker:
+    """`ticket_token` for many ids at once: the same bytes as itsdangerous'
+    URLSafeSerializer.dumps([id, stamp]) (a test checks it), with the key derived once."""
+
+    def __init__(self, stamp: int):
+        from survey.tickets.service import _serializer
+
+        serializer = _serializer()
+        self.stamp = stamp
+        self.serializer = serializer
+        signer = serializer.make_signer(serializer.salt)
+        self.key = signer.derive_key()
+        self.digest_name = signer.digest_method().name  # sha1 for itsdangerous' default
+        self.sep = signer.sep.encode() if isinstance(signer.sep, str) else signer.sep
+
+    def token(self, ticket_id: int) -> str:
+        text = f"[{ticket_id},{self.stamp}]".encode()
+        if len(zlib.compress(text)) < len(text) - 1:  # never for so short a text, but exact
+            return self.serializer.dumps([ticket_id, self.stamp])
+        payload = base64.urlsafe_b64encode(text).rstrip(b"=")
+        mac = hmac.digest(self.key, payload, self.digest_name)
+        return (payload + self.sep + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode()
+
+    def digest(self, ticket_id: int) -> str:
+        return hash_token(self.token(ticket_id))

@@ -293,3 +293,28 @@ def test_the_ticket_page_says_when_the_result_is_not_returned_yet(client, make_d
     assert page.status_code == 200
     assert html(page).select_one("#before-return") is None
     assert html(page).select_one("#total-time-before-return") is None
+
+
+def test_the_bulk_token_maker_writes_the_same_tokens_as_itsdangerous(app):
+    from survey.dossiers import _TokenMaker
+    from survey.security import hash_token
+    from survey.tickets.service import _serializer
+
+    maker = _TokenMaker(1_790_000_000)
+    for ticket_id in (1, 7, 12345, 10**9 + 3):
+        token = _serializer().dumps([ticket_id, 1_790_000_000])
+        assert maker.token(ticket_id) == token
+        assert maker.digest(ticket_id) == hash_token(token)
+
+
+def test_imported_tickets_follow_existing_ids_and_later_api_tickets_follow_them(client, make_desk):
+    desk = make_desk()
+    issued, _c = issue(TicketRequest(desk=desk, dossier_code="API-1"))
+    rows = [[desk.code, f"N-{i}", "", "", ""] for i in range(5)]
+    assert import_dossiers(_file(rows)).created == 5
+    after, _c = issue(TicketRequest(desk=desk, dossier_code="API-2"))
+    tickets = _tickets()
+    ids = sorted(t.id for t in tickets.values())
+    assert len(set(ids)) == 7 and after.id == max(ids) and issued.id == min(ids)
+    for ticket in tickets.values():  # every link opens its own ticket
+        assert ticket_for_token(ticket_token(ticket)).id == ticket.id
