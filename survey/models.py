@@ -312,6 +312,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column()
+    # Part of the id in the session and the remember cookie (get_id): raising it ends every
+    # session of the user (sign-out, password change or reset, disabling).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     agency: Mapped[Agency | None] = relationship()
 
@@ -326,6 +329,25 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: `<id>.<session_version>`."""
+        return f"{self.id}.{self.session_version}"
+
+    def end_sessions(self) -> None:
+        """End every session and remember cookie of this user (the caller commits)."""
+        self.session_version = (self.session_version or 0) + 1
+
+
+@sa.event.listens_for(User, "before_update")
+def _end_sessions_on_new_password_or_disabling(mapper, connection, target: User) -> None:
+    """A new password (a change, an administrator's reset, the CLI) or disabling the account
+    ends every session of the user, whichever code path made the change."""
+    state = sa.inspect(target)
+    new_password = state.attrs.password_hash.history.has_changes()
+    disabled = state.attrs.active.history.has_changes() and not target.active
+    if (new_password or disabled) and not state.attrs.session_version.history.has_changes():
+        target.session_version = (target.session_version or 0) + 1
 
 
 class ApiKey(db.Model):
@@ -415,6 +437,7 @@ class LoginAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    client: Mapped[str | None] = mapped_column(sa.String(64), index=True)  # hashed address
 
 
 class Procedure(db.Model):

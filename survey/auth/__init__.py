@@ -16,9 +16,16 @@ def setup_login(login_manager) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        if not user_id.isdigit():
+        """The session and the remember cookie hold `<id>.<session_version>` (User.get_id): a
+        session from before a sign-out, a password change or reset or a disabling has an older
+        version and no longer signs anyone in; neither does any session of a disabled user."""
+        user_part, _dot, version = user_id.partition(".")
+        if not (user_part.isdigit() and version.isdigit()):
             return None
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_part))
+        if user is None or not user.active or user.session_version != int(version):
+            return None
+        return user
 
 
 from survey.auth import views  # noqa: E402,F401  (views register routes on bp)
