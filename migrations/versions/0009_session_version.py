@@ -6,15 +6,15 @@
 - `login_attempt.client`: the hashed client address of a failed sign-in, so that throttling
   counts per (account, address) and per address, and never locks the owner out from elsewhere.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
