@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
-from analysis._validation import check_confidence, check_counts, output
-from analysis.intervals import interval_bounds
+from analysis._validation import check_confidence, check_counts, check_option, output
+from analysis.intervals import _wilson, interval_bounds
+from analysis.target import ADJUSTMENTS, adjust_pvalues
 
 __all__ = ["CHANGES", "PeriodComparison", "compare_periods"]
 
@@ -35,9 +37,16 @@ class PeriodComparison:
         Newcombe hybrid score confidence interval for ``rate2 - rate1``.
     verdict : str or ndarray of str
         ``'improved'`` if ``low > 0``, ``'declined'`` if ``high < 0``, else
-        ``'no_clear_change'``; ``'no_data'`` when either period has no responses.
+        ``'no_clear_change'``; ``'no_data'`` when either period has no responses. With
+        ``adjust``, a change is also required to have an adjusted ``p_value < 1 - confidence``.
+    p_value : float or ndarray
+        Two-sided p-value of "no change", from the interval itself: the smallest
+        ``1 - confidence`` at which the interval excludes 0 (nan without data); adjusted
+        across the comparisons when ``adjust`` is given.
     confidence : float
         Confidence level.
+    adjust : str or None
+        Multiplicity adjustment applied to ``p_value`` and the verdict.
     """
 
     rate1: float | np.ndarray
@@ -46,10 +55,56 @@ class PeriodComparison:
     low: float | np.ndarray
     high: float | np.ndarray
     verdict: str | np.ndarray
+    p_value: float | np.ndarray
     confidence: float
+    adjust: str | None = None
 
 
-def compare_periods(x1, n1, x2, n2, confidence: float = 0.95) -> PeriodComparison:
+def _newcombe(x1, n1, x2, n2, confidence):
+    l1, u1 = interval_bounds(x1, n1, confidence, "wilson")
+    l2, u2 = interval_bounds(x2, n2, confidence, "wilson")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1 = np.where(n1 > 0, x1 / n1, np.nan)
+        p2 = np.where(n2 > 0, x2 / n2, np.nan)
+    d = p2 - p1
+    low = d - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+    high = d + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    return p1, p2, d, low, high
+
+
+def _excludes_zero(x1, n1, x2, n2, z):
+    """Whether the hybrid score interval with normal quantile ``z`` (an array) excludes 0."""
+    n1, n2 = np.maximum(n1, 1.0), np.maximum(n2, 1.0)
+    limits = []
+    for x, n in ((x1, n1), (x2, n2)):
+        low, high = _wilson(x, n, z, correction=False)
+        low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+        limits.append((np.where(x == 0, 0.0, low), np.where(x == n, 1.0, high), x / n))
+    (l1, u1, p1), (l2, u2, p2) = limits
+    d = p2 - p1
+    low = d - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
+    high = d + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    return (low > 0) | (high < 0)
+
+
+def _newcombe_pvalue(x1, n1, x2, n2) -> np.ndarray:
+    """Two-sided p-value of "no change" read off the interval: ``2 (1 - Phi(z))`` for the
+    largest normal quantile ``z`` at which the interval still excludes 0, found by bisection
+    (the interval widens as ``z`` grows)."""
+    lo = np.zeros(np.shape(x1))  # excludes 0 at z = 0 unless the rates are equal
+    hi = np.full(np.shape(x1), 40.0)  # never excludes 0
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        excludes = _excludes_zero(x1, n1, x2, n2, mid)
+        lo = np.where(excludes, mid, lo)
+        hi = np.where(excludes, hi, mid)
+    changed = _excludes_zero(x1, n1, x2, n2, np.zeros(np.shape(x1)))
+    return np.where(changed, 2.0 * stats.norm.sf(lo), 1.0)
+
+
+def compare_periods(
+    x1, n1, x2, n2, confidence: float = 0.95, adjust: str | None = None
+) -> PeriodComparison:
     """Did satisfaction change between two periods? Interval for ``rate2 - rate1``.
 
     Uses Newcombe's (1998) method 10, the hybrid score interval: with Wilson limits
@@ -69,11 +124,15 @@ def compare_periods(x1, n1, x2, n2, confidence: float = 0.95) -> PeriodCompariso
         Satisfied and valid responses in the later period.
     confidence : float, optional
         Confidence level, default 0.95.
+    adjust : {None, 'holm', 'fdr_bh'}, optional
+        Multiplicity adjustment across the comparisons that have data, as in
+        :func:`analysis.assess_target`: a change is declared only when the interval excludes 0
+        and the adjusted ``p_value`` is below ``1 - confidence``.
 
     Returns
     -------
     PeriodComparison
-        Fields ``rate1, rate2, difference, low, high, verdict, confidence``.
+        Fields ``rate1, rate2, difference, low, high, verdict, p_value, confidence, adjust``.
 
     References
     ----------
@@ -93,19 +152,20 @@ def compare_periods(x1, n1, x2, n2, confidence: float = 0.95) -> PeriodCompariso
     """
     x1, n1, x2, n2, scalar = check_counts_pair(x1, n1, x2, n2)
     confidence = check_confidence(confidence)
+    check_option("adjust", adjust, ADJUSTMENTS)
     has_data = (n1 > 0) & (n2 > 0)
-    l1, u1 = interval_bounds(x1, n1, confidence, "wilson")
-    l2, u2 = interval_bounds(x2, n2, confidence, "wilson")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p1 = np.where(n1 > 0, x1 / n1, np.nan)
-        p2 = np.where(n2 > 0, x2 / n2, np.nan)
-    d = p2 - p1
-    low = d - np.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2)
-    high = d + np.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2)
+    p1, p2, d, low, high = _newcombe(x1, n1, x2, n2, confidence)
+    p_value = np.where(has_data, _newcombe_pvalue(x1, n1, x2, n2), np.nan)
+    improved, declined = low > 0, high < 0
+    if adjust is not None:
+        p_value = adjust_pvalues(p_value, adjust)
+        settled = p_value < 1.0 - confidence
+        improved &= settled
+        declined &= settled
     verdict = np.where(
         ~has_data,
         "no_data",
-        np.where(low > 0, "improved", np.where(high < 0, "declined", "no_clear_change")),
+        np.where(improved, "improved", np.where(declined, "declined", "no_clear_change")),
     )
     return PeriodComparison(
         rate1=output(p1, scalar),
@@ -114,7 +174,9 @@ def compare_periods(x1, n1, x2, n2, confidence: float = 0.95) -> PeriodCompariso
         low=output(low, scalar),
         high=output(high, scalar),
         verdict=output(verdict, scalar),
+        p_value=output(p_value, scalar),
         confidence=confidence,
+        adjust=adjust,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from analysis._validation import (
     check_confidence,
@@ -145,13 +145,110 @@ def adjust_pvalues(pvalues, method: str) -> np.ndarray:
     return adjusted
 
 
-def _settled(rate, target, total, confidence, method):
+def decision_thresholds(pvalues, method: str, level: float) -> np.ndarray:
+    """For each p-value of a family, the raw p-value under which its adjusted p-value would
+    fall below ``level``, every other member held fixed.
+
+    Parameters
+    ----------
+    pvalues : array_like
+        Raw p-values (1-D); nan entries are not in the family and get nan.
+    method : {'holm', 'fdr_bh'}
+        The adjustment, as in :func:`adjust_pvalues`.
+    level : float
+        The significance level the adjusted p-value is compared with (strictly).
+
+    Returns
+    -------
+    ndarray
+        ``t`` such that a member not rejected now would be rejected exactly when its raw
+        p-value fell below ``t[i]`` (the others unchanged); ``inf`` for a member rejected now
+        under Holm (any smaller p-value stays rejected). This is what "rejected after
+        adjustment" means for one member whose evidence grows: :func:`assess_target` uses it
+        for ``responses_needed``.
+
+    Notes
+    -----
+    Holm: with the others' p-values sorted, a member placed at rank ``r`` is rejected when
+    every member ahead of it is (the running maximum of ``(m - j + 1) q_j`` stays below
+    ``level``) and ``(m - r + 1) p < level``; the threshold is the largest ``p`` over the ranks
+    that allow it. Benjamini-Hochberg: the member is rejected when, for some ``k``,
+    ``p < k level / m`` and at least ``k - 1`` others are below ``k level / m``. Both are exact
+    for the step-down and step-up procedures of :func:`adjust_pvalues` (ties aside).
+
+    Examples
+    --------
+    The first p-value is rejected already; the others would be below 0.025 (Holm's
+    ``2 p < 0.05`` once the first is rejected):
+
+    >>> from analysis.target import decision_thresholds
+    >>> decision_thresholds([0.001, 0.2, 0.03], "holm", 0.05).round(4)
+    array([  inf, 0.025, 0.025])
+    """
+    check_option("method", method, ADJUSTMENTS[1:])
+    shape = np.shape(pvalues)
+    p = np.asarray(pvalues, dtype=float).ravel()
+    out = np.full(p.shape, np.nan)
+    present = np.flatnonzero(~np.isnan(p))
+    m = present.size
+    if m == 0:
+        return out.reshape(shape)
+    order = np.argsort(p[present], kind="stable")
+    s = p[present][order]
+    rank = np.arange(1, m + 1)
+    if method == "holm":
+        bound = level / (m - rank + 1)  # the bound at rank r
+        ahead = np.concatenate(([0.0], np.maximum.accumulate((m - rank + 1) * s)[:-1]))
+        lower = np.concatenate(([0.0], s[:-1]))  # the value ranked just ahead
+        # Ranks r <= k (the member's own position, 0-based k) with the others s[:r-1] ahead.
+        usable = (ahead < level) & (lower < bound)
+        best = np.maximum.accumulate(np.where(usable, np.minimum(s, bound), 0.0))
+        # At its own rank k + 1 the member may grow up to the next value s[k + 1].
+        following = np.concatenate((s[1:], [np.inf]))
+        own = np.where(usable, np.minimum(following, bound), 0.0)
+        before = np.concatenate(([0.0], best[:-1]))
+        threshold = np.maximum(before, own)
+        # Members rejected now stay rejected at any smaller p-value: no bound applies.
+        threshold[np.maximum.accumulate((m - rank + 1) * s) < level] = np.inf
+    else:
+        t = rank * level / m
+        below = np.searchsorted(s, t, side="left")  # members strictly below t_k
+        everyone = np.flatnonzero(below >= rank)
+        shared = t[everyone[-1]] if everyone.size else 0.0
+        # k that work only without the member itself: k - 1 others below t_k, member above.
+        alone = np.maximum.accumulate(np.where(below >= rank - 1, rank, 0))
+        fits = np.searchsorted(t, s, side="right")  # how many t_k <= the member's own p
+        k = np.where(fits > 0, alone[np.maximum(fits - 1, 0)], 0)
+        threshold = np.maximum(shared, np.where(k > 0, t[np.maximum(k - 1, 0)], 0.0))
+    result = np.empty(m)
+    result[order] = threshold
+    out[present] = result
+    return out.reshape(shape)
+
+
+def _tail_p(rate, target, total):
+    """The exact one-sided p-value in the direction of ``rate``, at ``rate * total`` satisfied
+    responses (a real number: the regularised incomplete beta continues the binomial tail)."""
+    x = rate * total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        meets = np.where(x > 0, special.betainc(np.maximum(x, 1e-300), total - x + 1, target), 1.0)
+        below = np.where(
+            x < total, special.betainc(np.maximum(total - x, 1e-300), x + 1, 1 - target), 1.0
+        )
+    return np.where(rate > target, meets, below)
+
+
+def _settled(rate, target, total, confidence, method, threshold=None):
     low, high = interval_bounds(rate * total, total, confidence, method)
-    return np.where(rate > target, low > target, high < target)
+    settled = np.where(rate > target, low > target, high < target)
+    if threshold is not None:
+        settled &= _tail_p(rate, target, total) < threshold
+    return settled
 
 
-def responses_to_settle(rate, trials, target, confidence, method):
-    """Extra responses after which the interval would exclude ``target`` at a constant rate.
+def responses_to_settle(rate, trials, target, confidence, method, threshold=None):
+    """Extra responses after which the interval would exclude ``target`` at a constant rate
+    (and, given ``threshold``, the exact one-sided p-value would fall below it).
 
     Vectorised exponential search (doubling the total) followed by bisection over whole
     numbers of responses, on the interval evaluated at ``rate * total`` satisfied responses
@@ -162,23 +259,25 @@ def responses_to_settle(rate, trials, target, confidence, method):
     rate, trials, target = np.broadcast_arrays(
         np.asarray(rate, float), np.asarray(trials, float), np.asarray(target, float)
     )
+    limit = None if threshold is None else np.broadcast_to(np.asarray(threshold, float), rate.shape)
     needed = np.full(rate.shape, RESPONSES_IMPOSSIBLE, dtype=np.int64)
     todo = np.flatnonzero((rate != target) & (trials > 0))
     r, t = rate.flat[todo], target.flat[todo]
+    c = None if limit is None else limit.flat[todo]
     lo = trials.flat[todo].astype(np.int64)  # not settled
     hi = 2 * lo  # settled, once the doubling below has finished
     active = np.arange(todo.size)
     while active.size:
-        done = _settled(r[active], t[active], hi[active], confidence, method)
+        done = _settled(r[active], t[active], hi[active], confidence, method, _at(c, active))
         active = active[~done]
         lo[active] = hi[active]
         hi[active] *= 2
         active = active[hi[active] <= _MAX_RESPONSES]
-    found = _settled(r, t, hi, confidence, method) if todo.size else np.zeros(0, bool)
+    found = _settled(r, t, hi, confidence, method, c) if todo.size else np.zeros(0, bool)
     active = np.flatnonzero(found & (hi - lo > 1))
     while active.size:
         mid = (lo[active] + hi[active]) // 2
-        done = _settled(r[active], t[active], mid, confidence, method)
+        done = _settled(r[active], t[active], mid, confidence, method, _at(c, active))
         hi[active] = np.where(done, mid, hi[active])
         lo[active] = np.where(done, lo[active], mid)
         active = active[hi[active] - lo[active] > 1]
@@ -186,6 +285,10 @@ def responses_to_settle(rate, trials, target, confidence, method):
         found, hi - trials.flat[todo].astype(np.int64), RESPONSES_IMPOSSIBLE
     )
     return needed
+
+
+def _at(values, index):
+    return None if values is None else values[index]
 
 
 def assess_target(
@@ -220,9 +323,10 @@ def assess_target(
         below ``alpha / 2``. The two directions are two families at ``alpha / 2`` each, so the
         chance of any false "meets" or "below" stays below ``alpha`` (Holm) or the expected
         share of false verdicts below ``alpha`` (BH). Adjustment can turn a decided verdict
-        into ``'inconclusive'``, never the reverse. ``responses_needed`` is then computed for
-        a Bonferroni interval at confidence ``1 - alpha / m`` (``m`` agencies with data),
-        which is a conservative guide.
+        into ``'inconclusive'``, never the reverse. ``responses_needed`` then follows the
+        same rule: the responses after which, at the observed rate and with the other
+        agencies unchanged, both the interval and the adjusted p-value would decide
+        (:func:`decision_thresholds`).
 
     Returns
     -------
@@ -272,15 +376,18 @@ def assess_target(
 
     meets = low > target
     below = high < target
-    search_confidence = confidence
+    threshold = None
     if adjust is not None:
-        alpha = 1.0 - confidence
+        level = (1.0 - confidence) / 2.0
+        threshold = np.where(
+            rate > target,
+            decision_thresholds(p_meets, adjust, level),
+            decision_thresholds(p_below, adjust, level),
+        )
         p_meets = adjust_pvalues(p_meets, adjust)
         p_below = adjust_pvalues(p_below, adjust)
-        meets &= p_meets < alpha / 2.0
-        below &= p_below < alpha / 2.0
-        families = max(int(np.count_nonzero(has_data)), 1)
-        search_confidence = 1.0 - alpha / families
+        meets &= p_meets < level
+        below &= p_below < level
 
     verdict = np.where(
         ~has_data, "no_data", np.where(meets, "meets", np.where(below, "below", "inconclusive"))
@@ -290,7 +397,12 @@ def assess_target(
     needed[~has_data] = RESPONSES_IMPOSSIBLE
     if np.any(undecided):
         needed[undecided] = responses_to_settle(
-            rate[undecided], n[undecided], target[undecided], search_confidence, method
+            rate[undecided],
+            n[undecided],
+            target[undecided],
+            confidence,
+            method,
+            None if threshold is None else threshold[undecided],
         )
     return TargetAssessment(
         rate=output(rate, scalar),

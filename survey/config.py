@@ -100,6 +100,9 @@ class Config:
     COMMENT_MAX_LENGTH = 1000
     # Public results hide agencies with fewer responses than this.
     PUBLIC_MIN_RESPONSES = 30
+    # The public page judges every agency at once: its verdicts are adjusted for that (the
+    # dashboard gives the same verdicts with ?adjust= set to this). "none", "holm", "fdr_bh".
+    PUBLIC_ADJUST = "holm"
     # Base URL printed on QR posters and in CLI output; empty means "from the request".
     PUBLIC_BASE_URL = ""
     RATELIMIT_HEADERS_ENABLED = True
@@ -165,6 +168,9 @@ class Config:
         settings["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", cls.PUBLIC_BASE_URL).rstrip("/")
         if "PUBLIC_MIN_RESPONSES" in env:
             settings["PUBLIC_MIN_RESPONSES"] = int(env["PUBLIC_MIN_RESPONSES"])
+        settings["PUBLIC_ADJUST"] = _choice(
+            env, "PUBLIC_ADJUST", cls.PUBLIC_ADJUST, ("none", "holm", "fdr_bh")
+        )
         if "SESSION_COOKIE_SECURE" in env:
             settings["SESSION_COOKIE_SECURE"] = _bool(env["SESSION_COOKIE_SECURE"])
         # Benchmarks switch rate limits off; production leaves them on.

@@ -13,7 +13,8 @@ from survey.reporting import formatting, html, labels
 @bp.route("/results")
 def results():
     period = periods.last_closed_quarter()
-    report = reporting.build_report(reporting.ReportOptions(period=period))
+    options = reporting.ReportOptions(period=period, adjust=current_app.config["PUBLIC_ADJUST"])
+    report = reporting.build_report(options)
     minimum = int(current_app.config["PUBLIC_MIN_RESPONSES"])
     response = current_app.make_response(
         render_template(

@@ -100,7 +100,8 @@ def adjustment_note(adjust: str, families: dict[str, int]) -> str | None:
     return _(
         "Verdicts adjusted (%(method)s) within two families that do not depend on the view: "
         "the %(units)d reporting units of the whole province, and apart from them the "
-        "%(pooled)d rows that pool units.",
+        "%(pooled)d rows that pool units. Changes from the previous period are adjusted the "
+        "same way.",
         method=ADJUST_LABELS[adjust],
         units=families.get("unit", 0),
         pooled=families.get("pooled", 0),

@@ -431,7 +431,7 @@ def _judge(
         stats = _assess_rows(x, n, targets, has_target, confidence, options.method, adjust)
         px = np.array([m.prev_pooled.satisfied for m in members], dtype=float)
         pn = np.array([m.prev_pooled.valid for m in members], dtype=float)
-        change = analysis.compare_periods(px, pn, x, n, confidence)
+        change = analysis.compare_periods(px, pn, x, n, confidence, adjust)
         for i, node in enumerate(members):
             out[node.id] = {
                 "rate": _num(stats["rate"][i]),

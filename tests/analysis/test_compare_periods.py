@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from analysis import compare_periods
+from analysis import adjust_pvalues, compare_periods
 
 # Newcombe, R. G. (1998). Interval estimation for the difference between independent
 # proportions: comparison of eleven methods. Statistics in Medicine 17, 873-890, Table II,
@@ -88,3 +88,41 @@ def test_compare_periods_rejects_bad_counts_naming_the_argument(args, message):
 def test_compare_periods_rejects_bad_confidence():
     with pytest.raises(ValueError, match="confidence must be strictly between 0 and 1"):
         compare_periods(1, 5, 2, 5, confidence=2)
+
+
+def test_the_p_value_is_where_the_interval_stops_excluding_zero():
+    rng = np.random.default_rng(4)
+    n1, n2 = rng.integers(5, 300, 200), rng.integers(5, 300, 200)
+    x1, x2 = rng.binomial(n1, 0.8), rng.binomial(n2, 0.85)
+    result = compare_periods(x1, n1, x2, n2)
+    changed = result.p_value < 1
+    assert changed.sum() > 150
+    for i in np.flatnonzero(changed)[:60]:
+        p = result.p_value[i]
+        inside = compare_periods(x1[i], n1[i], x2[i], n2[i], confidence=1 - p * (1 + 1e-6))
+        outside = compare_periods(x1[i], n1[i], x2[i], n2[i], confidence=1 - p * (1 - 1e-6))
+        assert inside.verdict != "no_clear_change"
+        assert outside.verdict == "no_clear_change"
+    # Without adjustment the verdict is the interval's, and agrees with the p-value.
+    decided = result.verdict != "no_clear_change"
+    np.testing.assert_array_equal(decided, result.p_value < 0.05)
+
+
+@pytest.mark.parametrize("adjust", ["holm", "fdr_bh"])
+def test_adjusted_changes_need_the_interval_and_the_adjusted_p_value(adjust):
+    rng = np.random.default_rng(8)
+    n1, n2 = rng.integers(0, 200, 300), rng.integers(0, 200, 300)
+    x1, x2 = rng.binomial(n1, 0.8), rng.binomial(n2, rng.choice([0.8, 0.9], 300))
+    raw = compare_periods(x1, n1, x2, n2)
+    adjusted = compare_periods(x1, n1, x2, n2, adjust=adjust)
+    has_data = (n1 > 0) & (n2 > 0)
+    np.testing.assert_allclose(
+        adjusted.p_value[has_data], adjust_pvalues(raw.p_value[has_data], adjust)
+    )
+    decided = adjusted.verdict != "no_clear_change"
+    np.testing.assert_array_equal(
+        decided & has_data, (raw.verdict != "no_clear_change") & (adjusted.p_value < 0.05)
+    )
+    # Adjustment withdraws changes, never creates or flips one.
+    moved = adjusted.verdict != raw.verdict
+    assert moved.any() and np.all(adjusted.verdict[moved] == "no_clear_change")

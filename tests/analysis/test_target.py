@@ -1,5 +1,7 @@
 """Verdicts against a target, exact p-values, responses needed, multiplicity."""
 
+import math
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -14,6 +16,7 @@ from analysis import (
     proportion_ci,
 )
 from analysis.intervals import interval_bounds, z_value
+from analysis.target import decision_thresholds
 
 NON_LEGACY = [method for method in METHODS if method != "wald"]
 
@@ -186,3 +189,64 @@ def test_adjust_pvalues_leaves_nan_out_of_the_family():
 def test_assess_target_rejects_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         assess_target([3, 4], [5, 5], **kwargs)
+
+
+@pytest.mark.parametrize("method", ["holm", "fdr_bh"])
+def test_decision_thresholds_are_where_the_adjusted_p_value_crosses_the_level(method):
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(150):
+        p = rng.beta(0.3, 1.0, size=rng.integers(1, 25))
+        thresholds = decision_thresholds(p, method, 0.025)
+        rejected = adjust_pvalues(p, method) < 0.025
+        for i in np.flatnonzero(~rejected):
+            assert 0 < thresholds[i] <= p[i]
+            for factor, expected in ((1 - 1e-9, True), (1 + 1e-9, False)):
+                moved = p.copy()
+                moved[i] = thresholds[i] * factor
+                assert (adjust_pvalues(moved, method)[i] < 0.025) == expected
+                checked += 1
+    assert checked > 1000
+
+
+def test_responses_needed_under_holm_follows_the_rule_that_decides():
+    # Nine agencies far above 80% are rejected first; Holm then tests the tenth at the full
+    # level, so it needs about as many responses as alone, not a Bonferroni interval's share.
+    x = np.array([30] + [1000] * 9)
+    n = np.array([34] + [1000] * 9)
+    alone = assess_target(30, 34, 0.8)
+    adjusted = assess_target(x, n, 0.8, adjust="holm")
+    bonferroni = assess_target(30, 34, 0.8, confidence=1 - 0.05 / 10)
+    assert alone.verdict == adjusted.verdict[0] == "inconclusive"
+    needed = adjusted.responses_needed[0]
+    # A little more than alone: the exact p-value must also fall below 0.025, and Wilson's
+    # interval is slightly liberal here (57 alone, 61 under Holm, 152 with a Bonferroni interval).
+    assert alone.responses_needed <= needed <= 1.1 * alone.responses_needed
+    assert needed < 0.7 * bonferroni.responses_needed
+    # At that many responses (same rate), the interval and the exact p-value both decide.
+    total = 34 + needed
+    low, _high = interval_bounds(30 / 34 * total, total, 0.95, "wilson")
+    assert low > 0.8
+    assert stats.binom.sf(np.ceil(30 / 34 * total) - 1, total, 0.8) < 0.025
+
+
+@pytest.mark.parametrize("adjust", ["holm", "fdr_bh"])
+def test_an_undecided_agency_is_decided_just_past_its_responses_needed_and_not_before(adjust):
+    x, n = simulated_agencies(200, seed=5)
+    result = assess_target(x, n, 0.8, adjust=adjust)
+    checked = 0
+    for i in np.flatnonzero((result.verdict == "inconclusive") & (result.responses_needed > 0)):
+        # Totals at which the same rate is a whole number of satisfied responses.
+        step = n[i] // math.gcd(int(x[i]), int(n[i]))
+        total = n[i] + result.responses_needed[i]
+        after, before = -(-total // step) * step, (total - 1) // step * step
+        if after - total > 0.1 * total or before <= n[i]:
+            continue
+        verdicts = []
+        for whole in (after, before):
+            more_x, more_n = x.copy(), n.copy()
+            more_x[i], more_n[i] = x[i] * whole // n[i], whole
+            verdicts.append(assess_target(more_x, more_n, 0.8, adjust=adjust).verdict[i])
+        assert verdicts == ["meets" if x[i] / n[i] > 0.8 else "below", "inconclusive"]
+        checked += 1
+    assert checked >= 5

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from survey import periods, reporting
 from tests.conftest import html, text_of
 
 
@@ -36,3 +37,24 @@ def test_public_results_show_no_comments_or_desks(client):
     page = html(client.get("/public/results"))
     assert page.select("#comments, #desk-split") == []
     assert "Cán bộ hướng dẫn" not in page.get_text()
+
+
+def test_public_verdicts_are_the_dashboards_with_the_public_adjustment(app, client):
+    # Before: the public page judged two dozen agencies at once without any adjustment.
+    response = client.get("/public/results")
+    assert "Holm" in text_of(response, "#adjustment-note")
+    with app.test_request_context():
+        options = reporting.ReportOptions(
+            period=periods.last_closed_quarter(), adjust=app.config["PUBLIC_ADJUST"]
+        )
+        report = reporting.build_report(options)
+    assert options.adjust == "holm"
+    compared = 0
+    for tr in html(response).select("#public-results tbody tr"):
+        badge = tr.select_one(".verdict .badge")
+        if badge is None:
+            continue  # too few responses to show
+        verdict = next(c[len("badge-") :] for c in badge["class"] if c.startswith("badge-"))
+        assert verdict == report.row(tr["data-code"]).verdict
+        compared += 1
+    assert compared >= 10

@@ -168,3 +168,20 @@ def test_a_report_over_several_top_agencies_judges_their_total_as_one_test(
         assert summary.basis == "total"
         assert (summary.valid, summary.satisfied, summary.target) == (200, 170, 0.9)
         assert summary.verdict == "below"  # 85%, interval 79.4-89.4% (Wilson)
+
+
+def test_period_changes_are_adjusted_in_the_same_families(app, province, add_responses):
+    # Before: "improved" / "declined" were never adjusted, whatever `adjust` said.
+    earlier = datetime(2026, 5, 1, 3)  # 2026-Q2
+    for commune in province.children:
+        desk = commune.desks[0]
+        if commune.code == "C00":
+            add_responses(desk, 17, 13, earlier)  # 56.7% -> 86.7%: p = 0.010 alone
+        else:
+            add_responses(desk, 14, 7, earlier)  # no change
+    plain = _report(app).row("C00")
+    assert plain.change_verdict == "improved"
+    for view in ({}, {"agency": "C00"}):
+        adjusted = _report(app, adjust="holm", **view).row("C00")
+        assert adjusted.change_verdict == "no_clear_change"  # 24 units x 0.010 > 0.05
+        assert (adjusted.change_low, adjusted.change_high) == (plain.change_low, plain.change_high)
