@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 
@@ -77,8 +78,9 @@ def survey(token: str):
     wording, offered = page_language(desk, questionnaire)
     form = survey_form(questionnaire, str(get_locale()), wording=wording)
     if request.method == "GET":
+        fresh = _fresh_id(request.args.get("new"))
         remembered = None if request.args.get("new") else _remembered_id(desk)
-        form.response_id.data = remembered or str(uuid.uuid4())
+        form.response_id.data = fresh or remembered or str(uuid.uuid4())
         return _render(desk, questionnaire, form, wording, offered)
     if csrf_expired() or not form.validate_on_submit():
         notice = refused_notice(form, wording)
@@ -104,12 +106,26 @@ def survey(token: str):
     try:
         record(submission)
     except ResponseConflict:
-        return (
-            render_template("citizen/conflict.html", desk=desk, token=token),
-            409,
-        )
+        # This browser already sent this form with other answers: someone else on the same
+        # phone, or the same person after Back. Flag it, don't drop it (docs/integrity.md).
+        submission = _as_repeat(submission)
+        record(submission)
     _remember(desk, submission.id)
     return redirect(url_for("citizen.thanks", token=token), code=303)
+
+
+def _as_repeat(submission: Submission) -> Submission:
+    """Other answers under an id already stored: a new response flagged `repeat_browser`.
+    Its id derives from the first id and the answers, so that sending these answers again
+    (Back, Send) finds it and stores nothing more."""
+    answers = sorted((submission.answers or {}).items())
+    content = repr((submission.level, answers, submission.comment, submission.dossier_code))
+    return dataclasses.replace(
+        submission,
+        id=uuid.uuid5(submission.id, content),
+        status=Status.FLAGGED,
+        status_reason=REPEAT_BROWSER,
+    )
 
 
 # Back, then Send again, must not count twice, even when the browser reloads the form: the
@@ -133,12 +149,24 @@ def _remember(desk: Desk, response_id: uuid.UUID) -> None:
     session["sent"] = dict(newest)
 
 
+def _fresh_id(value: str | None) -> str | None:
+    """The id a "Rate for someone else?" link carries (`?new=<uuid>`), or None."""
+    try:
+        return str(uuid.UUID(value)) if value else None
+    except ValueError:
+        return None
+
+
 @bp.route("/s/<token>/thanks")
 def thanks(token: str):
     desk = desk_for_token(token)
     # The case this browser's rating opened, if any: its code and link are shown once, here.
-    case = cases.case_for_response(_remembered_id(desk))
+    sent = _remembered_id(desk)
+    case = cases.case_for_response(sent)
     wording, offered = page_language(desk, desk.current_questionnaire())
+    # The next person's form gets an id derived from this rating's: reloading that form, or
+    # Back then Send on it, keeps the same id, so the next rating is stored once too.
+    another = uuid.uuid5(uuid.UUID(sent), "another") if sent else "1"
     return render_template(
         "citizen/thanks.html",
         desk=desk,
@@ -147,6 +175,7 @@ def thanks(token: str):
         token=token,
         case=case,
         case_link=cases.public_url(case) if case else None,
+        another_link=url_for("citizen.survey", token=token, new=another),
     )
 
 

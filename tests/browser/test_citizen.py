@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Agency, Desk, Level, Response
+from survey.integrity import REPEAT_BROWSER
+from survey.models import Agency, Desk, Level, Response, Status
 from survey.tokens import desk_token
 
 
@@ -47,6 +48,38 @@ def test_back_and_resubmit_stores_one_row(live_server, page):
     page.get_by_role("button", name="Gửi đánh giá").click()
     page.wait_for_load_state()
     assert len(_rows(live_server)) == 1
+
+
+def test_a_second_person_on_the_same_phone_is_flagged_not_refused(live_server, page):
+    url = _desk_url(live_server)
+    page.goto(url)
+    page.locator("fieldset.rating").get_by_text("Rất hài lòng").click()
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.wait_for_url("**/thanks")
+    # The next person: a fresh, empty form from the thank-you page.
+    page.get_by_role("link", name="Đánh giá cho người khác?").click()
+    page.wait_for_url(lambda address: "?new=" in address)
+    assert page.locator("fieldset.rating input:checked").count() == 0
+    page.locator("fieldset.rating").get_by_text("Không hài lòng").click()
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.wait_for_url("**/thanks")
+    assert page.get_by_role("heading", level=1).inner_text() == "Cảm ơn Ông/Bà đã đánh giá"
+    # Back, then Send again: still the same two ratings.
+    page.go_back()
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.wait_for_url("**/thanks")
+    # A third person scans the QR code again within the half hour, with other answers:
+    # thanked and stored, not turned away.
+    page.goto(url)
+    page.locator("fieldset.rating").get_by_text("Hài lòng", exact=True).click()
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.wait_for_url("**/thanks")
+    rows = sorted(_rows(live_server), key=lambda r: r.received_at)
+    assert [(r.level, r.status, r.status_reason) for r in rows] == [
+        ("rat_hai_long", Status.VALID, None),
+        ("khong_hai_long", Status.FLAGGED, REPEAT_BROWSER),
+        ("hai_long", Status.FLAGGED, REPEAT_BROWSER),
+    ]
 
 
 def test_survey_works_with_javascript_turned_off(live_server, chromium):

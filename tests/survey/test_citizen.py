@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.models import Answer, Response
+from survey.integrity import REPEAT_BROWSER
+from survey.models import Answer, Response, Status
 from survey.tokens import desk_token
 from tests.conftest import count, form_fields, html, text_of
 
@@ -68,14 +69,26 @@ def test_resubmitting_the_same_body_stores_nothing_more(client, survey_path):
     assert count(Response) == 1
 
 
-def test_same_id_with_different_content_is_a_conflict(client, survey_path):
+def test_same_id_with_other_answers_is_stored_flagged_not_refused(client, survey_path):
+    # Someone else on the same phone, or the same person after Back: docs/integrity.md says
+    # the browser cooldown flags, it does not refuse.
     fields = form_fields(client.get(survey_path))
     client.post(survey_path, data={**fields, "rating": "rat_hai_long"})
     response = client.post(survey_path, data={**fields, "rating": "khong_hai_long"})
-    assert response.status_code == 409
-    assert text_of(response, "h1") == "Đánh giá này đã được gửi"
-    assert count(Response) == 1
-    assert db.session.scalar(sa.select(Response.level)) == "rat_hai_long"
+    assert response.status_code == 303 and response.headers["Location"].endswith("/thanks")
+    rows = {
+        r.level: r
+        for r in db.session.scalars(sa.select(Response).execution_options(populate_existing=True))
+    }
+    assert set(rows) == {"rat_hai_long", "khong_hai_long"}
+    assert str(rows["rat_hai_long"].id) == fields["response_id"]
+    assert rows["rat_hai_long"].status == Status.VALID
+    assert rows["khong_hai_long"].status == Status.FLAGGED
+    assert rows["khong_hai_long"].status_reason == REPEAT_BROWSER
+    # Sending those other answers again (Back, Send) stores nothing more.
+    again = client.post(survey_path, data={**fields, "rating": "khong_hai_long"})
+    assert again.status_code == 303
+    assert count(Response) == 2
 
 
 def test_satisfied_is_derived_from_the_questionnaire_not_the_client(client, survey_path):
@@ -242,12 +255,30 @@ def test_form_reloaded_after_sending_reuses_the_same_id(client, survey_path):
     assert response.status_code == 303
     assert count(Response) == 1
     changed = client.post(survey_path, data={**again, "rating": "khong_hai_long"})
-    assert changed.status_code == 409
-    assert count(Response) == 1
-
-
-def test_open_a_new_survey_link_gives_a_fresh_id(client, survey_path):
-    submit(client, survey_path, rating="hai_long")
-    fresh = form_fields(client.get(survey_path + "?new=1"))
-    assert client.post(survey_path, data={**fresh, "rating": "hai_long"}).status_code == 303
+    assert changed.status_code == 303
     assert count(Response) == 2
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(Response.id)).where(Response.status == Status.VALID)
+        )
+        == 1
+    )
+
+
+def test_thanks_page_offers_a_fresh_form_for_someone_else(client, survey_path):
+    first = submit(client, survey_path, rating="hai_long")
+    thanks = html(client.get(first.headers["Location"]))
+    link = thanks.select_one("a#another-link")
+    assert link.get_text(strip=True) == "Đánh giá cho người khác?"
+    assert link["href"].startswith(survey_path + "?new=")
+    fresh = form_fields(client.get(link["href"]))
+    assert fresh["response_id"] != str(db.session.scalar(sa.select(Response.id)))
+    # Reloading the next person's form (or Back to it) keeps its id: sent once.
+    assert form_fields(client.get(link["href"]))["response_id"] == fresh["response_id"]
+    for _ in range(2):
+        assert client.post(survey_path, data={**fresh, "rating": "hai_long"}).status_code == 303
+    assert count(Response) == 2
+    second = db.session.get(Response, uuid.UUID(fresh["response_id"]))
+    assert (second.status, second.status_reason) == (Status.FLAGGED, REPEAT_BROWSER)
+    # A "new" value that is not an id gives a fresh form, as `?new=1` always did.
+    assert form_fields(client.get(survey_path + "?new=1"))["response_id"] != fresh["response_id"]
