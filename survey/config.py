@@ -150,6 +150,15 @@ class Config:
     # A questionnaire version whose levels carry "points" uses those instead.
     POINTS_BY_LEVEL = {"rat_hai_long": 2, "hai_long": 1, "khong_hai_long": 0}
     POINTS_THRESHOLDS = (15.0, 12.0, 9.0, 6.0)
+    # The official report document (docs/reporting.md): who issues and signs it. Empty: the
+    # document's defaults (UBND + the scope's name, SỞ NỘI VỤ, BC-SNV, a dotted place, GIÁM ĐỐC).
+    REPORT_SUPERIOR = ""
+    REPORT_ISSUER = ""
+    REPORT_SYMBOL = ""
+    REPORT_PLACE = ""
+    REPORT_SIGNER = ""
+    REPORT_RECIPIENTS: tuple[str, ...] = ()
+    REPORT_PDF = "document"  # the PDF export: the official document, or "analysis"
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
     TRUSTED_PROXIES = 0
@@ -202,6 +211,18 @@ class Config:
             settings["POINTS_BY_LEVEL"] = _points_by_level(env["POINTS_BY_LEVEL"])
         if "POINTS_THRESHOLDS" in env:
             settings["POINTS_THRESHOLDS"] = _thresholds(env["POINTS_THRESHOLDS"])
+        for name in ("REPORT_SUPERIOR", "REPORT_ISSUER", "REPORT_SYMBOL", "REPORT_PLACE"):
+            if name in env:
+                settings[name] = env[name].strip()
+        if "REPORT_SIGNER" in env:
+            settings["REPORT_SIGNER"] = env["REPORT_SIGNER"].strip()
+        if "REPORT_RECIPIENTS" in env:
+            settings["REPORT_RECIPIENTS"] = tuple(
+                item.strip() for item in env["REPORT_RECIPIENTS"].split(";") if item.strip()
+            )
+        settings["REPORT_PDF"] = _choice(
+            env, "REPORT_PDF", cls.REPORT_PDF, ("document", "analysis")
+        )
         # How many reverse proxies (nginx, a load balancer) set X-Forwarded-* in front of us.
         settings["TRUSTED_PROXIES"] = int(env.get("TRUSTED_PROXIES", cls.TRUSTED_PROXIES))
         return settings

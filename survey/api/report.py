@@ -3,7 +3,7 @@ needed, for an API key with the scope reports:read (limited to the key's agency 
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from flask import Response, g, jsonify, request
 from flask_babel import gettext as _
 
 from survey import periods, reporting
@@ -25,7 +25,10 @@ QUERY = (
     "kind",
     "level",
     "before_return",
+    "format",
 )
+#: `format`: the JSON body (default), or the official document as DOCX or PDF.
+API_FORMATS = ("json", "docx", "pdf")
 
 
 @bp.get("/report")
@@ -42,6 +45,13 @@ def report():
             ),
             field=unknown[0],
         )
+    fmt = request.args.get("format", "json").strip() or "json"
+    if fmt not in API_FORMATS:
+        raise ApiError(
+            400,
+            _("Unknown format; allowed: %(allowed)s.", allowed=", ".join(API_FORMATS)),
+            field="format",
+        )
     try:
         options = reporting.parse_options(request.args, periods.last_closed_quarter())
     except reporting.OptionError as error:
@@ -55,6 +65,13 @@ def report():
         if error.status == 403:
             message = _("This API key may not read reports for this agency.")
         raise ApiError(error.status, message, field=error.field) from None
+    if fmt != "json":
+        body = exports.export(result, fmt)
+        response = Response(body, content_type=exports.MEDIA_TYPES[fmt])
+        name = exports.filename(result, fmt)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
     body = exports.to_json(result)
     body["dossiers"] = _dossiers(result, options)
     return jsonify(body)
@@ -141,6 +158,13 @@ openapi.PATHS["/report"] = {
                 "schema": {"type": "string", "enum": list(labels.VERDICTS)},
             },
             {"name": "kind", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "format",
+                "in": "query",
+                "description": "json (default), or the official document (Decree 30/2020/NĐ-CP) "
+                "as docx or pdf",
+                "schema": {"type": "string", "enum": list(API_FORMATS), "default": "json"},
+            },
             {"name": "level", "in": "query", "schema": {"type": "string"}},
             {
                 "name": "before_return",
@@ -152,7 +176,9 @@ openapi.PATHS["/report"] = {
             "200": {
                 "description": "The report",
                 "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/Report"}}
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Report"}},
+                    exports.MEDIA_TYPES["docx"]: {"schema": {"type": "string", "format": "binary"}},
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
                 },
             },
             "400": {"$ref": "#/components/responses/Problem"},

@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from survey import periods, reporting
 from survey.audit import audit
 from survey.extensions import db
-from survey.reporting import exports, labels, pdf
+from survey.reporting import exports, labels
 
 
 def init_app(app: Flask) -> None:
@@ -23,7 +23,9 @@ def init_app(app: Flask) -> None:
 @click.option(
     "--period", required=True, help="2026-Q3, 2026-07, 2026-H1, 2026 or 2026-07-01..2026-09-30."
 )
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf", "json"]), required=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf", "json", "docx"]), required=True
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -50,7 +52,10 @@ def init_app(app: Flask) -> None:
 )
 @with_appcontext
 def report(period, fmt, out, agency_code, confidence, method, adjust, target, lang):
-    """Write the satisfaction report for PERIOD as CSV, Excel, PDF or JSON.
+    """Write the satisfaction report for PERIOD as CSV, Excel, PDF, JSON or DOCX.
+
+    DOCX is the official document (Decree 30/2020/NĐ-CP) to edit before signing; the PDF is
+    the same document, printed by LibreOffice.
 
     Example: flask --app wsgi report --period 2026-Q3 --format pdf --out q3.pdf
     """
@@ -73,9 +78,10 @@ def report(period, fmt, out, agency_code, confidence, method, adjust, target, la
             raise click.BadParameter(
                 f"no agency has the code {agency_code}", param_hint="--agency"
             ) from None
-        if fmt == "pdf":
-            steps = pdf.pdf_page_count(result)
-            with click.progressbar(length=steps, label="Writing the PDF", file=sys.stderr) as bar:
+        if fmt in ("pdf", "docx"):
+            steps = exports.progress_steps(result, fmt)
+            label = "Writing the PDF" if fmt == "pdf" else "Writing the DOCX"
+            with click.progressbar(length=steps, label=label, file=sys.stderr) as bar:
                 body = exports.export(result, fmt, progress=lambda _step: bar.update(1))
         else:
             body = exports.export(result, fmt)

@@ -235,7 +235,7 @@ def _download(body: bytes, fmt: str, name: str) -> Response:
 @staff_required
 def export(fmt: str):
     if fmt not in exports.FORMATS:
-        abort_with(404, _("Exports are available as CSV, Excel (xlsx), PDF and JSON."))
+        abort_with(404, _("Exports are available as CSV, Excel (xlsx), PDF, JSON and Word (docx)."))
     options = _options()
     report = _report(options)
     body = exports.export(report, fmt)

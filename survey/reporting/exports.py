@@ -28,12 +28,13 @@ from survey.reporting.official import (
 )
 from survey.reporting.table import Report
 
-FORMATS = ("csv", "xlsx", "pdf", "json")
+FORMATS = ("csv", "xlsx", "pdf", "json", "docx")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
     "json": "application/json",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 
 Progress = Callable[[str], None]
@@ -45,7 +46,22 @@ def _noop(_step: str) -> None:
 
 def export(report: Report, fmt: str, progress: Progress = _noop) -> bytes:
     """`report` as a file in `fmt` (one of `FORMATS`)."""
+    if fmt == "docx":
+        from survey.reporting import document
+
+        return document.to_docx(report, progress)
+    if fmt == "pdf" and official_pdf():
+        # The official document (the DOCX, printed by LibreOffice).
+        import logging
+
+        from survey.reporting import document
+
+        try:
+            return document.to_pdf(report, progress)
+        except (document.ConversionError, OSError, TimeoutError) as error:
+            logging.getLogger(__name__).warning("LibreOffice could not print: %s", error)
     if fmt == "pdf":
+        # Without LibreOffice (or if it failed): the analytic report drawn by matplotlib.
         from survey.reporting import detail, pdf
 
         report = detail.with_details(
@@ -61,6 +77,28 @@ def export(report: Report, fmt: str, progress: Progress = _noop) -> bytes:
 
         return json.dumps(to_json(report), ensure_ascii=False, indent=1).encode() + b"\n"
     raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+
+
+def official_pdf() -> bool:
+    """Whether the PDF is the official document: LibreOffice is installed and the setting
+    `REPORT_PDF` is "document" (the default; "analysis" gives the matplotlib report)."""
+    from flask import current_app
+
+    from survey.reporting import document
+
+    wanted = current_app.config.get("REPORT_PDF", "document") == "document"
+    return wanted and document.soffice() is not None
+
+
+def progress_steps(report: Report, fmt: str) -> int:
+    """How many times `export` calls `progress` for `fmt`."""
+    from survey.reporting import document, pdf
+
+    if fmt == "docx":
+        return document.STEPS
+    if fmt == "pdf":
+        return document.STEPS + 1 if official_pdf() else pdf.pdf_page_count(report)
+    return 0
 
 
 def filename(report: Report, fmt: str) -> str:

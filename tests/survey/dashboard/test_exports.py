@@ -82,6 +82,9 @@ def test_pdf_report_has_the_expected_pages_and_vietnamese_text(signed_in, app):
     from survey import reporting
     from survey.reporting import pdf
 
+    # The analytic PDF (matplotlib): what `pdf` gives with REPORT_PDF=analysis or without
+    # LibreOffice; the official document is tested in test_official_document.py.
+    app.config["REPORT_PDF"] = "analysis"
     response = signed_in.get(f"/dashboard/export.pdf?period={QUARTER}")
     assert response.mimetype == "application/pdf"
     with app.test_request_context():

@@ -1,0 +1,683 @@
+"""The official report document (DOCX), in the administrative format of Decree 30/2020/NĐ-CP,
+from a finished `Report`; `to_pdf` prints the same document to PDF with LibreOffice.
+
+The document is Vietnamese, as official documents are: Quốc hiệu and tiêu ngữ, the issuing
+agency, số/ký hiệu (left blank to fill in), place and date, trích yếu; a body of sentences
+written from the figures; tables (column headers repeated on every page) of the agencies with
+their counts by level, rate, both verdicts and indicator score, the points of each indicator,
+and the agencies below target with their weakest indicators; nơi nhận, the signer's position
+and a signature block; page numbers. Times New Roman 13 pt (14 pt for the headings); tables
+in 11 pt. Where Times New Roman is not installed, LibreOffice prints it with the metric-
+compatible Liberation Serif (embedded in the PDF).
+
+The issuer, its superior, the place, the signer and the recipients are the installation's
+settings (`REPORT_ISSUER`, `REPORT_SUPERIOR`, `REPORT_PLACE`, `REPORT_SIGNER`,
+`REPORT_RECIPIENTS`; docs/reporting.md): officials edit the DOCX in Word before signing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from datetime import date
+
+from docx import Document
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from flask import current_app
+from flask_babel import force_locale
+
+from survey import periods
+from survey.periods import to_local
+from survey.reporting import labels
+from survey.reporting.formatting import Numbers
+from survey.reporting.official import ADMINISTRATIVE_LABELS, CLASS_LABELS, shares, verdict_note
+from survey.reporting.table import Report, Row
+
+FONT = "Times New Roman"
+NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# Vietnamese numbers in the document, whatever the reader's language: 85,0% and 1.234.
+VI = Numbers(decimal=",", group=".")
+
+
+def _settings(report: Report) -> dict:
+    config = current_app.config
+    recipients = config.get("REPORT_RECIPIENTS") or (
+        "UBND tỉnh (để báo cáo)",
+        "Bộ Nội vụ (để báo cáo)",
+        "Các cơ quan, đơn vị trong báo cáo",
+        "Lưu: VT",
+    )
+    return {
+        "superior": config.get("REPORT_SUPERIOR") or f"UBND {report.root_name.upper()}",
+        "issuer": config.get("REPORT_ISSUER") or "SỞ NỘI VỤ",
+        "symbol": config.get("REPORT_SYMBOL") or "BC-SNV",
+        "place": config.get("REPORT_PLACE") or "……………",
+        "signer": config.get("REPORT_SIGNER") or "GIÁM ĐỐC",
+        "recipients": list(recipients),
+    }
+
+
+def document_date(day: date) -> str:
+    """ "ngày 05 tháng 01 năm 2026": Decree 30 writes days below 10 and months below 3 with a
+    leading zero."""
+    d = f"{day.day:02d}" if day.day < 10 else str(day.day)
+    m = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {d} tháng {m} năm {day.year}"
+
+
+def period_phrase(report: Report) -> str:
+    """The period as the trích yếu writes it: "quý 3/2026", "6 tháng đầu năm 2026"."""
+    label = report.period.label()
+    return label[:1].lower() + label[1:]
+
+
+# ---- low-level helpers -----------------------------------------------------------------------
+
+
+def _font(run, size: float, bold=False, italic=False, underline=False) -> None:
+    run.font.name = FONT
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    run.font.italic = italic
+    run.font.underline = underline
+    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+
+
+def _para(
+    container,
+    text: str = "",
+    size: float = 13,
+    bold=False,
+    italic=False,
+    align=None,
+    indent=True,
+    after: float = 6,
+):
+    p = container.add_paragraph()
+    if text:
+        _font(p.add_run(text), size, bold, italic)
+    p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY if align is None else align
+    fmt = p.paragraph_format
+    fmt.space_after = Pt(after)
+    fmt.space_before = Pt(0)
+    fmt.line_spacing = 1.15
+    if indent and align is None:
+        fmt.first_line_indent = Cm(1.0)
+    return p
+
+
+def _cell(
+    cell, text: str, size: float = 11, bold=False, align=WD_ALIGN_PARAGRAPH.LEFT, italic=False
+):
+    cell.text = ""
+    p = cell.paragraphs[0]
+    p.alignment = align
+    p.paragraph_format.space_after = Pt(0)
+    _font(p.add_run(text), size, bold, italic)
+
+
+def _repeat_header(row) -> None:
+    """Repeat this table row at the top of every page (w:tblHeader)."""
+    tr_pr = row._tr.get_or_add_trPr()
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    tr_pr.append(flag)
+
+
+def _no_split(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    flag = OxmlElement("w:cantSplit")
+    flag.set(qn("w:val"), "true")
+    tr_pr.append(flag)
+
+
+def _widths(table, widths) -> None:
+    """Fixed column widths (Word reads the cells', LibreOffice the grid's)."""
+    table.autofit = False
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout)
+    for i, width in enumerate(widths):
+        table.columns[i].width = Cm(width)
+        for cell in table.columns[i].cells:
+            cell.width = Cm(width)
+
+
+def _no_borders(table) -> None:
+    tbl_pr = table._tbl.tblPr
+    borders = OxmlElement("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:val"), "nil")
+        borders.append(element)
+    tbl_pr.append(borders)
+
+
+def _page_field(paragraph) -> None:
+    """A PAGE field: Word and LibreOffice write the page number."""
+    run = paragraph.add_run()
+    _font(run, 13)
+    for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), ("end", None)):
+        if kind is None:
+            instr = OxmlElement("w:instrText")
+            instr.set(qn("xml:space"), "preserve")
+            instr.text = text
+            run._r.append(instr)
+        else:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+
+
+def _table(doc, headers: list[str], rows: list[list[str]], widths: list[float], numeric: set[int]):
+    table = doc.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    head = table.rows[0]
+    _repeat_header(head)
+    for i, text in enumerate(headers):
+        _cell(head.cells[i], text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    for values in rows:
+        row = table.add_row()
+        _no_split(row)
+        for i, text in enumerate(values):
+            align = WD_ALIGN_PARAGRAPH.RIGHT if i in numeric else WD_ALIGN_PARAGRAPH.LEFT
+            _cell(row.cells[i], text, align=align)
+    _widths(table, widths)
+    return table
+
+
+# ---- the figures as sentences ----------------------------------------------------------------
+
+
+def judged_rows(report: Report) -> list[Row]:
+    """The agencies a report judges: those under the root (the root alone when it is all)."""
+    rows = [r for r in report.visible_rows() if r.depth > 0] or report.visible_rows()
+    return [r for r in rows if r.valid > 0]
+
+
+def body_sentences(report: Report) -> list[str]:
+    """The body of the report, written from its figures."""
+    s = report.summary
+    period = period_phrase(report)
+    if report.is_empty:
+        return [f"Trong {period}, chưa ghi nhận phiếu đánh giá hợp lệ nào."]
+    rows = judged_rows(report)
+    out = []
+    not_counted = s.flagged + s.excluded
+    target = VI.percent(s.target) if s.target is not None else "chưa quy định"
+    out.append(
+        f"Trong {period}, hệ thống ghi nhận {VI.integer(s.valid)} phiếu đánh giá hợp lệ"
+        + (
+            f" ({VI.integer(not_counted)} phiếu bị gắn cờ hoặc loại, không tính)"
+            if not_counted
+            else ""
+        )
+        + f"; tỷ lệ hài lòng chung là {VI.percent(s.rate)} (khoảng tin cậy "
+        f"{report.options.confidence}%: {VI.percent(s.low)}–{VI.percent(s.high)}), chỉ tiêu "
+        f"{target}."
+    )
+    targets = {r.target for r in rows if r.target is not None}
+    goal = f"mục tiêu {VI.percent(targets.pop(), 0)}" if len(targets) == 1 else "chỉ tiêu"
+    meets = [r for r in rows if r.verdict == "meets"]
+    below = [r for r in rows if r.verdict == "below"]
+    unsure = [r for r in rows if r.verdict == "inconclusive"]
+    parts = [f"{len(meets)}/{len(rows)} cơ quan, đơn vị đạt {goal}"]
+    if below:
+        parts.append(f"{len(below)} cơ quan, đơn vị chưa đạt: " + ", ".join(r.name for r in below))
+    if unsure:
+        parts.append(f"{len(unsure)} cơ quan, đơn vị chưa đủ số phiếu để kết luận")
+    out.append(f"Trong {period}, " + "; ".join(parts) + ".")
+    met = sum(1 for r in rows if r.administrative_verdict == "dat")
+    judged = sum(1 for r in rows if r.administrative_verdict is not None)
+    if judged:
+        out.append(
+            f"Xét riêng theo tỷ lệ (đánh giá hành chính: tỷ lệ hài lòng so với chỉ tiêu), "
+            f"{met}/{judged} cơ quan, đơn vị Đạt và {judged - met} Không đạt; kết luận thống kê "
+            "nêu trên còn xét đến số phiếu, nên một cơ quan Đạt theo tỷ lệ có thể chưa đủ căn "
+            "cứ để khẳng định."
+        )
+    if s.levels and sum(s.levels.values()):
+        level_shares = shares(s.levels)
+        names = dict(report.scale.levels)
+        items = [
+            f"{names.get(code, code)} {VI.integer(n)} phiếu ({VI.percent(level_shares[code])})"
+            for code, n in s.levels.items()
+        ]
+        out.append("Theo mức độ hài lòng: " + "; ".join(items) + ".")
+    points = s.points
+    if points is not None and points.total is not None:
+        names = dict(report.scale.indicators)
+        weakest = ", ".join(
+            f"{names.get(c, c).lower()} ({VI.number(m, 2)} điểm)" for c, m in points.weakest(3)
+        )
+        out.append(
+            f"Điểm chỉ số bình quân đạt {VI.number(points.total, 2)}/{points.maximum:g} điểm "
+            f"(khoảng tin cậy {VI.number(points.low, 2)}–{VI.number(points.high, 2)}), xếp loại "
+            f"{CLASS_LABELS[points.cls]}; các chỉ số thấp điểm nhất: {weakest}."
+        )
+    if s.cases:
+        out.append(
+            f"Về tiếp nhận, xử lý phản ánh, kiến nghị (tiêu chí 8): {VI.integer(s.cases)} phản "
+            f"ánh được tiếp nhận, {VI.percent(s.cases_answered_share)} đã được trả lời, "
+            f"{VI.percent(s.cases_on_time_share)} số phản ánh đến hạn được trả lời đúng hạn."
+        )
+    return out
+
+
+# ---- the document ----------------------------------------------------------------------------
+
+
+#: Progress steps of `to_docx` (and `to_pdf`, which adds one).
+STEPS = 3
+
+
+def _noop(_step: str) -> None:
+    return None
+
+
+def to_docx(report: Report, progress=_noop) -> bytes:
+    """The official report of `report` as a DOCX file."""
+    with force_locale("vi"):
+        return _build(report, progress)
+
+
+def _chart_png(figure) -> bytes:
+    import matplotlib
+
+    from survey.reporting.pdf import _PDF_RC
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context(_PDF_RC):
+        figure.savefig(buffer, format="png", dpi=150)
+    return buffer.getvalue()
+
+
+def _build(report: Report, progress=_noop) -> bytes:
+    settings = _settings(report)
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(13)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
+    doc.core_properties.title = f"Báo cáo kết quả đánh giá mức độ hài lòng {period_phrase(report)}"
+    doc.core_properties.author = settings["issuer"]
+    doc.core_properties.comments = "hailong"
+
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    # Decree 30, Appendix I: top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
+    section.top_margin = section.bottom_margin = Cm(2)
+    section.left_margin, section.right_margin = Cm(3), Cm(1.5)
+    section.different_first_page_header_footer = True  # no number on the first page
+    number = section.header.paragraphs[0]
+    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _page_field(number)
+
+    # Header: the issuer on the left, Quốc hiệu and tiêu ngữ on the right.
+    head = doc.add_table(rows=2, cols=2)
+    _no_borders(head)
+    widths = (6.2, 10.3)
+    left, right = head.rows[0].cells
+    _cell(left, settings["superior"], 12, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _font(left.add_paragraph().add_run(settings["issuer"]), 12.5, bold=True)
+    left.paragraphs[1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(left.add_paragraph().add_run("_______"), 12, bold=True)
+    left.paragraphs[2].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _cell(right, NATION, 12.5, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    motto = right.add_paragraph()
+    motto.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(motto.add_run(MOTTO), 13.5, bold=True)
+    line = right.add_paragraph()
+    line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(line.add_run("_______________________"), 12, bold=True)
+    symbol, when = head.rows[1].cells
+    _cell(symbol, f"Số:       /{settings['symbol']}", 13, align=WD_ALIGN_PARAGRAPH.CENTER)
+    local_day = periods.local_today()
+    _cell(
+        when,
+        f"{settings['place']}, {document_date(local_day)}",
+        13,
+        italic=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    _widths(head, widths)
+
+    _para(doc, "", after=6)
+    _para(doc, "BÁO CÁO", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    _para(
+        doc,
+        "Kết quả đánh giá mức độ hài lòng của người dân, tổ chức đối với sự phục vụ của "
+        f"cơ quan hành chính nhà nước {period_phrase(report)}",
+        14,
+        bold=True,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+        after=0,
+    )
+    _para(doc, "_______", 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
+
+    p = report.period
+    _para(
+        doc,
+        f"Phạm vi: {report.root_name}. Số liệu từ ngày {p.start:%d/%m/%Y} đến ngày "
+        f"{p.end:%d/%m/%Y}, theo giờ Việt Nam; so sánh với {report.previous.label().lower()}.",
+    )
+    _para(doc, "I. KẾT QUẢ CHUNG", 13, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
+    for sentence in body_sentences(report):
+        _para(doc, sentence)
+
+    # The tables, on landscape pages.
+    wide = doc.add_section(WD_SECTION.NEW_PAGE)
+    wide.orientation = WD_ORIENT.LANDSCAPE
+    wide.page_width, wide.page_height = Cm(29.7), Cm(21)
+    wide.left_margin, wide.right_margin = Cm(2), Cm(1.5)
+    wide.different_first_page_header_footer = False
+    _para(
+        doc,
+        "II. KẾT QUẢ THEO CƠ QUAN, ĐƠN VỊ",
+        13,
+        bold=True,
+        indent=False,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    _agency_table(doc, report)
+    _para(
+        doc,
+        "Ghi chú: Đạt/Không đạt là đánh giá hành chính, chỉ xét tỷ lệ so với chỉ tiêu; kết "
+        "luận thống kê xét cả khoảng tin cậy (đạt khi cả khoảng nằm trên chỉ tiêu). Cơ quan cấp "
+        "trên gộp số phiếu của các đơn vị trực thuộc.",
+        11,
+        italic=True,
+        indent=False,
+    )
+    if report.summary.points is not None and report.scale.indicators:
+        _para(
+            doc,
+            "III. ĐIỂM THEO TỪNG CHỈ SỐ",
+            13,
+            bold=True,
+            indent=False,
+            align=WD_ALIGN_PARAGRAPH.LEFT,
+        )
+        _indicator_table(doc, report)
+    _para(
+        doc,
+        "IV. CÁC CƠ QUAN, ĐƠN VỊ CHƯA ĐẠT CHỈ TIÊU",
+        13,
+        bold=True,
+        indent=False,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    _below_table(doc, report)
+    progress("tables")
+
+    # Closing: nơi nhận and the signature block, portrait again.
+    end = doc.add_section(WD_SECTION.NEW_PAGE)
+    end.orientation = WD_ORIENT.PORTRAIT
+    end.page_width, end.page_height = Cm(21), Cm(29.7)
+    end.left_margin, end.right_margin = Cm(3), Cm(1.5)
+    _para(doc, "V. PHƯƠNG PHÁP", 13, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _para(
+        doc,
+        "Tỷ lệ hài lòng là số phiếu Hài lòng và Rất hài lòng chia cho số phiếu hợp lệ; phiếu bị "
+        "hệ thống gắn cờ hoặc bị loại không được tính. Khoảng tin cậy "
+        f"{report.options.confidence}% tính theo phương pháp "
+        f"{labels.METHOD_LABELS[report.options.method]}. Điểm chỉ số: mỗi chỉ số được 0 điểm "
+        "(Không hài lòng), 1 điểm (Hài lòng) hoặc 2 điểm (Rất hài lòng) theo mặc định; điểm "
+        "từng chỉ số là điểm bình quân của các phiếu trả lời chỉ số đó, tổng điểm tối đa "
+        f"{report.scale.maximum:g} điểm; khoảng tin cậy của tổng điểm tính theo phương pháp "
+        f"delta. Xếp loại: {_classes_text(report)} (ngưỡng trên thang 18 điểm, do tỉnh quy "
+        "định).",
+        12,
+    )
+    _para(doc, "", after=6)
+    closing = doc.add_table(rows=1, cols=2)
+    _no_borders(closing)
+    to, sign = closing.rows[0].cells
+    _cell(to, "Nơi nhận:", 12, bold=True, italic=True)
+    for recipient in settings["recipients"]:
+        item = to.add_paragraph()
+        item.paragraph_format.space_after = Pt(0)
+        _font(item.add_run(f"- {recipient}{'.' if recipient.startswith('Lưu') else ';'}"), 11)
+    _cell(sign, settings["signer"], 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    hint = sign.add_paragraph()
+    hint.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _font(hint.add_run("(Ký, ghi rõ họ tên, đóng dấu)"), 12, italic=True)
+    for _ in range(4):
+        sign.add_paragraph()
+    _widths(closing, (8.0, 8.5))
+    _para(
+        doc,
+        f"Báo cáo lập bằng hailong lúc {to_local(report.generated_at):%H:%M %d/%m/%Y} (giờ Việt "
+        "Nam).",
+        9,
+        italic=True,
+        indent=False,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+
+    # Annex: the funnel and forest plots.
+    from survey.reporting import charts
+
+    figures = [
+        (title, figure)
+        for title, figure in (
+            (
+                "Biểu đồ phễu: tỷ lệ hài lòng của từng cơ quan so với chỉ tiêu",
+                charts.funnel_figure(report),
+            ),
+            (
+                "Biểu đồ rừng: tỷ lệ và khoảng tin cậy của từng cơ quan",
+                charts.forest_figure(report),
+            ),
+        )
+        if figure is not None
+    ]
+    if figures:
+        annex = doc.add_section(WD_SECTION.NEW_PAGE)
+        annex.orientation = WD_ORIENT.PORTRAIT
+        _para(doc, "PHỤ LỤC: BIỂU ĐỒ", 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        for title, figure in figures:
+            _para(doc, title, 12, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=2)
+            doc.add_picture(io.BytesIO(_chart_png(figure)), width=Cm(15.5))
+            doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    progress("charts")
+
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    progress("docx")
+    return buffer.getvalue()
+
+
+def _classes_text(report: Report) -> str:
+    bounds = [bound for _code, bound, _included in report.scale.classes]
+    if len(bounds) != 5:
+        return "theo quy định của tỉnh"
+    a, b, c, d = (VI.number(x, 0) if x == int(x) else VI.number(x, 1) for x in bounds[:4])
+    return (
+        f"Xuất sắc (trên {a} điểm), Tốt (từ {b} đến {a}), Khá (từ {c} đến dưới {b}), "
+        f"Trung bình (từ {d} đến dưới {c}), Yếu (dưới {d})"
+    )
+
+
+def _agency_table(doc, report: Report) -> None:
+    level_codes = report.scale.level_codes
+    level_names = [name for _code, name in report.scale.levels]
+    headers = [
+        "TT",
+        "Cơ quan, đơn vị",
+        "Số phiếu hợp lệ",
+        *level_names,
+        "Tỷ lệ hài lòng (khoảng tin cậy)",
+        "Chỉ tiêu",
+        "Đạt / Không đạt",
+        "Kết luận thống kê",
+        f"Điểm /{report.scale.maximum:g} (xếp loại)",
+    ]
+    rows = []
+    for i, r in enumerate(report.visible_rows(), start=1):
+        points = r.points
+        score = (
+            f"{VI.number(points.total, 2)} ({CLASS_LABELS[points.cls]})"
+            if points is not None and points.total is not None
+            else "–"
+        )
+        verdict = str(labels.VERDICT_LABELS[r.verdict])
+        if r.responses_needed and r.responses_needed > 0:
+            verdict += f" (cần thêm {VI.integer(r.responses_needed)} phiếu)"
+        rows.append(
+            [
+                str(i),
+                ("   " * min(r.depth, 3)) + r.name,
+                VI.integer(r.valid),
+                *[VI.integer(r.levels.get(code, 0)) for code in level_codes],
+                f"{VI.percent(r.rate)} ({VI.percent(r.low)}–{VI.percent(r.high)})"
+                if r.rate is not None
+                else "–",
+                VI.percent(r.target, 0) if r.target is not None else "–",
+                str(ADMINISTRATIVE_LABELS[r.administrative_verdict])
+                if r.administrative_verdict
+                else "–",
+                verdict,
+                score,
+            ]
+        )
+    level_width = 1.9
+    widths = [1.2, 5.6, 1.8, *[level_width] * len(level_codes), 3.4, 1.5, 1.8, 3.6, 2.6]
+    spare = 26.2 - sum(widths)
+    widths[1] += max(spare, -2.5)
+    numeric = {0, 2, *range(3, 3 + len(level_codes)), 3 + len(level_codes), 4 + len(level_codes)}
+    _table(doc, headers, rows, widths, numeric)
+
+
+def _indicator_table(doc, report: Report) -> None:
+    points = report.summary.points
+    names = dict(report.scale.indicators)
+    rows = [
+        [str(i), names.get(code, code), VI.number(mean, 2), VI.integer(points.answers[code])]
+        for i, (code, mean) in enumerate(points.weakest(len(points.indicators)), start=1)
+    ]
+    rows.append(
+        [
+            "",
+            "Tổng điểm (khoảng tin cậy)",
+            f"{VI.number(points.total, 2)} ({VI.number(points.low, 2)}–{VI.number(points.high, 2)})",
+            VI.integer(points.responses),
+        ]
+    )
+    _table(
+        doc,
+        ["TT", "Chỉ số (từ thấp đến cao)", "Điểm bình quân (0–2)", "Số phiếu trả lời"],
+        rows,
+        [1.2, 15.0, 5.0, 4.0],
+        {0, 2, 3},
+    )
+
+
+def _below_table(doc, report: Report) -> None:
+    below = [
+        r
+        for r in judged_rows(report)
+        if r.administrative_verdict == "khong_dat" or r.verdict == "below"
+    ]
+    if not below:
+        _para(doc, "Không có cơ quan, đơn vị nào chưa đạt chỉ tiêu.", 13)
+        return
+    names = dict(report.scale.indicators)
+    rows = []
+    for i, r in enumerate(below, start=1):
+        weakest = (
+            "; ".join(f"{names.get(c, c)} ({VI.number(m, 2)})" for c, m in r.points.weakest(3))
+            if r.points is not None
+            else "–"
+        )
+        rows.append(
+            [
+                str(i),
+                r.name,
+                VI.percent(r.rate),
+                VI.percent(r.target, 0) if r.target is not None else "–",
+                str(labels.VERDICT_LABELS[r.verdict]),
+                weakest,
+                verdict_note(r) or "",
+            ]
+        )
+    _table(
+        doc,
+        [
+            "TT",
+            "Cơ quan, đơn vị",
+            "Tỷ lệ hài lòng",
+            "Chỉ tiêu",
+            "Kết luận thống kê",
+            "Ba chỉ số thấp điểm nhất (điểm bình quân)",
+            "Ghi chú",
+        ],
+        rows,
+        [1.2, 5.0, 2.2, 1.6, 3.0, 8.2, 5.0],
+        {0, 2, 3},
+    )
+
+
+# ---- PDF: the same document, printed by LibreOffice ------------------------------------------
+
+
+class ConversionError(RuntimeError):
+    """LibreOffice is missing or could not print the document."""
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def docx_to_pdf(data: bytes, timeout: int = 120) -> bytes:
+    """Print a DOCX to PDF with LibreOffice (fonts embedded), in a private profile so that
+    conversions can run side by side."""
+    binary = soffice()
+    if binary is None:
+        raise ConversionError("LibreOffice (soffice) is not installed")
+    with tempfile.TemporaryDirectory(prefix="hailong-doc-") as work:
+        source = os.path.join(work, "report.docx")
+        with open(source, "wb") as handle:
+            handle.write(data)
+        profile = "file://" + os.path.join(work, "profile")
+        result = subprocess.run(  # noqa: S603 (a fixed program and our own temporary files)
+            [
+                binary,
+                f"-env:UserInstallation={profile}",
+                "--headless",
+                "--norestore",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                work,
+                source,
+            ],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+        target = os.path.join(work, "report.pdf")
+        if result.returncode != 0 or not os.path.exists(target):
+            raise ConversionError(result.stderr.decode(errors="replace")[-500:])
+        with open(target, "rb") as handle:
+            return handle.read()
+
+
+def to_pdf(report: Report, progress=_noop) -> bytes:
+    """The official document as PDF: the DOCX, printed by LibreOffice."""
+    body = docx_to_pdf(to_docx(report, progress))
+    progress("pdf")
+    return body
