@@ -117,7 +117,7 @@ def test_every_export_is_written_to_the_audit_log(signed_in, analyst):
 
 
 def test_an_unknown_export_format_is_404_and_not_audited(signed_in):
-    assert signed_in.get(f"/dashboard/export.docx?period={QUARTER}").status_code == 404
+    assert signed_in.get(f"/dashboard/export.odt?period={QUARTER}").status_code == 404
     assert signed_in.get("/dashboard/export.csv?period=bad").status_code == 400
     db.session.expire_all()
     assert (
@@ -133,5 +133,5 @@ def test_an_unknown_export_format_is_404_and_not_audited(signed_in):
 def test_the_dashboard_links_its_charts_and_exports_with_the_same_view(signed_in):
     page = html(signed_in.get(f"/dashboard?period={QUARTER}&confidence=99"))
     links = [a["href"] for a in page.select(".exports a, figure.chart a")]
-    assert len(links) == 3 + 6
+    assert len(links) == 4 + 6  # CSV, Excel, PDF, Word; SVG, PNG and data of two charts
     assert all("confidence=99" in link and f"period={QUARTER}" in link for link in links)
