@@ -301,6 +301,7 @@ class Server:
         name: str = "app",
     ):
         self.env, self.log_dir, self.name = env, log_dir, name
+        self.root = ROOT  # the checkout to serve (bench_wrk.py --compare-root sets another)
         self.workers, self.threads, self.access_log = workers, threads, access_log
         self.port = 0
         self.process: subprocess.Popen | None = None
@@ -317,7 +318,7 @@ class Server:
         command = [
             str(BIN / "gunicorn"),
             "--config",
-            str(ROOT / "gunicorn.conf.py"),
+            str(self.root / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.port}",
         ]
@@ -332,7 +333,7 @@ class Server:
         with open(log.with_suffix(".stderr"), "ab") as early:
             self.process = subprocess.Popen(
                 command,
-                cwd=ROOT,
+                cwd=self.root,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,

@@ -162,6 +162,13 @@ class Config:
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
     TRUSTED_PROXIES = 0
+    # Per-process caches of desks, questionnaires, form classes and API keys (survey/cache.py):
+    # each process reads the database's change counter at most this often and drops its
+    # entries when it moved; entries live at most CACHE_TTL_SECONDS (API keys
+    # API_KEY_CACHE_SECONDS), which bounds changes made in SQL behind the app's back.
+    CACHE_CHECK_SECONDS = 1.0
+    CACHE_TTL_SECONDS = 60.0
+    API_KEY_CACHE_SECONDS = 10.0
 
     @classmethod
     def from_env(cls, instance_path: str) -> dict:

@@ -415,6 +415,17 @@ class Ticket(db.Model):
     )
 
 
+class CacheVersion(db.Model):
+    """One row: a counter that every change to agencies, desks, questionnaires and API keys
+    moves, in its transaction, so that each process's caches know to drop what they hold
+    (survey/cache.py)."""
+
+    __tablename__ = "cache_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+
+
 class AuditLog(db.Model):
     __tablename__ = "audit_log"
 

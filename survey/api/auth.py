@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import g, request
 from flask_babel import gettext as _
 
+from survey import cache
 from survey.errors import problem
 from survey.extensions import db
 from survey.models import ApiKey, Kiosk, utcnow
@@ -84,15 +85,16 @@ def _parse(header: str | None) -> tuple[str, str, str] | None:
     return parts[0], parts[1], token
 
 
-def authenticate() -> ApiKey | Kiosk | None:
-    """The API key or kiosk behind the request's bearer token, or None."""
+def authenticate() -> cache.ApiKeyInfo | Kiosk | None:
+    """The API key (a cached snapshot) or kiosk behind the request's bearer token, or None."""
     parsed = _parse(request.headers.get("Authorization"))
     if parsed is None:
         return None
     kind, prefix, token = parsed
-    model = ApiKey if kind == "hl" else Kiosk
-    prefix_col = ApiKey.prefix if kind == "hl" else Kiosk.token_prefix
-    row = db.session.scalar(sa.select(model).where(prefix_col == prefix))
+    if kind == "hl":  # a snapshot of the key, cached per process (survey/cache.py)
+        row = cache.api_key(prefix)
+    else:
+        row = db.session.scalar(sa.select(Kiosk).where(Kiosk.token_prefix == prefix))
     if row is None or row.revoked_at is not None:
         return None
     stored = row.key_hash if kind == "hl" else row.token_hash

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import g, jsonify, request
 from flask_babel import gettext as _
 
+from survey import cache
 from survey.api import bp, openapi
 from survey.api.auth import ApiError, json_body, require
 from survey.api.validation import datetime_field, field, reject_unknown, uuid_field
 from survey.cases import service as cases
-from survey.extensions import db
-from survey.models import Channel, Desk, Kiosk, utcnow
+from survey.models import Channel, Kiosk, utcnow
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
-from survey.scope import visible_agency_ids
 from survey.security import client_hash
 
 # A tablet's clock is trusted within this window; outside it the rating is refused, not shifted.
@@ -72,28 +70,31 @@ def create_response():
             409, _("This id is already stored with different content."), field="id"
         ) from None
     body = {"id": str(stored.id), "status": "created" if created else "duplicate"}
-    case = cases.case_for_response(stored.id)
+    # Only a rating with a comment can open a case: no query for the others.
+    case = cases.case_for_response(stored.id) if stored.comment else None
     if case is not None:  # the portal can show the citizen where the answer will appear
         body["case"] = {"code": case.display_code, "url": cases.public_url(case)}
     return jsonify(body), 201 if created else 200
 
 
-def _desk(data: dict) -> Desk:
+def _desk(data: dict) -> cache.DeskInfo:
+    """The desk to rate, from the per-process cache (survey/cache.py)."""
     client = g.api_client
     if isinstance(client, Kiosk):
         code = field(data, "desk", str, required=False, max_length=40)
-        if code is not None and code != client.desk.code:
+        desk = cache.desk_by_id(client.desk_id)
+        if code is not None and code != desk.code:
             raise ApiError(
                 403, _("This kiosk may only submit ratings for its own desk."), field="desk"
             )
-        desk = client.desk
     else:
         code = field(data, "desk", str, max_length=40)
-        desk = db.session.scalar(sa.select(Desk).where(Desk.code == code))
+        desk = cache.desk_by_code(code)
         if desk is None:
             raise ApiError(422, _("Unknown desk code %(code)s.", code=code), field="desk")
-        scope = visible_agency_ids(client.agency_id)
-        if scope is not None and desk.agency_id not in scope:
+        if client.agency_id is not None and desk.agency_id not in cache.subtree_ids(
+            client.agency_id
+        ):
             raise ApiError(403, _("This API key may not submit for this desk."), field="desk")
     if not desk.active or not desk.agency.active:
         raise ApiError(422, _("This desk no longer takes ratings."), field="desk")

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from survey import cache
 from survey.errors import csrf_expired
 from survey.fields import ChoiceRadioField, choices
 from survey.languages.packs import Wording
@@ -84,6 +85,29 @@ def survey_form(
     `wording` is an admin-added language's pack (survey/languages), for labels and messages.
     """
     wording = wording or Wording(questionnaire, locale)
+    if wording.language is None:  # a compiled locale: the class is built once per process
+        form_class, level_choices = cache.form_class(
+            (questionnaire.id, locale, with_dossier),
+            lambda: _form_class(questionnaire, wording, with_dossier),
+        )
+    else:  # an admin-added language's pack can change at any time: built for each request
+        form_class, level_choices = _form_class(questionnaire, wording, with_dossier)
+    form = form_class(**kwargs)
+    form.rating.choices = level_choices
+    if wording.language is not None:
+        form.rating.label.text = wording.ui("question")
+        form.rating.validators = [InputRequired(message=wording.ui("choose"))]
+        form.comment.label.text = wording.ui("comment")
+        form.comment.description = wording.ui("comment_hint")
+        if with_dossier:
+            form.dossier_code.label.text = wording.ui("dossier")
+            form.dossier_code.description = wording.ui("dossier_hint")
+    return form
+
+
+def _form_class(questionnaire: Questionnaire, wording: Wording, with_dossier: bool):
+    """The form class and the level choices (survey/cache.py caches them for each
+    questionnaire version, compiled locale and variant)."""
     level_choices = choices(
         (lvl["code"], wording.label("level", lvl)) for lvl in questionnaire.levels
     )
@@ -98,18 +122,7 @@ def survey_form(
     attrs["criterion_fields"] = names
     if not with_dossier:
         attrs["dossier_code"] = None
-    form_class = type("QuestionnaireSurveyForm", (SurveyForm,), attrs)
-    form = form_class(**kwargs)
-    form.rating.choices = level_choices
-    if wording.language is not None:
-        form.rating.label.text = wording.ui("question")
-        form.rating.validators = [InputRequired(message=wording.ui("choose"))]
-        form.comment.label.text = wording.ui("comment")
-        form.comment.description = wording.ui("comment_hint")
-        if with_dossier:
-            form.dossier_code.label.text = wording.ui("dossier")
-            form.dossier_code.description = wording.ui("dossier_hint")
-    return form
+    return type("QuestionnaireSurveyForm", (SurveyForm,), attrs), level_choices
 
 
 def refused_notice(form, wording: Wording | None = None) -> str:

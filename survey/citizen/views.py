@@ -10,11 +10,12 @@ from flask import current_app, redirect, render_template, request, session, url_
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from survey import cache
 from survey.cases import service as cases
 from survey.citizen import bp
 from survey.citizen.forms import refused_notice, survey_form
 from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
-from survey.extensions import db, limiter
+from survey.extensions import limiter
 from survey.integrity import REPEAT_BROWSER
 from survey.languages import packs
 from survey.models import Channel, Desk, Status
@@ -23,10 +24,11 @@ from survey.security import citizen_rate_limit, client_hash, page_rate_limit_key
 from survey.tokens import desk_id_from_token
 
 
-def desk_for_token(token: str) -> Desk:
-    """The active desk a token names, or a friendly 404/410."""
+def desk_for_token(token: str) -> cache.DeskInfo:
+    """The active desk a token names (a snapshot from the per-process cache, survey/cache.py),
+    or a friendly 404/410."""
     desk_id = desk_id_from_token(token)
-    desk = db.session.get(Desk, desk_id) if desk_id is not None else None
+    desk = cache.desk_by_id(desk_id) if desk_id is not None else None
     if desk is None:
         abort_with(
             404, _("This survey link is not valid. Please scan the QR code at the desk again.")
