@@ -30,6 +30,9 @@ def init_app(app: Flask) -> None:
     from survey.alerts import cli as alerts_cli  # alerts and their e-mails (issue 16)
 
     alerts_cli.init_app(app)
+    from survey.followup import cli as followup_cli  # the follow-up sample (issue 15)
+
+    followup_cli.register(app)
 
 
 def _demo_password() -> str:

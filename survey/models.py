@@ -42,6 +42,7 @@ class Channel(StrEnum):
     KIOSK = "kiosk"
     PAPER = "paper"
     API = "api"
+    FOLLOWUP = "followup"  # a call-back of a sampled dossier (survey.followup)
 
 
 class Status(StrEnum):

@@ -55,6 +55,8 @@ def _items() -> list[NavItem]:
             ngettext("%(num)d overdue case", "%(num)d overdue cases", overdue),
         )
     )
+    if current_user.role in REVIEWERS:
+        items.append(NavItem("followup.index", _("Follow-up")))
     if "alerts.index" in current_app.view_functions:
         from survey.alerts.service import new_count
 

@@ -53,6 +53,7 @@ NOT_HTML = {
     "dashboard.chart",
     "dashboard.export",
     "dashboard.dossiers_export",
+    "followup.calls",
     "dashboard.trend",
     "kiosk.manifest",
     "kiosk.service_worker",
@@ -162,7 +163,14 @@ def seed_site(app) -> Site:
             LanguagePack(language=tay, questionnaire=questionnaire, texts={"send": "Sống"})
         )
         desk.languages = ["tay"]
+        # A returned dossier and a follow-up draw of it, for the follow-up pages (issue 15).
+        returned, _created = issue(
+            TicketRequest(desk=desk, dossier_code="H01.2026.000124", returned_date=date(2026, 8, 3))
+        )
         db.session.commit()
+        from survey.followup.service import draw
+
+        draw("2026-Q3", 1, seed=1, actor="pages")
         token = desk_token(desk.id)
         return Site(
             survey=f"/s/{token}",

@@ -28,7 +28,7 @@ from flask import current_app
 from analysis import compare_periods, proportion_ci, shrink
 from survey.dossiers import province_of, rated_before_return
 from survey.extensions import db
-from survey.models import Agency, Desk, Procedure, Response, Status, Ticket
+from survey.models import Agency, Channel, Desk, Procedure, Response, Status, Ticket
 from survey.periods import Period
 
 BEFORE_RETURN = ("include", "exclude")
@@ -295,6 +295,7 @@ def dossier_splits(
                 Response.occurred_at >= low,
                 Response.occurred_at < high,
                 Response.ticket_id.is_(None),
+                Response.channel != Channel.FOLLOWUP,  # a sample, with its own denominator
             )
             .group_by(Response.channel)
         ).all()

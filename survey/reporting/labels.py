@@ -76,6 +76,7 @@ CHANNEL_LABELS = {
     Channel.KIOSK: _l("Kiosk"),
     Channel.PAPER: _l("Paper form"),
     Channel.API: _l("Portal (API)"),
+    Channel.FOLLOWUP: _l("Follow-up call"),
 }
 STATUS_LABELS = {
     Status.VALID: _l("Valid"),

@@ -1,0 +1,270 @@
+"""Drawing the follow-up sample, recording the calls, and comparing it with the self-selected
+ratings.
+
+The frame: dossiers (tickets) returned in the period, at the desks of the chosen agency's
+subtree (or everywhere). Strata: the desk's agency. Allocation: proportional to the number
+of returned dossiers in each stratum, rounded by largest remainder (`analysis.followup.
+allocate`). Within a stratum, a simple random sample without replacement, drawn by NumPy's
+PCG64 generator from the stored seed over the tickets ordered by id: the same seed on the
+same frame gives the same sample. hailong stores dossier codes, never phone numbers: the
+call list goes to the one-stop staff or the integrator, who hold the contact details.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from analysis.followup import SelectionCheck, allocate, selection_check
+from survey.extensions import db
+from survey.followup.models import FollowupDraw, FollowupItem, Outcome
+from survey.imports import write_table
+from survey.models import Agency, Channel, Desk, Response, Status, Ticket, utcnow
+from survey.periods import Period, parse_period
+from survey.responses import Submission, record
+from survey.scope import subtree_ids
+
+MAX_SIZE = 100_000
+
+
+class FollowupError(ValueError):
+    """A draw or an outcome that cannot be made; the message is translated."""
+
+
+def draw(
+    period_key: str,
+    size: int,
+    *,
+    agency_code: str | None = None,
+    seed: int | None = None,
+    actor: str = "cli",
+) -> FollowupDraw:
+    """Draw, store and commit a stratified random sample of returned dossiers."""
+    period = parse_period(period_key)
+    if not 1 <= size <= MAX_SIZE:
+        raise FollowupError(_("The sample size must be between 1 and %(n)d.", n=MAX_SIZE))
+    agency = None
+    if agency_code:
+        agency = db.session.scalar(sa.select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            raise FollowupError(_("There is no agency with the code %(code)s.", code=agency_code))
+    if seed is None:
+        seed = secrets.randbits(63)
+    frame = _frame(period, subtree_ids(agency.id) if agency else None)
+    if not frame:
+        raise FollowupError(
+            _("No dossier was returned in %(period)s: there is nothing to draw.", period=period.key)
+        )
+    strata = sorted(frame)
+    population = [len(frame[a]) for a in strata]
+    parts = allocate(population, size)
+    rng = np.random.default_rng(seed)
+    result = FollowupDraw(
+        period=period.key,
+        agency_id=agency.id if agency else None,
+        size=size,
+        seed=seed,
+        allocation={
+            str(a): {"population": n_pop, "sample": int(n)}
+            for a, n_pop, n in zip(strata, population, parts, strict=True)
+        },
+        created_at=utcnow(),
+        created_by=actor,
+    )
+    db.session.add(result)
+    for stratum, n in zip(strata, parts, strict=True):
+        if n == 0:
+            continue
+        chosen = rng.choice(len(frame[stratum]), size=int(n), replace=False)
+        for index in sorted(chosen):
+            result.items.append(
+                FollowupItem(ticket_id=frame[stratum][index], agency_id=stratum, outcome="pending")
+            )
+    db.session.commit()
+    return result
+
+
+def _frame(period: Period, agency_ids: set[int] | None) -> dict[int, list[int]]:
+    """Ticket ids of the dossiers returned in the period, by the desk's agency, in id order."""
+    query = (
+        sa.select(Desk.agency_id, Ticket.id)
+        .join(Desk, Desk.id == Ticket.desk_id)
+        .where(Ticket.returned_date >= period.start, Ticket.returned_date <= period.end)
+        .order_by(Ticket.id)
+    )
+    if agency_ids is not None:
+        query = query.where(Desk.agency_id.in_(sorted(agency_ids)))
+    frame: dict[int, list[int]] = defaultdict(list)
+    for agency_id, ticket_id in db.session.execute(query):
+        frame[agency_id].append(ticket_id)
+    return frame
+
+
+CALL_LIST_HEADER = [
+    "item",
+    "agency_code",
+    "agency",
+    "desk_code",
+    "dossier_code",
+    "procedure",
+    "returned_date",
+]
+
+
+def call_list(followup: FollowupDraw, fmt: str = "csv") -> bytes:
+    """The sampled dossiers, for the staff who hold the citizens' contact details."""
+    rows = db.session.execute(
+        sa.select(
+            FollowupItem.id,
+            Agency.code,
+            Agency.name,
+            Desk.code,
+            Ticket.dossier_code,
+            Ticket.procedure,
+            Ticket.returned_date,
+        )
+        .join(Ticket, Ticket.id == FollowupItem.ticket_id)
+        .join(Desk, Desk.id == Ticket.desk_id)
+        .join(Agency, Agency.id == FollowupItem.agency_id)
+        .where(FollowupItem.draw_id == followup.id)
+        .order_by(Agency.code, FollowupItem.id)
+    ).all()
+    return write_table(
+        fmt,
+        CALL_LIST_HEADER,
+        [
+            [item, code, name, desk, dossier, procedure or "", returned.isoformat()]
+            for item, code, name, desk, dossier, procedure, returned in rows
+        ],
+        sheet="followup",
+    )
+
+
+def record_outcome(
+    item: FollowupItem,
+    outcome: str,
+    *,
+    level: str | None = None,
+    answers: dict[str, str] | None = None,
+    actor: str,
+) -> FollowupItem:
+    """Record a call's outcome and commit. An answered call stores the citizen's answers as
+    a response with channel `followup` at the dossier's desk; an outcome can be corrected
+    until the call was answered."""
+    if outcome not in {o.value for o in Outcome} - {Outcome.PENDING.value}:
+        raise FollowupError(_("Choose the outcome of the call."))
+    if item.outcome == Outcome.ANSWERED:
+        raise FollowupError(_("This call was already recorded as answered."))
+    if outcome == Outcome.ANSWERED:
+        if not level:
+            raise FollowupError(_("Choose the citizen's overall rating."))
+        desk = item.ticket.desk
+        response, _created = record(
+            Submission(
+                id=uuid.uuid4(),
+                desk=desk,
+                questionnaire=desk.current_questionnaire(),
+                channel=Channel.FOLLOWUP,
+                level=level,
+                answers=answers or {},
+                dossier_code=item.ticket.dossier_code,
+            )
+        )
+        item.response_id = response.id
+    item.outcome = outcome
+    item.recorded_at = utcnow()
+    item.recorded_by = actor[:254]
+    db.session.commit()
+    return item
+
+
+@dataclass(frozen=True)
+class AgencyCheck:
+    agency_id: int
+    code: str
+    name: str
+    sampled: int
+    answered: int
+    refused: int
+    unreachable: int
+    pending: int
+    followup_satisfied: int
+    self_satisfied: int
+    self_responses: int
+    check: SelectionCheck | None
+
+    @property
+    def response_rate(self) -> float | None:
+        called = self.answered + self.refused + self.unreachable
+        return self.answered / called if called else None
+
+
+def comparison(followup: FollowupDraw, confidence: float = 0.95) -> list[AgencyCheck]:
+    """Per stratum (agency): the follow-up estimate and its response rate beside the
+    self-selected ratings of the same agency and period (valid, every channel but
+    `followup`), and whether they differ beyond chance (`analysis.followup.selection_check`)."""
+    period = parse_period(followup.period)
+    low, high = period.utc_bounds()
+    outcomes = defaultdict(lambda: defaultdict(int))
+    satisfied = defaultdict(int)
+    for agency_id, outcome, is_satisfied in db.session.execute(
+        sa.select(FollowupItem.agency_id, FollowupItem.outcome, Response.satisfied)
+        .outerjoin(Response, Response.id == FollowupItem.response_id)
+        .where(FollowupItem.draw_id == followup.id)
+    ):
+        outcomes[agency_id][outcome] += 1
+        if outcome == Outcome.ANSWERED and is_satisfied:
+            satisfied[agency_id] += 1
+    ids = sorted(int(a) for a in followup.allocation)
+    own = dict(
+        (agency_id, (int(x or 0), int(n)))
+        for agency_id, x, n in db.session.execute(
+            sa.select(
+                Response.agency_id,
+                sa.func.sum(sa.case((Response.satisfied, 1), else_=0)),
+                sa.func.count(),
+            )
+            .where(
+                Response.agency_id.in_(ids),
+                Response.status == Status.VALID,
+                Response.channel != Channel.FOLLOWUP,
+                Response.occurred_at >= low,
+                Response.occurred_at < high,
+            )
+            .group_by(Response.agency_id)
+        )
+    )
+    agencies = {a.id: a for a in db.session.scalars(sa.select(Agency).where(Agency.id.in_(ids)))}
+    checks = []
+    for agency_id in ids:
+        counts = outcomes[agency_id]
+        answered = counts[Outcome.ANSWERED.value]
+        x_self, n_self = own.get(agency_id, (0, 0))
+        check = (
+            selection_check(x_self, n_self, satisfied[agency_id], answered, confidence)
+            if answered and n_self
+            else None
+        )
+        checks.append(
+            AgencyCheck(
+                agency_id=agency_id,
+                code=agencies[agency_id].code,
+                name=agencies[agency_id].name,
+                sampled=sum(counts.values()),
+                answered=answered,
+                refused=counts[Outcome.REFUSED.value],
+                unreachable=counts[Outcome.UNREACHABLE.value],
+                pending=counts[Outcome.PENDING.value],
+                followup_satisfied=satisfied[agency_id],
+                self_satisfied=x_self,
+                self_responses=n_self,
+                check=check,
+            )
+        )
+    return checks
