@@ -104,7 +104,7 @@ def _form(item: FollowupItem):
     attrs = {
         "outcome": ChoiceRadioField(
             _l("Outcome of the call"),
-            choices=[(k, v) for k, v in OUTCOME_LABELS.items() if k != Outcome.PENDING.value],
+            choices=choices((k, v) for k, v in OUTCOME_LABELS.items() if k != Outcome.PENDING.value),
             validators=[InputRequired(message=_l("Choose the outcome of the call."))],
         ),
         "rating": ChoiceRadioField(

@@ -4,15 +4,15 @@
 `followup_item` a sampled dossier (by its ticket) with the call's outcome and, when the
 citizen answered, the response stored with channel `followup`.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,287 @@
+"""The follow-up sample: a reproducible stratified draw of returned dossiers only, the call
+list, recorded outcomes stored as channel `followup`, the comparison with self-selected
+ratings computed independently from planted rows, and who may see it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from statsmodels.stats.proportion import confint_proportions_2indep
+
+from analysis.followup import allocate
+from survey.extensions import db
+from survey.followup.models import FollowupDraw, FollowupItem
+from survey.followup.service import (
+    FollowupError,
+    call_list,
+    comparison,
+    draw,
+    record_outcome,
+)
+from survey.models import Channel, Level, Response, Role, Ticket
+from survey.responses import Submission, record
+from tests.conftest import csrf_token, html
+
+
+@pytest.fixture(autouse=True)
+def request_context(app):
+    with app.test_request_context("/?lang=en"):
+        yield
+
+
+@pytest.fixture
+def frame(make_agency, make_desk):
+    """Two communes under a province: 60 and 30 dossiers returned in 2026-Q3, plus dossiers
+    not returned, returned in another quarter, or in another province."""
+    province = make_agency(code="HL", level=Level.PROVINCE)
+    a = make_agency(code="XA", parent=province)
+    b = make_agency(code="XB", parent=province)
+    other = make_agency(code="HB", level=Level.PROVINCE)
+    desks = {"XA": make_desk(agency=a, code="QA"), "XB": make_desk(agency=b, code="QB")}
+    outside = make_desk(agency=other, code="QO")
+    returned = {"XA": [], "XB": []}
+
+    def ticket(desk, code, returned_date):
+        t = Ticket(
+            token_hash=uuid.uuid4().hex,
+            dossier_code=code,
+            desk_id=desk.id,
+            returned_date=returned_date,
+            created_at=datetime(2026, 7, 1),
+            expires_at=datetime(2026, 12, 1),
+        )
+        db.session.add(t)
+        return t
+
+    for i in range(60):
+        returned["XA"].append(ticket(desks["XA"], f"A-{i}", date(2026, 7, 1) + timedelta(days=i)))
+    for i in range(30):
+        returned["XB"].append(ticket(desks["XB"], f"B-{i}", date(2026, 8, 1) + timedelta(days=i)))
+    for i in range(10):
+        ticket(desks["XA"], f"N-{i}", None)  # not returned
+        ticket(desks["XB"], f"Q2-{i}", date(2026, 6, 30))  # returned in Q2
+        ticket(outside, f"O-{i}", date(2026, 8, 1))  # another province
+    db.session.commit()
+    return province, {"XA": a, "XB": b}, desks, returned
+
+
+def test_the_draw_is_stratified_proportional_reproducible_and_takes_only_returned_dossiers(frame):
+    province, agencies, _desks, returned = frame
+    first = draw("2026-Q3", 30, agency_code="HL", seed=20261130)
+    assert first.seed == 20261130 and len(first.items) == 30
+    expected = allocate([60, 30], 30).tolist()
+    assert first.allocation == {
+        str(agencies["XA"].id): {"population": 60, "sample": expected[0]},
+        str(agencies["XB"].id): {"population": 30, "sample": expected[1]},
+    }
+    by_agency = {}
+    for item in first.items:
+        by_agency.setdefault(item.agency_id, []).append(item.ticket)
+    assert {a: len(ts) for a, ts in by_agency.items()} == {
+        agencies["XA"].id: 20,
+        agencies["XB"].id: 10,
+    }
+    allowed = {t.id for ts in returned.values() for t in ts}
+    assert {item.ticket_id for item in first.items} <= allowed  # returned in Q3, in HL only
+    again = draw("2026-Q3", 30, agency_code="HL", seed=20261130)
+    assert [i.ticket_id for i in again.items] == [i.ticket_id for i in first.items]
+    different = draw("2026-Q3", 30, agency_code="HL", seed=7)
+    assert [i.ticket_id for i in different.items] != [i.ticket_id for i in first.items]
+    # Without a seed, one is chosen and stored, so the draw can still be reproduced.
+    fresh = draw("2026-Q3", 30, agency_code="HL")
+    replay = draw("2026-Q3", 30, agency_code="HL", seed=fresh.seed)
+    assert [i.ticket_id for i in replay.items] == [i.ticket_id for i in fresh.items]
+
+
+def test_a_draw_larger_than_the_frame_takes_everything_once(frame):
+    _province, _agencies, _desks, returned = frame
+    everything = draw("2026-Q3", 500, agency_code="HL", seed=1)
+    assert len(everything.items) == 90 == len({i.ticket_id for i in everything.items})
+
+
+def test_draw_errors(frame):
+    with pytest.raises(FollowupError):
+        draw("2026-Q3", 0)
+    with pytest.raises(FollowupError):
+        draw("2026-Q3", 5, agency_code="NOPE")
+    with pytest.raises(FollowupError):
+        draw("2025-Q1", 5)
+
+
+def test_the_call_list_names_dossiers_and_nothing_personal(frame):
+    followup = draw("2026-Q3", 6, agency_code="XB", seed=3)
+    rows = list(csv.reader(io.StringIO(call_list(followup).decode("utf-8-sig"))))
+    assert rows[0] == [
+        "item",
+        "agency_code",
+        "agency",
+        "desk_code",
+        "dossier_code",
+        "procedure",
+        "returned_date",
+    ]
+    assert len(rows) == 7 and all(r[4].startswith("B-") for r in rows[1:])
+
+
+def _self_rating(desk, satisfied: bool, when: datetime):
+    record(
+        Submission(
+            id=uuid.uuid4(),
+            desk=desk,
+            questionnaire=desk.current_questionnaire(),
+            channel=Channel.KIOSK,
+            level="hai_long" if satisfied else "khong_hai_long",
+            occurred_at=when,
+        )
+    )
+
+
+def test_outcomes_and_the_comparison_match_the_planted_rows(frame):
+    _province, agencies, desks, _returned = frame
+    followup = draw("2026-Q3", 90, agency_code="HL", seed=11)
+    # Self-selected: XA 95 of 100 satisfied (steered), XB 20 of 30.
+    for i in range(100):
+        _self_rating(desks["XA"], i < 95, datetime(2026, 7, 2, 3) + timedelta(hours=5 * i))
+    for i in range(30):
+        _self_rating(desks["XB"], i < 20, datetime(2026, 8, 2, 3) + timedelta(hours=5 * i))
+    planted = {}
+    for n, item in enumerate(db.session.scalars(sa.select(FollowupItem).order_by(FollowupItem.id))):
+        code = "XA" if item.agency_id == agencies["XA"].id else "XB"
+        k = planted.setdefault(
+            code, {"answered": 0, "satisfied": 0, "refused": 0, "unreachable": 0}
+        )
+        if n % 6 == 5:
+            outcome = "refused"
+        elif n % 6 == 4:
+            outcome = "unreachable"
+        else:
+            outcome = "answered"
+        satisfied = (n % 3 != 0) if code == "XA" else (n % 3 != 2)
+        if outcome == "answered":
+            record_outcome(
+                item,
+                "answered",
+                level="hai_long" if satisfied else "khong_hai_long",
+                answers={"attitude": "rat_hai_long"},
+                actor="tests",
+            )
+            k["answered"] += 1
+            k["satisfied"] += satisfied
+        else:
+            record_outcome(item, outcome, actor="tests")
+            k[outcome] += 1
+    stored = db.session.scalars(
+        sa.select(Response).where(Response.channel == Channel.FOLLOWUP)
+    ).all()
+    assert len(stored) == planted["XA"]["answered"] + planted["XB"]["answered"]
+    assert all(r.dossier_code and r.ticket_id is None for r in stored)
+    assert {a.criterion for r in stored for a in r.answers} == {"attitude"}
+
+    checks = {c.code: c for c in comparison(followup)}
+    self_counts = {"XA": (95, 100), "XB": (20, 30)}
+    for code, k in planted.items():
+        c = checks[code]
+        assert (c.answered, c.refused, c.unreachable, c.pending) == (
+            k["answered"],
+            k["refused"],
+            k["unreachable"],
+            0,
+        )
+        assert c.followup_satisfied == k["satisfied"]
+        assert c.response_rate == pytest.approx(
+            k["answered"] / (k["answered"] + k["refused"] + k["unreachable"])
+        )
+        # The self-selected side leaves the follow-up answers out.
+        assert (c.self_satisfied, c.self_responses) == self_counts[code]
+        low, high = confint_proportions_2indep(
+            *self_counts[code], k["satisfied"], k["answered"], method="newcomb", compare="diff"
+        )
+        assert (c.check.low, c.check.high) == pytest.approx((low, high))
+        assert c.check.differs == (low > 0 or high < 0)
+    assert checks["XA"].check.differs  # 95% self-selected against about 2 in 3 on the phone
+    # An answered call is final.
+    answered = db.session.scalar(
+        sa.select(FollowupItem).where(FollowupItem.outcome == "answered").limit(1)
+    )
+    with pytest.raises(FollowupError):
+        record_outcome(answered, "refused", actor="tests")
+    with pytest.raises(FollowupError):
+        record_outcome(
+            db.session.scalar(
+                sa.select(FollowupItem).where(FollowupItem.outcome == "refused").limit(1)
+            ),
+            "answered",
+            actor="tests",
+        )  # answered needs a rating
+
+
+def test_staff_record_a_call_on_the_page(frame, client, login, make_user):
+    followup = draw("2026-Q3", 4, agency_code="XA", seed=5)
+    item = followup.items[0]
+    login(make_user(role=Role.ANALYST))
+    page = client.get(f"/followup/{followup.id}")
+    assert page.status_code == 200
+    assert item.ticket.dossier_code in page.get_data(as_text=True)
+    form_page = client.get(f"/followup/{followup.id}/items/{item.id}")
+    assert form_page.status_code == 200
+    token = csrf_token(form_page)
+    bad = client.post(
+        f"/followup/{followup.id}/items/{item.id}",
+        data={"csrf_token": token, "outcome": "answered"},
+    )
+    assert bad.status_code == 400  # answered without a rating
+    done = client.post(
+        f"/followup/{followup.id}/items/{item.id}",
+        data={"csrf_token": token, "outcome": "answered", "rating": "rat_hai_long"},
+    )
+    assert done.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(FollowupItem, item.id).outcome == "answered"
+    assert client.get(f"/followup/{followup.id}/calls.csv").status_code == 200
+    assert html(client.get("/followup/")).select_one("#draws") is not None
+
+
+def test_leaders_and_other_agencies_cannot_see_a_draw(frame, client, login, make_user):
+    _province, agencies, _desks, _returned = frame
+    followup = draw("2026-Q3", 4, agency_code="XA", seed=5)
+    login(make_user(role=Role.LEADER, agency=agencies["XA"], email="leader@example.org"))
+    assert client.get(f"/followup/{followup.id}").status_code == 403
+    assert client.get("/followup/").status_code == 403
+
+
+def test_an_analyst_of_another_agency_gets_403(frame, client, login, make_user):
+    _province, agencies, _desks, _returned = frame
+    followup = draw("2026-Q3", 4, agency_code="XA", seed=5)
+    login(make_user(role=Role.ANALYST, agency=agencies["XB"]))
+    assert client.get(f"/followup/{followup.id}").status_code == 403
+    assert client.get(f"/followup/{followup.id}/calls.csv").status_code == 403
+    assert client.get("/followup/").status_code == 200
+
+
+def test_the_cli_draws_and_writes_the_call_list(frame, runner, tmp_path):
+    out = tmp_path / "calls.csv"
+    result = runner.invoke(
+        args=[
+            "followup",
+            "draw",
+            "--period",
+            "2026-Q3",
+            "--size",
+            "9",
+            "--seed",
+            "42",
+            "--out",
+            str(out),
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "seed 42" in result.output
+    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 10
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupDraw)) == 1
+    bad = runner.invoke(args=["followup", "draw", "--period", "2026-Q9", "--size", "9"])
+    assert bad.exit_code != 0
