@@ -27,6 +27,19 @@ UI = {
     "thanks_title": (_l("Thank you for your rating"), "citizen"),
     "thanks_recorded": (_l("Your answer has been recorded."), "citizen"),
     "privacy": (_l("Your answer is anonymous: the staff at the desk cannot see it."), "both"),
+    # What is and is not linked, where the page asks for or shows a dossier code (issue 17, 6)
+    "privacy_dossier": (
+        _l(
+            "Your name is not asked. If you give a dossier code, this rating is linked to that dossier, and the agency can tell whose dossier it is. Without one, nothing in the rating names you."
+        ),
+        "citizen",
+    ),
+    "privacy_ticket": (
+        _l(
+            "This rating is linked to the dossier shown above (one rating per dossier), so the agency can tell whose dossier it is. Your name is not asked."
+        ),
+        "citizen",
+    ),
     # The kiosk
     "loading": (_l("Starting…"), "kiosk"),
     "hint": (_l("Touch a face to rate."), "kiosk"),

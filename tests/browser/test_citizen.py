@@ -111,3 +111,24 @@ def test_touch_targets_are_at_least_44_pixels_high(live_server, page):
     assert len(heights) == 3 and min(heights) >= 44
     button = page.get_by_role("button", name="Gửi đánh giá").bounding_box()
     assert button["height"] >= 44
+
+
+def test_faces_are_drawn_and_seen_without_an_emoji_font(live_server, page):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(_desk_url(live_server))
+    faces = page.locator("fieldset.rating label.choice svg.face")
+    assert faces.count() == 3
+    sizes = faces.evaluate_all(
+        "nodes => nodes.map(n => [n.getBoundingClientRect().width, n.getBoundingClientRect().height])"
+    )
+    assert all(w >= 32 and h >= 32 for w, h in sizes)
+    # Green for the happiest, red for the unhappiest: the colour says it too.
+    fills = faces.evaluate_all(
+        "nodes => nodes.map(n => getComputedStyle(n.querySelector('circle')).fill)"
+    )
+    assert fills[0] != fills[-1]
+    page.locator("fieldset.rating").get_by_text("Hài lòng", exact=True).click()
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.wait_for_url("**/thanks")
+    mark = page.locator(".thanks svg")
+    assert mark.bounding_box()["width"] >= 48

@@ -282,3 +282,36 @@ def test_thanks_page_offers_a_fresh_form_for_someone_else(client, survey_path):
     assert (second.status, second.status_reason) == (Status.FLAGGED, REPEAT_BROWSER)
     # A "new" value that is not an id gives a fresh form, as `?new=1` always did.
     assert form_fields(client.get(survey_path + "?new=1"))["response_id"] != fresh["response_id"]
+
+
+def _emoji(text: str) -> list[str]:
+    # Pictographs, emoticons and symbols: what shows as an empty box without an emoji font.
+    return [c for c in text if ord(c) >= 0x2190 and not 0x1E00 <= ord(c) <= 0x1EFF]
+
+
+def test_faces_are_drawn_not_emoji(client, survey_path):
+    page = client.get(survey_path)
+    assert _emoji(page.text) == []
+    faces = html(page).select("fieldset.rating label.choice svg.face")
+    assert len(faces) == 3
+    mouths = [svg.select_one("path")["d"] for svg in faces]
+    assert len(set(mouths)) == 3  # happiest to unhappiest, each its own mouth
+    # The happiest smiles (the mouth's middle below its corners), the unhappiest frowns.
+    first, last = (
+        [float(n) for n in d.replace("M", "").replace("Q", "").split()]
+        for d in (mouths[0], mouths[-1])
+    )
+    assert first[3] > first[1] and last[3] < last[1]
+    sent = submit(client, survey_path, rating="hai_long")
+    thanks = client.get(sent.headers["Location"])
+    assert _emoji(thanks.text) == []
+    assert html(thanks).select_one(".thanks svg") is not None
+
+
+def test_the_page_says_what_a_dossier_code_links(client, survey_path):
+    # Issue 17, point 6: not "anonymous" under a field that identifies the dossier.
+    page = client.get(survey_path)
+    assert html(page).select_one("input[name=dossier_code]") is not None
+    privacy = text_of(page, "p.privacy")
+    assert "ẩn danh" not in privacy
+    assert "mã hồ sơ" in privacy and "hồ sơ của ai" in privacy

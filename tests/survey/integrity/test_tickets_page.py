@@ -138,3 +138,11 @@ def test_a_stale_session_shows_the_ticket_form_again_and_keeps_the_ticket(client
     assert page.select_one("form")["action"] == path
     db.session.refresh(ticket)
     assert ticket.used_at is None and count(Response) == 0
+
+
+def test_the_ticket_page_says_the_rating_is_linked_to_the_dossier(client, make_ticket):
+    # Issue 17, point 6: not "anonymous" beside the dossier number it shows.
+    _ticket, path = make_ticket(dossier_code="000.00.12.H01-261121-0002")
+    privacy = text_of(client.get(path), "p.privacy")
+    assert "ẩn danh" not in privacy
+    assert "gắn với hồ sơ" in privacy and "hồ sơ của ai" in privacy
