@@ -159,6 +159,9 @@ class Config:
     REPORT_SIGNER = ""
     REPORT_RECIPIENTS: tuple[str, ...] = ()
     REPORT_PDF = "document"  # the PDF export: the official document, or "analysis"
+    # Report periods: "calendar" (Q3 = 1/7-30/9) or "regime", the reporting regime of Decree
+    # 09/2019/NĐ-CP (Q3 = 15/6-14/9); a report can ask for the other with ?calendar=.
+    REPORT_CALENDAR = "calendar"
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
     TRUSTED_PROXIES = 0
@@ -227,6 +230,9 @@ class Config:
             settings["REPORT_RECIPIENTS"] = tuple(
                 item.strip() for item in env["REPORT_RECIPIENTS"].split(";") if item.strip()
             )
+        settings["REPORT_CALENDAR"] = _choice(
+            env, "REPORT_CALENDAR", cls.REPORT_CALENDAR, ("calendar", "regime")
+        )
         settings["REPORT_PDF"] = _choice(
             env, "REPORT_PDF", cls.REPORT_PDF, ("document", "analysis")
         )

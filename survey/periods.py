@@ -5,7 +5,15 @@ Periods are local dates in Vietnam (Asia/Ho_Chi_Minh, UTC+7 all year, no dayligh
 ``[start 00:00 local, day after end 00:00 local)``.
 
 Accepted spellings (no fuzzy matching): ``2026-07`` (month), ``2026-Q3`` (quarter),
-``2026-H1`` (half-year), ``2026`` (year) and ``2026-07-01..2026-09-30`` (custom, inclusive).
+``2026-H1`` (half-year), ``2026-9M`` (the first nine months), ``2026`` (year) and
+``2026-07-01..2026-09-30`` (custom, inclusive).
+
+Two calendars (`CALENDARS`): calendar periods (Q3 = 1 July to 30 September), and the periods
+of the reporting regime of Decree 09/2019/NĐ-CP, whose data run from the 15th of the month
+before the period to the 14th of its last month (Q3 = 15 June to 14 September; the year 2026
+= 15 December 2025 to 14 December 2026). `Period.as_regime()` turns one into the other; a
+regime period keeps the same key ("2026-Q3") and says so in its label ("Quý 3/2026
+(15/6–14/9)"); its previous period and its trend buckets are regime periods too.
 """
 
 from __future__ import annotations
@@ -17,7 +25,10 @@ from datetime import UTC, date, datetime, timedelta
 from flask_babel import gettext as _
 
 LOCAL_OFFSET = timedelta(hours=7)
-KINDS = ("month", "quarter", "half", "year", "custom")
+KINDS = ("month", "quarter", "half", "nine", "year", "custom")
+CALENDARS = ("calendar", "regime")
+#: Months in a period of each kind.
+_MONTHS = {"month": 1, "quarter": 3, "half": 6, "nine": 9, "year": 12}
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 # A custom range longer than this is almost certainly a typo, and would make trend charts huge.
 MAX_CUSTOM_DAYS = 5 * 366
@@ -26,6 +37,7 @@ _PATTERNS = {
     "month": re.compile(r"^(\d{4})-(\d{2})$"),
     "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
     "half": re.compile(r"^(\d{4})-H([12])$"),
+    "nine": re.compile(r"^(\d{4})-9M$"),
     "year": re.compile(r"^(\d{4})$"),
     "custom": re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$"),
 }
@@ -42,19 +54,53 @@ class Period:
     kind: str
     start: date
     end: date
+    regime: bool = False  # a period of the reporting regime (Decree 09/2019/NĐ-CP)
+
+    @property
+    def calendar(self) -> str:
+        return "regime" if self.regime else "calendar"
 
     @property
     def key(self) -> str:
-        """The canonical spelling, as used in URLs and accepted by `parse_period`."""
+        """The canonical spelling, as used in URLs and accepted by `parse_period` (a regime
+        period has the key of the calendar period it stands for)."""
+        if self.regime:
+            return self.base().key
         if self.kind == "month":
             return f"{self.start:%Y-%m}"
         if self.kind == "quarter":
             return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
         if self.kind == "half":
             return f"{self.start.year}-H{1 if self.start.month < 7 else 2}"
+        if self.kind == "nine":
+            return f"{self.start.year}-9M"
         if self.kind == "year":
             return f"{self.start.year}"
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    def base(self) -> Period:
+        """The calendar period a regime period stands for (itself for a calendar period): the
+        one of the same kind that ends in the month of `end`."""
+        if not self.regime:
+            return self
+        months = _MONTHS[self.kind]
+        last = date(self.end.year, self.end.month, 1)
+        return _span(self.kind, _add_months(last, 1 - months), months)
+
+    def as_regime(self) -> Period:
+        """This period in the reporting regime: from the 15th of the month before its first
+        month to the 14th of its last month. Custom ranges stay as they are."""
+        if self.regime or self.kind == "custom":
+            return self
+        start = _add_months(self.start, -1).replace(day=15)
+        end = self.end.replace(day=14)
+        return Period(self.kind, start, end, regime=True)
+
+    def in_calendar(self, calendar: str) -> Period:
+        """This period in `calendar` (one of `CALENDARS`)."""
+        if calendar == "regime":
+            return self.as_regime()
+        return self.base()
 
     def __str__(self) -> str:
         return self.key
@@ -72,11 +118,23 @@ class Period:
         if self.kind == "custom":
             end = self.start - timedelta(days=1)
             return Period("custom", end - timedelta(days=self.days - 1), end)
-        months = {"month": 1, "quarter": 3, "half": 6, "year": 12}[self.kind]
+        if self.regime:
+            return self.base().previous().as_regime()
+        if self.kind == "nine":  # the same nine months of the year before
+            return _span("nine", _add_months(self.start, -12), 9)
+        months = _MONTHS[self.kind]
         return _span(self.kind, _add_months(self.start, -months), months)
 
     def label(self) -> str:
-        """A translated, human label: "Quý 3/2026", "Tháng 7/2026", "01/07/2026–30/09/2026"."""
+        """A translated, human label: "Quý 3/2026", "Tháng 7/2026", "01/07/2026–30/09/2026";
+        a regime period adds its dates: "Quý 3/2026 (15/6–14/9)"."""
+        if self.regime:
+            start, end = self.start, self.end
+            if start.year == end.year:
+                dates = f"{start.day}/{start.month}–{end.day}/{end.month}"
+            else:
+                dates = f"{start.day}/{start.month}/{start.year}–{end.day}/{end.month}/{end.year}"
+            return f"{self.base().label()} ({dates})"
         year = self.start.year
         if self.kind == "month":
             return _("Month %(month)d/%(year)d", month=self.start.month, year=year)
@@ -88,6 +146,8 @@ class Period:
             if self.start.month == 1:
                 return _("First half of %(year)d", year=year)
             return _("Second half of %(year)d", year=year)
+        if self.kind == "nine":
+            return _("First nine months of %(year)d", year=year)
         if self.kind == "year":
             return _("Year %(year)d", year=year)
         return f"{self.start:%d/%m/%Y}–{self.end:%d/%m/%Y}"
@@ -98,10 +158,12 @@ class Period:
     def buckets(self, unit: str, count: int) -> list[Period]:
         """`count` consecutive months or quarters ending with the one holding `self.end`."""
         months = {"month": 1, "quarter": 3}[unit]
-        last = _span(unit, _unit_start(self.end, months), months)
-        return [_span(unit, _add_months(last.start, -months * i), months) for i in range(count)][
-            ::-1
-        ]
+        end = self.base().end if self.regime else self.end
+        last = _span(unit, _unit_start(end, months), months)
+        found = [_span(unit, _add_months(last.start, -months * i), months) for i in range(count)]
+        if self.regime:  # the same calendar on both sides
+            found = [bucket.as_regime() for bucket in found]
+        return found[::-1]
 
 
 def local_midnight_utc(day: date) -> datetime:
@@ -143,6 +205,10 @@ def half(year: int, number: int) -> Period:
     return _span("half", date(year, 6 * number - 5, 1), 6)
 
 
+def nine_months(year: int) -> Period:
+    return _span("nine", date(year, 1, 1), 9)
+
+
 def year(number: int) -> Period:
     return _span("year", date(number, 1, 1), 12)
 
@@ -178,6 +244,8 @@ def parse_period(text: str | None) -> Period:
             )
         if kind == "year":
             return year(number)
+        if kind == "nine":
+            return nine_months(number)
         part = int(match.group(2))
         if kind == "month":
             if not 1 <= part <= 12:

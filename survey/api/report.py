@@ -26,6 +26,7 @@ QUERY = (
     "level",
     "before_return",
     "format",
+    "calendar",
 )
 #: `format`: the JSON body (default), or the official document as DOCX or PDF.
 API_FORMATS = ("json", "docx", "pdf")
@@ -158,6 +159,14 @@ openapi.PATHS["/report"] = {
                 "schema": {"type": "string", "enum": list(labels.VERDICTS)},
             },
             {"name": "kind", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "calendar",
+                "in": "query",
+                "description": "calendar periods, or those of the reporting regime (Decree "
+                "09/2019/NĐ-CP: from the 15th of the month before to the 14th of the last "
+                "month); default: the installation's REPORT_CALENDAR",
+                "schema": {"type": "string", "enum": ["calendar", "regime"]},
+            },
             {
                 "name": "format",
                 "in": "query",

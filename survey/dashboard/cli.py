@@ -21,7 +21,9 @@ def init_app(app: Flask) -> None:
 
 @click.command("report")
 @click.option(
-    "--period", required=True, help="2026-Q3, 2026-07, 2026-H1, 2026 or 2026-07-01..2026-09-30."
+    "--period",
+    required=True,
+    help="2026-Q3, 2026-07, 2026-H1, 2026-9M, 2026 or 2026-07-01..2026-09-30.",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "xlsx", "pdf", "json", "docx"]), required=True
@@ -33,6 +35,13 @@ def init_app(app: Flask) -> None:
     help="File to write ('-' for standard output, csv and json only).",
 )
 @click.option("--agency", "agency_code", help="Report on this agency's subtree only (code).")
+@click.option(
+    "--calendar",
+    type=click.Choice(["calendar", "regime"]),
+    default=None,
+    help="Calendar periods, or the reporting regime's (15th of the month before to the 14th; "
+    "default: REPORT_CALENDAR).",
+)
 @click.option(
     "--confidence", type=click.Choice(["90", "95", "99"]), default="95", show_default=True
 )
@@ -51,7 +60,7 @@ def init_app(app: Flask) -> None:
     help="Language of the texts.",
 )
 @with_appcontext
-def report(period, fmt, out, agency_code, confidence, method, adjust, target, lang):
+def report(period, fmt, out, agency_code, calendar, confidence, method, adjust, target, lang):
     """Write the satisfaction report for PERIOD as CSV, Excel, PDF, JSON or DOCX.
 
     DOCX is the official document (Decree 30/2020/NĐ-CP) to edit before signing; the PDF is
@@ -66,6 +75,8 @@ def report(period, fmt, out, agency_code, confidence, method, adjust, target, la
         args["target"] = target
     if agency_code:
         args["agency"] = agency_code
+    if calendar:
+        args["calendar"] = calendar
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
     with current_app.test_request_context("/", base_url=base, query_string={"lang": lang}):
         try:

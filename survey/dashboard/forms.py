@@ -20,7 +20,7 @@ class ReportForm(FlaskForm):
 
     period = StringField(
         _l("Period"),
-        description=_l("2026-Q3, 2026-07, 2026-H1, 2026, or 2026-07-01..2026-09-30"),
+        description=_l("2026-Q3, 2026-07, 2026-H1, 2026-9M, 2026, or 2026-07-01..2026-09-30"),
         validators=[Optional(), Length(max=40)],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
@@ -30,6 +30,7 @@ class ReportForm(FlaskForm):
         validators=[Optional(), Length(max=12)],
         render_kw={"inputmode": "decimal"},
     )
+    calendar = SelectField(_l("Calendar"))
     confidence = SelectField(_l("Confidence"))
     method = SelectField(_l("Interval method"))
     adjust = SelectField(_l("Many agencies at once"))
@@ -52,9 +53,11 @@ class ReportForm(FlaskForm):
             "level": options.level or "",
             "sort": args.get("sort", ""),
             "agency": options.agency or "",
+            "calendar": options.calendar,
         }
         super().__init__(formdata=None, data=data)
         any_ = ("", _l("All"))
+        self.calendar.choices = choices(labels.CALENDAR_LABELS.items())
         self.confidence.choices = choices((str(c), f"{c}%") for c in labels.CONFIDENCES)
         self.method.choices = choices(labels.METHOD_LABELS.items())
         self.adjust.choices = choices(labels.ADJUST_LABELS.items())

@@ -52,6 +52,10 @@ SUMMARY_BASIS_LABELS = {
         "against the general target."
     ),
 }
+CALENDAR_LABELS = {
+    "calendar": _l("Calendar periods"),
+    "regime": _l("Reporting regime (15th to 14th)"),
+}
 CHANGE_LABELS = {
     "improved": _l("Improved"),
     "declined": _l("Declined"),

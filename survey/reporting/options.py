@@ -7,10 +7,11 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
 from survey.models import Kind, Level
-from survey.periods import Period, PeriodError, parse_period
+from survey.periods import CALENDARS, Period, PeriodError, parse_period
 from survey.reporting.labels import ADJUSTMENTS, CONFIDENCES, METHODS, SORT_KEYS, VERDICTS
 
 
@@ -37,6 +38,9 @@ class ReportOptions:
     verdict: str | None = None
     kind: str | None = None
     level: str | None = None
+    # Calendar periods or those of the reporting regime (Decree 09/2019/NĐ-CP); `period` is
+    # already in this calendar. The installation's default is REPORT_CALENDAR.
+    calendar: str = "calendar"
 
     @property
     def level_of_confidence(self) -> float:
@@ -55,7 +59,16 @@ class ReportOptions:
             args["target"] = format_percent_input(options.target)
         if options.sort != "tree" or options.descending:
             args["sort"] = ("-" if options.descending else "") + options.sort
+        if options.calendar != default_calendar():
+            args["calendar"] = options.calendar
         return args
+
+
+def default_calendar() -> str:
+    """The installation's calendar (REPORT_CALENDAR): "calendar" or "regime"."""
+    if not has_app_context():
+        return "calendar"
+    return current_app.config.get("REPORT_CALENDAR", "calendar")
 
 
 def format_percent_input(rate: float) -> str:
@@ -74,6 +87,17 @@ def parse_options(args: Mapping[str, str], default_period: Period) -> ReportOpti
         period = parse_period(raw_period) if raw_period else default_period
     except PeriodError as error:
         raise OptionError("period", str(error)) from None
+    calendar = get("calendar") or default_calendar()
+    if calendar not in CALENDARS:
+        raise OptionError(
+            "calendar",
+            _(
+                "Unknown calendar. Allowed: %(values)s (calendar periods, or those of the "
+                "reporting regime: from the 15th of the month before to the 14th).",
+                values=", ".join(CALENDARS),
+            ),
+        )
+    period = period.in_calendar(calendar)
 
     confidence = 95
     if (raw := get("confidence")) is not None:
@@ -151,4 +175,5 @@ def parse_options(args: Mapping[str, str], default_period: Period) -> ReportOpti
         verdict=choice("verdict", VERDICTS),
         kind=choice("kind", [k.value for k in Kind]),
         level=choice("level", [lv.value for lv in Level]),
+        calendar=calendar,
     )
