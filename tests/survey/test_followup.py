@@ -285,3 +285,21 @@ def test_the_cli_draws_and_writes_the_call_list(frame, runner, tmp_path):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupDraw)) == 1
     bad = runner.invoke(args=["followup", "draw", "--period", "2026-Q9", "--size", "9"])
     assert bad.exit_code != 0
+
+
+def test_the_purge_takes_follow_up_entries_with_their_tickets(frame, runner):
+    followup = draw("2026-Q3", 6, agency_code="XA", seed=2)
+    answered = followup.items[0]
+    record_outcome(answered, "answered", level="hai_long", actor="tests")
+    db.session.execute(sa.update(Ticket).values(created_at=datetime(2026, 7, 1)))
+    db.session.execute(sa.update(Response).values(occurred_at=datetime(2026, 7, 5)))
+    db.session.commit()
+    result = runner.invoke(args=["purge", "--before", "2026-08-01", "--yes"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupItem)) == 0
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(Response.channel == Channel.FOLLOWUP))
+        == 0
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
