@@ -25,6 +25,7 @@ from survey.fields import ChoiceRadioField, choices
 from survey.followup import bp
 from survey.followup.models import FollowupDraw, FollowupItem, Outcome
 from survey.followup.service import FollowupError, call_list, comparison, record_outcome
+from survey.reporting import formatting
 from survey.scope import user_scope
 
 OUTCOME_LABELS = {
@@ -33,6 +34,11 @@ OUTCOME_LABELS = {
     Outcome.REFUSED.value: _l("Refused"),
     Outcome.UNREACHABLE.value: _l("Unreachable"),
 }
+
+
+@bp.context_processor
+def helpers() -> dict:
+    return {"fmt": formatting}
 
 
 def _visible(followup: FollowupDraw) -> bool:
@@ -104,7 +110,9 @@ def _form(item: FollowupItem):
     attrs = {
         "outcome": ChoiceRadioField(
             _l("Outcome of the call"),
-            choices=choices((k, v) for k, v in OUTCOME_LABELS.items() if k != Outcome.PENDING.value),
+            choices=choices(
+                (k, v) for k, v in OUTCOME_LABELS.items() if k != Outcome.PENDING.value
+            ),
             validators=[InputRequired(message=_l("Choose the outcome of the call."))],
         ),
         "rating": ChoiceRadioField(
