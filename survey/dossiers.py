@@ -23,6 +23,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from survey.extensions import db
+from survey.fields import DOSSIER_CODE  # the one rule for every channel
 from survey.imports import (
     CHUNK,
     EARLIEST,
@@ -37,7 +38,6 @@ from survey.imports import (
 from survey.models import Agency, Desk, Level, Procedure, Ticket, utcnow
 from survey.security import hash_token
 
-DOSSIER_CODE = re.compile(r"^[\w./\-]{1,64}$")
 # National procedure codes look like 1.004227 or 2.000123; provinces also use local codes
 # (e.g. 1.004227.000.00.00.H12), so any short code of letters, digits, dots and dashes.
 PROCEDURE_CODE = re.compile(r"^[\w.\-]{1,40}$")

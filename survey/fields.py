@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import wtforms
 from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import ValidationError
+
+# A dossier code (mã hồ sơ): one rule for every channel that takes one (the citizen form, the
+# responses and tickets APIs, the dossier import). `\Z`, not `$`, which would let a final
+# newline through.
+DOSSIER_CODE_MAX = 64
+DOSSIER_CODE = re.compile(rf"^[\w./-]{{1,{DOSSIER_CODE_MAX}}}\Z")
+DOSSIER_CODE_MESSAGE = _l("A dossier code contains only letters, digits, dots, dashes and slashes.")
 
 NOT_A_CHOICE = _l("This choice does not exist. Please choose one of the options shown.")
 

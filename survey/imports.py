@@ -52,6 +52,7 @@ from survey.models import (
     utcnow,
 )
 from survey.responses import content_digest, mask_personal_numbers
+from survey.spreadsheets import CsvWriter, xlsx_append
 
 MAX_ERRORS = 50
 CHUNK = 10000
@@ -689,7 +690,7 @@ def _parents_first(agencies, code_of_id):
 def write_table(fmt: str, header: list[str], rows: list[list], sheet: str = "Sheet1") -> bytes:
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer = CsvWriter(buffer, lineterminator="\r\n")
         writer.writerow(header)
         writer.writerows(rows)
         return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
@@ -698,9 +699,9 @@ def write_table(fmt: str, header: list[str], rows: list[list], sheet: str = "She
 
         book = openpyxl.Workbook(write_only=True)
         worksheet = book.create_sheet(sheet[:31])
-        worksheet.append(header)
+        xlsx_append(worksheet, header)
         for row in rows:
-            worksheet.append(row)
+            xlsx_append(worksheet, row)
         buffer = io.BytesIO()
         book.save(buffer)
         return buffer.getvalue()

@@ -70,6 +70,14 @@ def citizen_rate_limit() -> str:
     return current_app.config["CITIZEN_RATE_LIMIT"]
 
 
+def _signed_in() -> bool:
+    """Whether a user is signed in on this request (no database query when nobody is)."""
+    from flask import session
+    from flask_login import current_user
+
+    return "_user_id" in session and current_user.is_authenticated
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
@@ -81,6 +89,11 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if "Cache-Control" not in headers and _signed_in():
+            # A staff page (dashboard, review, administration): never kept by a shared cache
+            # or on disk, where the next user of the computer could read it back.
+            headers["Cache-Control"] = "private, no-store"
+            headers.add("Vary", "Cookie")
         return response
 
     del security_headers

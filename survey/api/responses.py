@@ -12,6 +12,7 @@ from survey.api import bp, openapi
 from survey.api.auth import ApiError, json_body, require
 from survey.api.validation import datetime_field, field, reject_unknown, uuid_field
 from survey.cases import service as cases
+from survey.fields import DOSSIER_CODE, DOSSIER_CODE_MESSAGE
 from survey.models import Channel, Kiosk, utcnow
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
 from survey.security import client_hash
@@ -36,7 +37,9 @@ def create_response():
             400, _("The field answers must map criterion codes to level codes."), field="answers"
         )
     comment = field(data, "comment", str, required=False, max_length=1000)
-    dossier_code = field(data, "dossier_code", str, required=False, max_length=64)
+    dossier_code = (field(data, "dossier_code", str, required=False, max_length=64) or "").strip()
+    if dossier_code and not DOSSIER_CODE.match(dossier_code):
+        raise ApiError(400, str(DOSSIER_CODE_MESSAGE), field="dossier_code")
     client_time = datetime_field(data, "client_time", required=isinstance(g.api_client, Kiosk))
     now = utcnow()
     if client_time is not None and not (now - MAX_AGE <= client_time <= now + MAX_FUTURE):
@@ -55,7 +58,7 @@ def create_response():
         level=level,
         answers=answers,
         comment=(comment or "").strip() or None,
-        dossier_code=(dossier_code or "").strip() or None,
+        dossier_code=dossier_code or None,
         client_time=client_time,
         occurred_at=client_time,
         client_hash=client_hash(request.remote_addr) if kiosk is None else None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC
 
 import sqlalchemy as sa
@@ -13,12 +12,12 @@ from survey.api import bp, openapi
 from survey.api.auth import ApiError, json_body, require
 from survey.api.validation import date_field, field, reject_unknown
 from survey.extensions import db
+from survey.fields import DOSSIER_CODE, DOSSIER_CODE_MESSAGE
 from survey.models import Agency, Desk, Ticket
 from survey.scope import visible_agency_ids
 from survey.tickets.service import TicketRequest, issue, qr_png_data_uri, qr_svg, ticket_url
 
 FIELDS = {"dossier_code", "desk", "agency", "procedure", "due_date", "returned_date"}
-DOSSIER_CODE = re.compile(r"^[\w./-]+$")
 
 
 @bp.post("/tickets")
@@ -28,11 +27,7 @@ def create_ticket():
     reject_unknown(data, FIELDS)
     dossier_code = (field(data, "dossier_code", str, max_length=64) or "").strip()
     if not DOSSIER_CODE.match(dossier_code):
-        raise ApiError(
-            400,
-            _("A dossier code contains only letters, digits, dots, dashes and slashes."),
-            field="dossier_code",
-        )
+        raise ApiError(400, str(DOSSIER_CODE_MESSAGE), field="dossier_code")
     desk = _desk(data)
     procedure = (field(data, "procedure", str, required=False, max_length=300) or "").strip()
     ticket, created = issue(

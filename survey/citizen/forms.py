@@ -12,12 +12,18 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp, Validati
 
 from survey import cache
 from survey.errors import csrf_expired
-from survey.fields import ChoiceRadioField, choices
+from survey.fields import (
+    DOSSIER_CODE,
+    DOSSIER_CODE_MAX,
+    DOSSIER_CODE_MESSAGE,
+    ChoiceRadioField,
+    choices,
+)
 from survey.languages.packs import Wording
 from survey.models import Questionnaire
 
 COMMENT_MAX = 1000
-DOSSIER_MAX = 64
+DOSSIER_MAX = DOSSIER_CODE_MAX
 
 
 def _uuid(form, field):
@@ -52,12 +58,7 @@ class SurveyForm(FlaskForm):
                 max=DOSSIER_MAX,
                 message=_l("A dossier code has at most %(max)d characters.", max=DOSSIER_MAX),
             ),
-            Regexp(
-                r"^[\w./-]+$",
-                message=_l(
-                    "A dossier code contains only letters, digits, dots, dashes and slashes."
-                ),
-            ),
+            Regexp(DOSSIER_CODE, message=DOSSIER_CODE_MESSAGE),
         ],
         description=_l("Printed on your receipt; it helps the agency follow up."),
     )

@@ -171,7 +171,9 @@ def trend_figure(report: Report, buckets, counts, name: str) -> Figure | None:
 
 
 def trend_rows(report: Report, buckets, counts) -> list[dict]:
-    if not counts:
+    """The trend table; empty (the pages' empty state) when no period has a response: a new
+    agency, or a period before the first rating. A control chart needs at least one."""
+    if not any(n for n, _x in counts):
         return []
     x = np.array([x for _n, x in counts], float)
     n = np.array([n for n, _x in counts], float)

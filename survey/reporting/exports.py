@@ -8,7 +8,6 @@ agency pages) with `survey.reporting.detail.with_details`, then renders.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable
 from datetime import datetime
@@ -27,6 +26,7 @@ from survey.reporting.official import (
     shares,
 )
 from survey.reporting.table import Report
+from survey.spreadsheets import CsvWriter, xlsx_append
 
 FORMATS = ("csv", "xlsx", "pdf", "json", "docx")
 MEDIA_TYPES = {
@@ -115,7 +115,7 @@ def to_csv(report: Report) -> bytes:
 
     Rates are fractions (0.912345) with a dot, as data; use the Excel file for formatting."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = CsvWriter(buffer, lineterminator="\r\n")
     cols = file_columns(report.scale)
     writer.writerow([str(c.header) for c in cols])
     for row in report.visible_rows():
@@ -126,7 +126,7 @@ def to_csv(report: Report) -> bytes:
 def rows_to_csv(rows: list[dict]) -> bytes:
     """Chart data as CSV (UTF-8 with BOM)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = CsvWriter(buffer, lineterminator="\r\n")
     if rows:
         writer.writerow(rows[0].keys())
         for row in rows:
@@ -212,9 +212,9 @@ def to_xlsx(report: Report) -> bytes:
     table = workbook.active
     table.title = _sheet(_("Agencies"))
     cols = file_columns(report.scale)
-    table.append([str(c.header) for c in cols])
+    xlsx_append(table, [str(c.header) for c in cols])
     for row in report.visible_rows():
-        table.append([c.cell(row) for c in cols])
+        xlsx_append(table, [c.cell(row) for c in cols])
     for index, column in enumerate(cols, start=1):
         key, header, kind = column.key, str(column.header), column.kind
         letter = get_column_letter(index)
@@ -234,7 +234,7 @@ def to_xlsx(report: Report) -> bytes:
 
     summary = workbook.create_sheet(_sheet(_("Summary")))
     for label, value in _summary_pairs(report):
-        summary.append([label, value])
+        xlsx_append(summary, [label, value])
     for label_cell, value_cell in summary.iter_rows(min_row=1, max_col=2):
         label_cell.font = Font(bold=True)
         if isinstance(value_cell.value, float):
@@ -247,7 +247,7 @@ def to_xlsx(report: Report) -> bytes:
     method["A1"].font = method["B1"].font = header_font
     method["A1"].fill = method["B1"].fill = header_fill
     for label, value in parameters(report):
-        method.append([label, value])
+        xlsx_append(method, [label, value])
     method.append([])
     for paragraph in methods_note():
         method.append([paragraph])

@@ -132,11 +132,12 @@ def parse_options(args: Mapping[str, str], default_period: Period) -> ReportOpti
             raise OptionError(
                 "target", _("The target must be a percentage, for example 90.")
             ) from None
-        if not (math.isfinite(percent) and 0 < percent < 100):
+        # Checked once, on the value that is used: after rounding (0.00001% rounds to 0).
+        target = round(percent / 100, 6) if math.isfinite(percent) else math.nan
+        if not 0 < target < 1:
             raise OptionError(
                 "target", _("The target must be a percentage strictly between 0 and 100.")
             )
-        target = round(percent / 100, 6)
 
     sort, descending = get("sort") or "tree", False
     if sort.startswith("-"):

@@ -101,8 +101,26 @@ def _page() -> int:
     return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
 
 
+def reviewable(response: Response) -> bool:
+    """Decisions are for flagged responses (docs/integrity.md): one flagged now, or one that
+    was flagged and already decided on (a decision may be revised). A response that was never
+    flagged is counted as it came; no one may exclude it."""
+    if response.status == Status.FLAGGED:
+        return True
+    earlier = sa.select(AuditLog.id).where(
+        AuditLog.action == "response.review", AuditLog.target == str(response.id)
+    )
+    return db.session.scalar(earlier.limit(1)) is not None
+
+
 def decide(responses: list[Response], decision: str, reason: str) -> None:
-    """Set the status of `responses`, with one audit entry each; the caller commits."""
+    """Set the status of `responses`, with one audit entry each; the caller commits. Refuses
+    (409, nothing changed) if any of them was never flagged."""
+    if not all(reviewable(response) for response in responses):
+        abort_with(
+            409,
+            _("Only flagged responses can be reviewed: this response was never flagged."),
+        )
     status = Status(decision)
     for response in responses:
         audit(

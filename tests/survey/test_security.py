@@ -319,3 +319,14 @@ def test_an_api_key_cannot_use_a_kiosk_only_endpoint(app, client):
                 rule.rule, method=method, json={}, headers={"Authorization": f"Bearer {key}"}
             )
             assert response.status_code == 403, rule.rule
+
+
+def test_signed_in_pages_are_never_cached(client, login, make_user, make_agency):
+    """Finding 13: staff pages carry `Cache-Control: private, no-store`; public pages keep
+    their own caching."""
+    login(make_user(role=Role.ADMIN))
+    for path in ("/dashboard/", "/review/", "/admin/", "/admin/users", "/cases/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "private, no-store", path
+    assert client.get("/public/results").headers["Cache-Control"] == "public, max-age=600"
