@@ -6,7 +6,6 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from analysis import proportion_ci
 from survey.extensions import db
 from survey.models import AuditLog, Role, Status
 from survey.periods import Period
@@ -61,11 +60,14 @@ def test_excluding_a_response_leaves_the_rate_and_the_audit_log_says_who(
 ):
     make_response(desk, status=Status.VALID, reason=None, level="hai_long")
     make_response(desk, status=Status.VALID, reason=None, level="khong_hai_long")
-    stuffed = make_response(desk, status=Status.VALID, reason=None, level="rat_hai_long")
+    # Decisions are for flagged responses only (issue 12, finding 10): a stuffed rating was
+    # flagged when it came, so it is not in the rate; excluding it keeps it out for good.
+    stuffed = make_response(desk, level="rat_hai_long")
+    assert stuffed.status == Status.FLAGGED
     today = stuffed.occurred_at.date()
     period = Period("custom", date(today.year, 1, 1), date(today.year, 12, 31))
     before = agency_counts(period)[desk.agency_id]
-    assert (before.satisfied, before.valid) == (2, 3)
+    assert (before.satisfied, before.valid, before.excluded) == (1, 2, 0)
 
     analyst = make_user(agency=desk.agency)
     login(analyst)
@@ -75,14 +77,12 @@ def test_excluding_a_response_leaves_the_rate_and_the_audit_log_says_who(
     assert response.status_code == 303
     after = agency_counts(period)[desk.agency_id]
     assert (after.satisfied, after.valid, after.excluded) == (1, 2, 1)
-    low, high = proportion_ci(after.satisfied, after.valid)
-    assert (low, high) != proportion_ci(before.satisfied, before.valid)
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "response.review"))
     assert entry.user_id == analyst.id and entry.actor == analyst.email
     assert entry.target == str(stuffed.id)
     assert entry.detail["decision"] == "excluded"
     assert entry.detail["reason"] == "Cán bộ tự đánh giá"
-    assert entry.detail["previous_status"] == "valid"
+    assert entry.detail["previous_status"] == "flagged"
     page = client.get(f"/review/{stuffed.id}")
     assert text_of(page, "dd.status") == "Đã loại"
     assert analyst.email in text_of(page, "table.history")
