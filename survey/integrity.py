@@ -86,7 +86,17 @@ def screen(response: Response) -> str | None:
     if response.status != Status.VALID:
         return None
     with db.session.no_autoflush:
-        rule = _client_burst(response) or _kiosk_burst(response) or _desk_surge(response)
+        checks = _first_checks(response)
+        if not checks:
+            return None
+        # The common case costs one statement: each rule's count, capped, as one scalar
+        # subquery of the same SELECT (they share the desk's window on its index).
+        counts = dict(zip(checks, _count_all(checks.values()), strict=True))
+        rule = (
+            _client_burst(response, counts.get(CLIENT_BURST))
+            or _kiosk_burst(response, counts.get(KIOSK_BURST))
+            or _desk_surge(response, counts.get(DESK_SURGE))
+        )
     if rule is not None:
         response.status = Status.FLAGGED
         response.status_reason = rule
@@ -102,10 +112,59 @@ def _window(response: Response, start: datetime):
     )
 
 
+def _capped(where, cap: int):
+    return sa.select(sa.literal(1)).where(*where).limit(cap).subquery()
+
+
 def _count_up_to(where, cap: int) -> int:
     """How many rows match, counting no further than `cap`: a flood stays cheap to check."""
-    capped = sa.select(sa.literal(1)).where(*where).limit(cap).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(capped)) or 0
+    return db.session.scalar(sa.select(sa.func.count()).select_from(_capped(where, cap))) or 0
+
+
+def _count_all(checks) -> list[int]:
+    """`_count_up_to` of each (where, cap), in one statement."""
+    counts = [
+        sa.select(sa.func.count()).select_from(_capped(where, cap)).scalar_subquery()
+        for where, cap in checks
+    ]
+    return [n or 0 for n in db.session.execute(sa.select(*counts)).one()]
+
+
+def _client_where(response: Response, minutes: int):
+    return (
+        *_window(response, response.occurred_at - timedelta(minutes=minutes)),
+        Response.channel == Channel.QR,
+        Response.client_hash == response.client_hash,
+    )
+
+
+def _kiosk_where(response: Response, minutes: int):
+    return (
+        *_window(response, response.occurred_at - timedelta(minutes=minutes)),
+        Response.kiosk_id == response.kiosk_id,
+    )
+
+
+def _surge_where(response: Response):
+    return (
+        *_window(response, response.occurred_at - timedelta(hours=1)),
+        Response.channel.in_(LIVE_CHANNELS),
+    )
+
+
+def _first_checks(response: Response) -> dict[str, tuple]:
+    """The first count of each rule that applies: rule -> (where, cap)."""
+    config = current_app.config
+    checks = {}
+    if response.channel == Channel.QR and response.client_hash:
+        base, minutes = config["INTEGRITY_CLIENT_BURST"]
+        checks[CLIENT_BURST] = (_client_where(response, minutes), base)
+    if response.channel == Channel.KIOSK and response.kiosk_id is not None:
+        base, minutes = config["INTEGRITY_KIOSK_BURST"]
+        checks[KIOSK_BURST] = (_kiosk_where(response, minutes), base)
+    if response.channel in LIVE_CHANNELS:
+        checks[DESK_SURGE] = (_surge_where(response), config["INTEGRITY_SURGE_MIN"])
+    return checks
 
 
 def improbable_count(mean: float, chance: float) -> int:
@@ -119,11 +178,10 @@ def improbable_count(mean: float, chance: float) -> int:
     return n + 1
 
 
-def _burst(response: Response, same_client, setting: str, rule: str) -> str | None:
+def _burst(response: Response, where, earlier: int, setting: str, rule: str) -> str | None:
+    """`earlier`: the count of `where` capped at the rule's base count (from `_count_all`)."""
     config = current_app.config
     base, minutes = config[setting]
-    where = (*_window(response, response.occurred_at - timedelta(minutes=minutes)), *same_client)
-    earlier = _count_up_to(where, base)
     if earlier + 1 < base:
         return None  # the common case
     # At a busy desk many citizens can share one address (the agency's Wi-Fi): ask for a count
@@ -146,31 +204,30 @@ def _burst(response: Response, same_client, setting: str, rule: str) -> str | No
     return rule
 
 
-def _client_burst(response: Response) -> str | None:
-    if response.channel != Channel.QR or not response.client_hash:
+def _client_burst(response: Response, earlier: int | None) -> str | None:
+    if earlier is None:
         return None
-    same = (Response.channel == Channel.QR, Response.client_hash == response.client_hash)
-    return _burst(response, same, "INTEGRITY_CLIENT_BURST", CLIENT_BURST)
+    minutes = current_app.config["INTEGRITY_CLIENT_BURST"][1]
+    where = _client_where(response, minutes)
+    return _burst(response, where, earlier, "INTEGRITY_CLIENT_BURST", CLIENT_BURST)
 
 
-def _kiosk_burst(response: Response) -> str | None:
-    if response.channel != Channel.KIOSK or response.kiosk_id is None:
+def _kiosk_burst(response: Response, earlier: int | None) -> str | None:
+    if earlier is None:
         return None
-    same = (Response.kiosk_id == response.kiosk_id,)
-    return _burst(response, same, "INTEGRITY_KIOSK_BURST", KIOSK_BURST)
+    minutes = current_app.config["INTEGRITY_KIOSK_BURST"][1]
+    where = _kiosk_where(response, minutes)
+    return _burst(response, where, earlier, "INTEGRITY_KIOSK_BURST", KIOSK_BURST)
 
 
-def _desk_surge(response: Response) -> str | None:
-    if response.channel not in LIVE_CHANNELS:
+def _desk_surge(response: Response, earlier: int | None) -> str | None:
+    if earlier is None:
         return None
     config = current_app.config
     minimum = config["INTEGRITY_SURGE_MIN"]
-    where = (
-        *_window(response, response.occurred_at - timedelta(hours=1)),
-        Response.channel.in_(LIVE_CHANNELS),
-    )
-    if _count_up_to(where, minimum) + 1 <= minimum:
+    if earlier + 1 <= minimum:
         return None  # the common case: no need for the baseline query
+    where = _surge_where(response)
     threshold = max(minimum, config["INTEGRITY_SURGE_FACTOR"] * busy_hour_median(response))
     volume = _count_up_to(where, int(threshold) + 1) + 1
     return DESK_SURGE if volume > threshold else None
