@@ -36,8 +36,14 @@ limiter = Limiter(key_func=rate_limit_key, default_limits=[])
 
 @sa.event.listens_for(sa.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL lets readers run beside the writer; the busy timeout makes writers queue, not fail."""
+    """WAL lets readers run beside the writer; the busy timeout makes writers queue, not fail.
+
+    A write transaction starts with ``BEGIN IMMEDIATE`` (the module begins one before the
+    first INSERT/UPDATE/DELETE): it takes SQLite's write lock at once, so a transaction never
+    has to upgrade from reading to writing; writers of one process also queue on a lock in
+    Python first (`survey.responses.writer_turn`) rather than sleep in the busy handler."""
     if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = "IMMEDIATE"
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")

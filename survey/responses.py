@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -152,6 +154,11 @@ def record(submission: Submission) -> tuple[Response, bool]:
     submission = replace(submission, comment=mask_personal_numbers(submission.comment))
     submission.validate()
     response = _new_response(submission)
+    with writer_turn():
+        return _write(response, submission)
+
+
+def _write(response: Response, submission: Submission) -> tuple[Response, bool]:
     for _attempt in range(2):
         try:
             if _insert(response, submission):
@@ -183,6 +190,34 @@ def record(submission: Submission) -> tuple[Response, bool]:
     cases.open_case(response)  # a dissatisfied comment opens a case, in this transaction
     db.session.commit()
     return response, True
+
+
+_SQLITE_WRITERS: dict[str, threading.Lock] = {}
+
+
+@contextlib.contextmanager
+def writer_turn():
+    """On SQLite, the writers of one process take turns on a lock in Python, so that they
+    queue instead of sleeping in SQLite's busy handler, whose
+    growing sleeps made the long tail under load (docs/performance.md). Writers in other
+    processes still meet SQLite's own lock; on PostgreSQL this does nothing."""
+    bind = db.session.get_bind()
+    if bind.dialect.name != "sqlite":
+        yield
+        return
+    connection = db.session.connection().connection.dbapi_connection
+    if connection.in_transaction:
+        # This request already writes (a claimed ticket): it holds SQLite's lock; waiting
+        # here for another thread that waits for that lock would deadlock.
+        yield
+        return
+    lock = _SQLITE_WRITERS.setdefault(bind.url.render_as_string(), threading.Lock())
+    with lock:
+        try:
+            yield
+        except BaseException:
+            db.session.rollback()  # never leave SQLite's lock held after our turn
+            raise
 
 
 RESPONSE = Response.__table__
