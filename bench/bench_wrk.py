@@ -74,7 +74,8 @@ function setup(thread)
 end
 
 function init(args)
-  math.randomseed(salt + tid * 100003)
+  -- Each wrk run passes a new seed: ids never repeat between runs or threads.
+  math.randomseed(salt + tonumber(args[1]) + tid * 100003)
 end
 
 local function uuid4()
@@ -209,6 +210,7 @@ def wrk(server: Server, script: Path | None, path: str, args, seconds: float) ->
     if script is not None:
         command += ["-s", str(script)]
     command.append(f"http://{server.address[0]}:{server.address[1]}{path}")
+    command += ["--", str(secrets.randbelow(2**30))]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     total = int(re.search(r"(\d+) requests in ([\d.]+)(\w+)", output).group(1))
     duration = re.search(r"requests in ([\d.]+\w+)", output).group(1)
@@ -255,7 +257,9 @@ def measure(round_no: int, server: Server, scenario: str, site, scripts, args) -
 
 
 def run(kind: str, args) -> list[Run]:
-    with workspace() as directory:
+    with workspace(keep=args.keep) as directory:
+        if args.keep:
+            print(f"{kind}: logs in {directory}", flush=True)
         database = (
             sqlite_database(directory) if kind == "sqlite" else postgres_database(postgres_url())
         )
@@ -277,9 +281,13 @@ def run(kind: str, args) -> list[Run]:
                 server.start()
             try:
                 scripts = {s.name: write_scripts(site, s, directory) for s in servers}
+                warm_ok = 0
                 for server in servers:  # warm up: workers import, caches fill, pools connect
                     for scenario in args.scenarios:
-                        wrk(server, scripts[server.name][scenario], _path(scenario, site), args, 2)
+                        warm = wrk(
+                            server, scripts[server.name][scenario], _path(scenario, site), args, 2
+                        )
+                        warm_ok += warm["ok"] if scenario != "ping" else 0
                 for round_no in range(1, args.rounds + 1):
                     order = servers if round_no % 2 else servers[::-1]
                     for scenario in args.scenarios:
@@ -292,11 +300,11 @@ def run(kind: str, args) -> list[Run]:
             finally:
                 for server in servers:
                     server.stop()
-            acknowledged = sum(r.ok for r in runs if r.scenario != "ping")
+            acknowledged = warm_ok + sum(r.ok for r in runs if r.scenario != "ping")
             stored = len(site.stored_ids())
             print(
-                f"{kind}: stored responses {stored:,} (acknowledged in measured rounds: "
-                f"{acknowledged:,}, plus the warm-up's)"
+                f"{kind}: acknowledged (2xx/3xx, warm-up included) {acknowledged:,}, stored "
+                f"{stored:,}" + ("" if stored >= acknowledged else "  MISSING ROWS")
             )
             return runs
         finally:
@@ -358,6 +366,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py")
     parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py")
     parser.add_argument("--compare-root", help="another checkout to alternate with")
+    parser.add_argument("--keep", action="store_true", help="keep gunicorn's logs")
     args = parser.parse_args(argv)
     args.scenarios = [s for s in args.scenarios.split(",") if s]
     if not Path(WRK).exists():
