@@ -6,6 +6,8 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
+# `make run PORT=5102` serves there, and the demo URLs printed by seed-demo say so.
+export HOST PORT
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint bench translations db setup clean

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -47,7 +48,10 @@ def _demo_password() -> str:
 
 
 def base_url() -> str:
-    return current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000"
+    """PUBLIC_BASE_URL, or where `make run` serves: HOST and PORT (exported by the Makefile)."""
+    host = os.environ.get("HOST") or "127.0.0.1"
+    port = os.environ.get("PORT") or "5000"
+    return current_app.config.get("PUBLIC_BASE_URL") or f"http://{host}:{port}"
 
 
 @click.command("seed-demo")

@@ -28,6 +28,17 @@ def test_seed_demo_creates_the_province_and_prints_where_to_go(runner, app, tmp_
     assert count(Response) > 3000
 
 
+def test_seed_demo_prints_the_port_make_run_serves_on(runner, app, tmp_path, monkeypatch):
+    # `make run PORT=5102` exports HOST and PORT; the printed addresses follow them.
+    app.instance_path = str(tmp_path)
+    monkeypatch.setenv("HOST", "127.0.0.1")
+    monkeypatch.setenv("PORT", "5102")
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Citizen survey: http://127.0.0.1:5102/s/" in result.output
+    assert ":5000" not in result.output
+
+
 def test_seed_demo_is_idempotent(runner, app, tmp_path):
     app.instance_path = str(tmp_path)
     runner.invoke(args=["seed-demo"])
