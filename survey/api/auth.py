@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import json
 import secrets
 
 import sqlalchemy as sa
@@ -137,13 +138,54 @@ def require(*, scope: str | None = None, kiosk: bool = False):
     return decorator
 
 
+# No API body nests deeper than this; a deeper one is refused before anything reads it.
+MAX_JSON_DEPTH = 20
+
+
 def json_body() -> dict:
-    """The request's JSON object, or an ApiError (415 wrong type, 400 malformed)."""
+    """The request's JSON object, or an ApiError (415 wrong type, 400 malformed).
+
+    Every API route reads its body here, so what counts as valid JSON is decided once: strict
+    UTF-8, no nesting deeper than MAX_JSON_DEPTH (a body of 100,000 `[` would otherwise raise
+    RecursionError), and no lone surrogate escapes such as `"\\ud800"` (valid JSON syntax,
+    but not text: it cannot be stored, hashed or compared)."""
     if request.mimetype != "application/json":
         raise ApiError(415, _("Send the body as application/json."))
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, _("The body is not valid JSON (UTF-8)."))
+    invalid = ApiError(400, _("The body is not valid JSON (UTF-8)."))
+    try:
+        data = json.loads(request.get_data(cache=True).decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
+        raise invalid from None
+    if not _plain_json(data):
+        raise invalid
     if not isinstance(data, dict):
         raise ApiError(400, _("The body must be a JSON object."))
     return data
+
+
+def _plain_json(data) -> bool:
+    """No nesting deeper than MAX_JSON_DEPTH, no lone surrogates in keys or strings (walked
+    without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                return False
+        elif isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                return False
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str) and _has_surrogate(key):
+                    return False
+                stack.append((item, depth + 1))
+    return True
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -8,6 +8,7 @@ document, so endpoints added later are fuzzed too.
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -233,3 +234,52 @@ def test_the_ticket_form_never_causes_a_5xx_or_stray_rows(client, desk):
     _form_fuzz(client, f"/t/{ticket_token(ticket)}", 300, with_dossier=False)
     assert rows()[0] <= 1  # one ticket, at most one response
     assert csrf_token(client.get("/auth/login"))
+
+
+SURROGATES = ["\\ud800", "\\udfff", "a\\ud83d", "\\udc00b"]  # lone halves, as JSON escapes
+
+
+def test_api_deeply_nested_and_lone_surrogate_bodies_are_a_400(app, client, desk, credentials):
+    """Issue 12, finding 9: a body nested 1,000+ levels deep (RecursionError) or with a lone
+    surrogate escape (UnicodeEncodeError in the digest, the desk lookup, the ticket) is a 400
+    problem document on every API route, decided where the JSON is parsed."""
+    operations = [op for op in api_operations(app) if op[0] != "GET"]
+    assert operations
+
+    @settings(FUZZ, max_examples=150)
+    @given(
+        operation=st.sampled_from(operations),
+        who=st.sampled_from(sorted(credentials)),
+        kind=st.sampled_from(["deep", "surrogate value", "surrogate key"]),
+        depth=st.integers(min_value=25, max_value=100_000),
+        surrogate=st.sampled_from(SURROGATES),
+        where=st.sampled_from(
+            ["desk", "level", "comment", "dossier_code", "procedure", "id", "agency", "x"]
+        ),
+        opener=st.sampled_from(["[", '{"a":']),
+    )
+    def fuzz(operation, who, kind, depth, surrogate, where, opener):
+        method, path, _fields = operation
+        if kind == "deep":
+            body = opener * depth
+        else:
+            fields = {"id": str(uuid.uuid4()), "desk": desk.code, "level": "hai_long"}
+            fields["dossier_code"] = "HS-1"
+            text = json.dumps(fields)[:-1]
+            if kind == "surrogate value":
+                body = text + f', "{where}": "{surrogate}"}}'
+            else:
+                body = text + f', "{surrogate}": "x"}}'
+        before = rows()
+        response = client.open(
+            path,
+            method=method,
+            data=body.encode(),
+            content_type="application/json",
+            headers=_headers(credentials[who]),
+        )
+        _check(response, before)
+        if credentials[who] and response.status_code not in (401, 403, 405):
+            assert response.status_code == 400, (kind, path, response.status_code)
+
+    fuzz()
