@@ -12,12 +12,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, settings
 
 from survey import create_app
 from survey.extensions import db
 from survey.models import Agency, Desk, Kind, Level, Role, User
 from survey.security import hash_password
 from survey.tokens import desk_token
+
+# Property-based tests check properties, not speed: on a shared 2-core CI machine an example can
+# take longer than Hypothesis' default 200 ms deadline or trip its "too slow" health check.
+settings.register_profile("hailong", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("hailong")
 
 # CI sets this so that a missing service fails the run instead of skipping tests.
 REQUIRE_SERVICES = os.environ.get("HAILONG_REQUIRE_SERVICES") == "1"
