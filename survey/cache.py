@@ -13,7 +13,8 @@ an API key (through the ORM, or an ORM-enabled ``UPDATE``/``DELETE``/``INSERT``)
 counter in the database (table ``cache_version``) in the same transaction. Each process reads
 the counter at most once every ``CACHE_CHECK_SECONDS`` (1 s) and drops all its entries when it
 moved; the process that committed the change drops them at once. The time to live
-(``CACHE_TTL_SECONDS``, 60 s; ``API_KEY_CACHE_SECONDS``, 10 s for API keys) bounds changes made
+(``CACHE_TTL_SECONDS``, 600 s: long, so that a desk rated every few minutes still finds
+its entry; ``API_KEY_CACHE_SECONDS``, 10 s for API keys) bounds changes made
 behind the app's back (SQL typed by hand).
 
 So a key revoked with ``flask revoke-api-key`` or the admin page is refused by the process that

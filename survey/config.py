@@ -170,7 +170,7 @@ class Config:
     # entries when it moved; entries live at most CACHE_TTL_SECONDS (API keys
     # API_KEY_CACHE_SECONDS), which bounds changes made in SQL behind the app's back.
     CACHE_CHECK_SECONDS = 1.0
-    CACHE_TTL_SECONDS = 60.0
+    CACHE_TTL_SECONDS = 600.0
     API_KEY_CACHE_SECONDS = 10.0
 
     @classmethod
