@@ -178,11 +178,7 @@ def trend_rows(report: Report, buckets, counts) -> list[dict]:
     x = np.array([x for _n, x in counts], float)
     n = np.array([n for n, _x in counts], float)
     low, high = interval(x, n, report.confidence, report.options.method)
-    if not n.any():  # no responses at all: nothing to chart (p_chart needs some)
-        nothing = np.full(n.shape, np.nan)
-        chart = analysis.PChart(nothing, np.nan, nothing, nothing, np.zeros(n.shape, bool), 3.0)
-    else:
-        chart = analysis.p_chart(x, n)
+    chart = analysis.p_chart(x, n)
     rows = []
     for i, bucket in enumerate(buckets):
         rows.append(
