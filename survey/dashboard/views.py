@@ -26,6 +26,7 @@ from survey.reporting import (
     formatting,
     html,
     labels,
+    mergers,
     official,
 )
 from survey.reporting.options import OptionError, ReportOptions
@@ -129,7 +130,8 @@ def agency(code: str):
     page = _page_number()
     ids = subtree_ids(row.id)
     comments, more = detail.comments(options.period, ids, query or None, page)
-    about = detail.agency_detail(report, row, unit, str(get_locale()))
+    history = _history()
+    about = detail.agency_detail(report, row, unit, str(get_locale()), history)
     splits = _dossier_splits(row, ids, options)
     heat = about.heatmap
     return render_template(
@@ -144,6 +146,8 @@ def agency(code: str):
         period_links=_period_links(options),
         trend_unit=unit,
         trend=charts.trend_rows(report, about.trend_buckets, about.trend_counts),
+        predecessors=about.predecessors,
+        history=about.history,
         sections=about.sections,
         levels=about.levels,
         heatmap=heat,
@@ -155,6 +159,18 @@ def agency(code: str):
         more=more,
         splits=splits,
     )
+
+
+def _history() -> str:
+    """`history=combined`: the trend includes the history of the agencies merged into this
+    one (docs/reporting.md, "Agencies that merged")."""
+    history = request.args.get("history") or "own"
+    if history not in mergers.HISTORIES:
+        abort_with(
+            400,
+            _("Unknown history. Allowed: %(values)s.", values=", ".join(mergers.HISTORIES)),
+        )
+    return history
 
 
 def _trend_unit(options: ReportOptions) -> str:
@@ -203,7 +219,8 @@ def trend(code: str, fmt: str):
         abort_with(404, _("There is no such chart."))
     options, report = _agency_report(code, _options())
     row = report.rows[0]
-    buckets, counts = detail.trend_data(options.period, _trend_unit(options), subtree_ids(row.id))
+    ids = mergers.history_ids(row.id) if _history() == "combined" else subtree_ids(row.id)
+    buckets, counts = detail.trend_data(options.period, _trend_unit(options), ids)
     if fmt == "csv":
         rows = charts.trend_rows(report, buckets, counts)
         return _download(

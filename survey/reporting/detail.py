@@ -8,7 +8,7 @@ page and the PDF iterate the sections.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -18,6 +18,7 @@ from survey.languages.packs import language_names
 from survey.models import Channel, Status
 from survey.periods import Period, to_local
 from survey.reporting import counts as sql
+from survey.reporting import mergers
 from survey.reporting.labels import CHANNEL_LABELS
 from survey.reporting.table import Report, Row, _num, interval
 from survey.scope import subtree_ids
@@ -257,11 +258,19 @@ class AgencyDetail:
     trend_unit: str
     trend_buckets: list[Period]
     trend_counts: list[tuple[int, int]]
+    # Continuity across mergers (survey.reporting.mergers): the agencies merged into this one,
+    # and whether the trend includes their history.
+    predecessors: list = field(default_factory=list)
+    history: str = "own"
 
 
-def agency_detail(report: Report, row: Row, trend_unit: str, locale: str) -> AgencyDetail:
+def agency_detail(
+    report: Report, row: Row, trend_unit: str, locale: str, history: str = "own"
+) -> AgencyDetail:
     ids = subtree_ids(row.id)
-    buckets, counts = trend_data(report.period, trend_unit, ids)
+    earlier = mergers.predecessors(row.id)
+    trend_ids = mergers.history_ids(row.id) if history == "combined" and earlier else ids
+    buckets, counts = trend_data(report.period, trend_unit, trend_ids)
     return AgencyDetail(
         sections=rate_sections(report, row, locale),
         levels=level_distribution(report.period, ids, locale),
@@ -269,4 +278,6 @@ def agency_detail(report: Report, row: Row, trend_unit: str, locale: str) -> Age
         trend_unit=trend_unit,
         trend_buckets=buckets,
         trend_counts=counts,
+        predecessors=earlier,
+        history=history if earlier else "own",
     )

@@ -22,6 +22,7 @@ from survey.periods import Period
 from survey.reporting import counts as sql
 from survey.reporting.counts import CaseCounts, Counts
 from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
+from survey.reporting.mergers import merged_after, successors_born_after
 from survey.reporting.official import Points, Scale, administrative_verdict, official_figures
 from survey.reporting.options import OptionError, ReportOptions
 from survey.reporting.targets import TargetResolver, TargetRule
@@ -314,6 +315,12 @@ def build_report(
     shown = [
         (node, depth) for node, depth in order if node.active or node.pooled.total > 0 or depth == 0
     ]
+    # A merged agency's successor created after the period is left out (docs/reporting.md,
+    # "Agencies that merged"): a past report reads the same after the merger.
+    period_end = period.utc_bounds()[1]
+    unborn = successors_born_after(period_end)
+    still_active = merged_after(period_end)
+    shown = [(n, d) for n, d in shown if n.id not in unborn or n.pooled.total > 0 or d == 0]
     shown_ids = {node.id for node, _ in shown}
     shown = [
         (node, depth)
@@ -345,7 +352,7 @@ def build_report(
                 depth=depth,
                 level=node.level,
                 kind=node.kind,
-                active=node.active,
+                active=node.active or node.id in still_active,
                 has_children=any(child.id in shown_ids for child in node.children),
                 family=_family(node),
                 valid=valid,
