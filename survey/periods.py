@@ -19,6 +19,7 @@ regime period keeps the same key ("2026-Q3") and says so in its label ("Quý 3/2
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -227,6 +228,8 @@ def parse_period(text: str | None) -> Period:
     text = (text or "").strip()
     if len(text) > 40:
         raise PeriodError(_("The period is too long to be valid."))
+    if not any(pattern.match(text) for pattern in _PATTERNS.values()):
+        text = _typed(text) or text
     for kind, pattern in _PATTERNS.items():
         match = pattern.match(text)
         if match is None:
@@ -275,3 +278,43 @@ def _custom(first: str, last: str) -> Period:
     if (end - start).days + 1 > MAX_CUSTOM_DAYS:
         raise PeriodError(_("A custom period may span at most five years."))
     return Period("custom", start, end)
+
+
+# The ways people type a period, read as the canonical forms above (issue 17, point 8): any
+# case, with or without Vietnamese accents, "/", "-", "." or a space between the parts.
+_YEAR = r"(\d{4})"
+_SEP = r"\s*[/\-. ]\s*"
+_Q = r"(?:Q|QUY)\s*([1-4]|IV|I{1,3})"
+_H = r"H\s*([12])"
+_M = r"(?:T|THANG)?\s*(\d{1,2})"
+_N = r"(?:NAM\s*)?"
+_ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
+_TYPED = [
+    (rf"{_Q}{_SEP}{_N}{_YEAR}", lambda q, y: f"{y}-Q{_ROMAN.get(q, q)}"),  # Q3/2026, Quý 3/2026
+    (rf"{_YEAR}{_SEP}{_Q}", lambda y, q: f"{y}-Q{_ROMAN.get(q, q)}"),  # 2026-q3, 2026/Q3
+    (rf"{_H}{_SEP}{_N}{_YEAR}", lambda h, y: f"{y}-H{h}"),  # H1/2026
+    (rf"{_YEAR}{_SEP}{_H}", lambda y, h: f"{y}-H{h}"),  # 2026 h1
+    (rf"6 THANG DAU {_N}{_YEAR}", lambda y: f"{y}-H1"),  # 6 tháng đầu năm 2026
+    (rf"6 THANG CUOI {_N}{_YEAR}", lambda y: f"{y}-H2"),
+    (rf"9 THANG (?:DAU )?{_N}{_YEAR}", lambda y: f"{y}-9M"),  # 9 tháng đầu năm 2026
+    (rf"NAM {_YEAR}", lambda y: y),  # Năm 2026
+    (rf"{_M}{_SEP}{_N}{_YEAR}", lambda m, y: f"{y}-{int(m):02d}"),  # 07/2026, Tháng 7/2026
+    (rf"{_YEAR}{_SEP}{_M}", lambda y, m: f"{y}-{int(m):02d}"),  # 2026/7
+]
+_TYPED_RE = [(re.compile(f"^{pattern}$"), build) for pattern, build in _TYPED]
+
+
+def _fold(text: str) -> str:
+    """Upper case, without accents (đ as D), single spaces."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn").upper()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _typed(text: str) -> str | None:
+    """The canonical form of a period as people type it, or None."""
+    folded = _fold(text)
+    for pattern, build in _TYPED_RE:
+        if match := pattern.match(folded):
+            return build(*match.groups())
+    return None

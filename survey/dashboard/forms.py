@@ -40,6 +40,19 @@ class ReportForm(FlaskForm):
     sort = HiddenField()
     agency = HiddenField()
 
+    # The fields a person fills in: a wrong value there is shown in the form, not on a 400 page.
+    VISIBLE = (
+        "period",
+        "target",
+        "calendar",
+        "confidence",
+        "method",
+        "adjust",
+        "verdict",
+        "kind",
+        "level",
+    )
+
     def __init__(self, options: ReportOptions):
         args = options.query()
         data = {

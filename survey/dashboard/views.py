@@ -88,15 +88,20 @@ def _period_links(options: ReportOptions) -> list[tuple[str, str]]:
 @bp.route("")  # registered first, so url_for gives /dashboard
 @staff_required
 def index():
-    options = _options()
+    options, errors = _options_or_errors()
     report = _report(options)
-    return render_template(
+    form = ReportForm(options)
+    for name, message in errors.items():
+        # Show what was typed, with its message, in the form itself (issue 17, point 8).
+        form[name].data = request.args.get(name, "")
+        form[name].errors = [message]
+    page = render_template(
         "dashboard/index.html",
         report=report,
         table=html.table_rows(report.visible_rows(), options),
         columns=html.TABLE_COLUMNS,
         options=options,
-        form=ReportForm(options),
+        form=form,
         period_links=_period_links(options),
         overdispersion=reporting.overdispersion(report),
         has_funnel=charts.has_funnel(report),
@@ -105,6 +110,24 @@ def index():
         max_forest=charts.MAX_FOREST,
         sort_url=lambda key: _sort_url(options, key),
     )
+    return page, 400 if errors else 200
+
+
+def _options_or_errors() -> tuple[ReportOptions, dict[str, str]]:
+    """The report options, and the form's fields that could not be used, with their messages:
+    those fall back to their defaults so that the page and its form still show. Anything else
+    wrong (a value no field of the form holds) is the plain 400 page."""
+    args = request.args.to_dict()
+    errors: dict[str, str] = {}
+    while True:
+        try:
+            return reporting.parse_options(args, periods.last_closed_quarter()), errors
+        except OptionError as error:
+            visible = error.field in args and error.field in ReportForm.VISIBLE
+            if error.status != 400 or not visible or error.field in errors:
+                abort_with(error.status, error.message)
+            errors[error.field] = error.message
+            del args[error.field]
 
 
 def _sort_url(options: ReportOptions, key: str) -> str:

@@ -37,6 +37,33 @@ def test_every_period_spelling_is_read(text, kind, start, end):
 
 
 @pytest.mark.parametrize(
+    "typed, key",
+    [
+        ("Q3/2026", "2026-Q3"),
+        ("Quý 3/2026", "2026-Q3"),
+        ("quý III/2026", "2026-Q3"),
+        ("Quy 3 - 2026", "2026-Q3"),
+        ("Q3 2026", "2026-Q3"),
+        ("2026-q3", "2026-Q3"),
+        ("07/2026", "2026-07"),
+        ("7/2026", "2026-07"),
+        ("T7/2026", "2026-07"),
+        ("Tháng 7/2026", "2026-07"),
+        ("tháng 7 năm 2026", "2026-07"),
+        ("2026/7", "2026-07"),
+        ("H1/2026", "2026-H1"),
+        ("6 tháng đầu năm 2026", "2026-H1"),
+        ("6 tháng cuối năm 2026", "2026-H2"),
+        ("9 tháng đầu năm 2026", "2026-9M"),
+        ("Năm 2026", "2026"),
+    ],
+)
+def test_periods_as_people_type_them(typed, key):
+    # Issue 17, point 8: case, accents and separators do not matter.
+    assert parse_period(typed).key == key
+
+
+@pytest.mark.parametrize(
     "text, previous",
     [
         ("2026-01", "2025-12"),
@@ -77,7 +104,10 @@ def test_trend_buckets_end_with_the_period():
     [
         ("", "không hợp lệ"),
         ("2026-Q5", "không hợp lệ"),
-        ("Q3 2026", "không hợp lệ"),
+        ("Quý 3", "không hợp lệ"),  # no year
+        ("Q5/2026", "không hợp lệ"),
+        ("13/2026", "Tháng phải từ 01 đến 12"),
+        ("Quý 3/1999", "Năm phải từ 2000 đến 2100"),
         ("2026-00", "Tháng phải từ 01 đến 12"),
         ("1999", "Năm phải từ 2000 đến 2100"),
         ("2026-02-30..2026-03-01", "Có ngày không tồn tại"),

@@ -128,7 +128,27 @@ def test_the_confidence_level_widens_the_interval(signed_in):
 def test_bad_query_values_get_a_clear_400(signed_in, query, message):
     response = signed_in.get(f"/dashboard?{query}")
     assert response.status_code == 400
-    assert message in text_of(response, ".error-page")
+    name, typed = query.split("=")
+    if name == "sort":  # not a field of the form: the plain error page
+        assert message in text_of(response, ".error-page")
+        return
+    # In the form, under the field, with what was typed kept (issue 17, point 8); the rest of
+    # the page shows the default report.
+    page = html(response)
+    field = page.select_one(f"form.filters [name={name}]")
+    assert field["aria-invalid"] == "true"
+    assert message in page.select_one(f"#{field['id']}-error").get_text()
+    if field.name == "input":
+        assert field["value"] == typed
+    assert message in page.select_one(".error-summary").get_text()
+    assert page.select("#agencies tbody tr")
+
+
+def test_periods_as_people_type_them_are_accepted(signed_in):
+    for typed in ("Q3/2026", "Quý 3/2026", "2026-q3"):
+        response = signed_in.get("/dashboard", query_string={"period": typed})
+        assert response.status_code == 200, typed
+        assert html(response).select_one("form.filters [name=period]")["value"] == "2026-Q3"
 
 
 def test_an_unknown_agency_is_404(signed_in):
