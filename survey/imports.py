@@ -184,7 +184,9 @@ class Table:
         first_line = sample.lstrip("\ufeff").splitlines()[0] if sample.strip() else ""
         delimiter = max(",;\t", key=first_line.count)
         self._text = io.TextIOWrapper(self.stream, encoding=self.encoding, newline="")
-        self._reader = csv.reader(self._text, delimiter=delimiter)
+        # strict: a quote that is never closed (or text right after a closing quote) is an
+        # error on that line, instead of silently swallowing the following rows into one cell.
+        self._reader = csv.reader(self._text, delimiter=delimiter, strict=True)
         self._line = 0
         try:
             self.header = [header_key(cell) for cell in self._next_csv()]
@@ -213,15 +215,17 @@ class Table:
     def _open_xlsx(self) -> None:
         import openpyxl
 
+        cannot_open = FileProblem(
+            _l("This Excel file cannot be opened. Save it again as .xlsx and try again.")
+        )
+        check_xlsx_parts(self.stream)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # openpyxl warns about styles it does not read
                 self._book = openpyxl.load_workbook(self.stream, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError):
-            raise FileProblem(
-                _l("This Excel file cannot be opened. Save it again as .xlsx and try again.")
-            ) from None
-        sheet = self._book.worksheets[0]
+            sheet = self._book.worksheets[0]  # IndexError: a workbook without a worksheet
+        except Exception:  # noqa: BLE001 - any parse error of a foreign file is "cannot open"
+            raise cannot_open from None
         self.total_rows = sheet.max_row
         self._rows = sheet.iter_rows(values_only=True)
         self._line = 0
@@ -235,7 +239,15 @@ class Table:
     def _next_xlsx(self) -> list:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            cells = next(self._rows)
+            try:
+                cells = next(self._rows)
+            except StopIteration:
+                raise
+            except Exception:  # noqa: BLE001 - broken XML inside the sheet
+                raise FileProblem(
+                    _l("This Excel file cannot be opened. Save it again as .xlsx and try again."),
+                    row=self._line + 1,
+                ) from None
         self._line += 1
         return list(cells)
 
@@ -319,6 +331,64 @@ class Table:
                 row=1,
             )
         return found
+
+
+# An XLSX is a ZIP of XML parts. A real batch of 100,000 paper forms expands to well under
+# 100 MB; a "bomb" of a few hundred KB can declare or hold gigabytes, and openpyxl keeps the
+# shared strings in memory. So every part is checked before openpyxl reads anything: its
+# declared size, then its actual size (streamed, stopping at the limit), and no DTD.
+XLSX_MAX_PART = 128 * 1024 * 1024  # one sheet
+XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024  # held in memory by openpyxl
+XLSX_MAX_TOTAL = 192 * 1024 * 1024
+XLSX_MAX_PARTS = 500
+_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def check_xlsx_parts(stream: BinaryIO) -> None:
+    """FileProblem unless the XLSX's parts are of a sane size and free of DTDs; the stream is
+    rewound."""
+    too_large = FileProblem(
+        _l(
+            "This Excel file expands to more data than an import can take. Split it into smaller files, or save it as CSV UTF-8."
+        )
+    )
+    cannot_read = FileProblem(
+        _l("This Excel file cannot be opened. Save it again as .xlsx and try again.")
+    )
+    try:
+        archive = zipfile.ZipFile(stream)
+        parts = archive.infolist()
+        if len(parts) > XLSX_MAX_PARTS:
+            raise cannot_read
+        total = 0
+        for part in parts:
+            limit = (
+                XLSX_MAX_SHARED_STRINGS
+                if part.filename.lower().endswith("sharedstrings.xml")
+                else XLSX_MAX_PART
+            )
+            if part.file_size > limit or total + part.file_size > XLSX_MAX_TOTAL:
+                raise too_large
+            size, tail = 0, b""
+            with archive.open(part) as member:
+                while chunk := member.read(1024 * 1024):
+                    size += len(chunk)
+                    if size > limit or total + size > XLSX_MAX_TOTAL:
+                        raise too_large
+                    if part.filename.lower().endswith((".xml", ".rels")) and _DTD.search(
+                        tail + chunk
+                    ):
+                        raise cannot_read  # no DTD or entity declaration in any part
+                    tail = chunk[-16:]
+            total += size
+    except FileProblem:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        raise cannot_read from None
+    except Exception:  # noqa: BLE001 - e.g. zlib.error, NotImplementedError (compression)
+        raise cannot_read from None
+    finally:
+        stream.seek(0)
 
 
 def detect_encoding(head: bytes) -> str:

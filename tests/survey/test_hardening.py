@@ -209,3 +209,135 @@ def test_a_valid_dossier_code_is_accepted_by_the_api(client, desk):
         "/api/v1/responses", json=body, headers={"Authorization": f"Bearer {key}"}
     )
     assert response.status_code == 201, response.get_data(as_text=True)
+
+
+# ---- findings 5, 8, 11: hostile and broken import files ---------------------------------------
+
+
+def _xlsx_with(parts: dict[str, bytes]) -> bytes:
+    """A minimal XLSX (from openpyxl) with some parts replaced or added."""
+    import zipfile
+
+    book = openpyxl.Workbook()
+    book.active.append(["desk_code", "date", "level"])
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(plain.getvalue())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            if item.filename not in parts:
+                target.writestr(item, source.read(item))
+        for name, data in parts.items():
+            if data is not None:
+                target.writestr(name, data)
+    return out.getvalue()
+
+
+def _bomb(name: str, size: int) -> bytes:
+    """A part that expands to `size` bytes of shared strings, compressed to a few hundred KB."""
+    import zipfile
+
+    out = io.BytesIO()
+    base = _xlsx_with({})
+    with (
+        zipfile.ZipFile(io.BytesIO(base)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            target.writestr(item, source.read(item))
+        with target.open(name, "w", force_zip64=True) as member:
+            member.write(
+                b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>'
+            )
+            chunk = b"A" * (1024 * 1024)
+            for _ in range(size // len(chunk)):
+                member.write(chunk)
+            member.write(b"</t></si></sst>")
+    return out.getvalue()
+
+
+def test_an_xlsx_bomb_is_refused_quickly_without_memory_growth(app):
+    """Finding 5: 800 MiB of shared strings in a file of about 1 MB."""
+    import resource
+    import time
+
+    from survey.imports import import_paper
+
+    data = _bomb("xl/sharedStrings.xml", 800 * 1024 * 1024)
+    assert len(data) < 2 * 1024 * 1024
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with app.test_request_context():
+        result = import_paper(io.BytesIO(data))
+        message = str(result.errors[0].message) if result.errors else ""
+    elapsed = time.monotonic() - started
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert not result.ok
+    assert [error.row for error in result.errors] == [None]  # one message for the file
+    assert "Excel" in message
+    assert elapsed < 10, elapsed
+    assert grown_mib < 200, grown_mib
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+
+
+SHEETS = (
+    b'<sheets><sheet xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    b' name="Sheet" sheetId="1" state="visible" r:id="rId1"/></sheets>'
+)
+WORKBOOK = (
+    b'<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    + SHEETS
+    + b"</workbook>"
+)
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        {"xl/workbook.xml": WORKBOOK.replace(SHEETS, b"<sheets/>")},  # no worksheet
+        {"xl/workbook.xml": b'<!DOCTYPE x [<!ENTITY a "b">]>' + WORKBOOK},  # a DTD
+        {"xl/worksheets/sheet1.xml": b'<!DOCTYPE x [<!ENTITY a "b">]><worksheet/>'},
+        {"xl/worksheets/sheet1.xml": b"<worksheet><sheetData><row><c><v>1</v></c>"},  # cut off
+    ],
+    ids=["no-worksheet", "dtd-workbook", "dtd-sheet", "truncated-xml"],
+)
+@pytest.mark.parametrize("kind", ["paper", "agencies"])
+def test_an_unreadable_xlsx_is_a_clear_row_error_not_a_500(boss_client, parts, kind):
+    """Finding 8."""
+    response = boss_client.post(
+        f"/admin/imports/{kind}",
+        data={
+            "csrf_token": csrf_token(boss_client.get(f"/admin/imports/{kind}")),
+            "file": (io.BytesIO(_xlsx_with(parts)), "x.xlsx"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "Không mở được tệp Excel này" in response.get_data(as_text=True)
+
+
+def test_an_unbalanced_quote_in_a_paper_csv_is_a_row_error(app, make_desk):
+    """Finding 11: the quote never closes; the next rows must not vanish into the comment."""
+    from survey.imports import import_paper
+
+    make_desk(code="D1")
+    data = (
+        "desk_code,date,level,comment\r\n"
+        'D1,2026-01-05,hai_long,"Cán bộ nhiệt tình\r\n'
+        "D1,2026-01-06,khong_hai_long,Chờ lâu\r\n"
+        'D1,2026-01-07,hai_long,"Tốt"\r\n'
+    ).encode()
+    with app.test_request_context():
+        result = import_paper(io.BytesIO(data))
+    assert not result.ok
+    assert result.errors[0].row == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 0
+
+
+def test_the_import_upload_limit_fits_a_real_batch(app):
+    from survey.admin.uploads import IMPORT_MAX_BYTES
+
+    assert 16 * 1024 * 1024 <= IMPORT_MAX_BYTES <= 32 * 1024 * 1024
