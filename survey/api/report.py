@@ -150,7 +150,13 @@ openapi.PATHS["/report"] = {
             {
                 "name": "target",
                 "in": "query",
-                "schema": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100},
+                "schema": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 100,
+                    "exclusiveMinimum": True,
+                    "exclusiveMaximum": True,
+                },
                 "description": "What-if target in percent; default: the target table",
             },
             {

@@ -341,3 +341,18 @@ def test_the_import_upload_limit_fits_a_real_batch(app):
     from survey.admin.uploads import IMPORT_MAX_BYTES
 
     assert 16 * 1024 * 1024 <= IMPORT_MAX_BYTES <= 32 * 1024 * 1024
+
+
+# ---- finding 12: the OpenAPI document is valid OpenAPI 3.0 ---------------------------------------
+
+
+def test_the_openapi_document_is_valid_openapi_3_0(app, client):
+    """Checked by openapi-spec-validator, a validator nobody on this project wrote."""
+    from openapi_spec_validator import OpenAPIV30SpecValidator
+
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.0")
+    errors = [
+        f"{list(e.path)}: {e.message}" for e in OpenAPIV30SpecValidator(document).iter_errors()
+    ]
+    assert errors == []
