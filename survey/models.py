@@ -230,6 +230,8 @@ class Response(db.Model):
     # The language the citizen answered in: vi, en or an admin-added code; None when unknown
     # (ratings from before it was recorded, paper forms).
     language: Mapped[str | None] = mapped_column(sa.String(16))
+    # How a kiosk asked: "faces" (faces only, no text) or "standard"; None for other channels.
+    mode: Mapped[str | None] = mapped_column(sa.String(20))
 
     desk: Mapped[Desk] = relationship()
     agency: Mapped[Agency] = relationship()

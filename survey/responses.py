@@ -72,6 +72,7 @@ class Submission:
     status: Status = Status.VALID
     status_reason: str | None = None
     language: str | None = None  # what the citizen read: vi, en or a language pack's code
+    mode: str | None = None  # kiosks: "faces" (faces only, no text) or "standard"
 
     def validate(self) -> None:
         levels = self.questionnaire.level_codes()
@@ -250,6 +251,7 @@ def _new_response(submission: Submission) -> Response:
         ticket_id=submission.ticket_id,
         form_key=submission.form_key,
         language=submission.language,
+        mode=submission.mode,
     )
 
 

@@ -14,13 +14,25 @@ from survey.api.validation import datetime_field, field, reject_unknown, uuid_fi
 from survey.cases import service as cases
 from survey.fields import DOSSIER_CODE, DOSSIER_CODE_MESSAGE
 from survey.models import Channel, Kiosk, utcnow
+from survey.languages.packs import COMPILED, language_by_code
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
 from survey.security import client_hash
 
 # A tablet's clock is trusted within this window; outside it the rating is refused, not shifted.
 MAX_AGE = timedelta(days=30)
 MAX_FUTURE = timedelta(minutes=10)
-FIELDS = {"id", "desk", "level", "answers", "comment", "dossier_code", "client_time"}
+FIELDS = {
+    "id",
+    "desk",
+    "level",
+    "answers",
+    "comment",
+    "dossier_code",
+    "client_time",
+    "language",
+    "mode",
+}
+MODES = ("standard", "faces")
 
 
 @bp.post("/responses")
@@ -50,6 +62,16 @@ def create_response():
             retryable=False,
         )
     kiosk = g.api_client if isinstance(g.api_client, Kiosk) else None
+    language = field(data, "language", str, required=False, max_length=16)
+    if language is not None and language not in COMPILED and language_by_code(language) is None:
+        raise ApiError(400, _("Unknown language %(code)s.", code=language), field="language")
+    mode = field(data, "mode", str, required=False, max_length=20)
+    if mode is not None and mode not in MODES:
+        raise ApiError(
+            400,
+            _("The field mode must be one of: %(allowed)s.", allowed=", ".join(MODES)),
+            field="mode",
+        )
     submission = Submission(
         id=response_id,
         desk=desk,
@@ -63,6 +85,8 @@ def create_response():
         occurred_at=client_time,
         client_hash=client_hash(request.remote_addr) if kiosk is None else None,
         kiosk_id=kiosk.id if kiosk else None,
+        language=language,
+        mode=mode,
     )
     try:
         stored, created = record(submission)
@@ -165,6 +189,16 @@ openapi.SCHEMAS["ResponseIn"] = {
         },
         "comment": {"type": "string", "maxLength": 1000},
         "dossier_code": {"type": "string", "maxLength": 64},
+        "language": {
+            "type": "string",
+            "maxLength": 16,
+            "description": "The language the citizen answered in: vi, en or an added language's code (e.g. tay).",
+        },
+        "mode": {
+            "type": "string",
+            "enum": ["standard", "faces"],
+            "description": "Kiosks: faces when the kiosk asked with faces only (no text).",
+        },
         "client_time": {
             "type": "string",
             "format": "date-time",

@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from survey.admin.common import language_choices
 from survey.audit import audit
 from survey.auth.decorators import admin_required
 from survey.extensions import db
@@ -167,6 +168,7 @@ def settings(kiosk_id: int):
     form.criteria.choices = choices(
         (c["code"], questionnaire.label(c, locale)) for c in questionnaire.criteria
     )
+    form.languages.choices = [*choices([("en", "English – Tiếng Anh (en)")]), *language_choices()]
     if form.validate_on_submit():
         new = form.settings()
         kiosk.name = form.name.data.strip()

@@ -11,8 +11,24 @@ from flask_babel import gettext as _
 from survey.api.auth import ApiError
 from survey.api.validation import field, reject_unknown
 from survey.kiosk.settings import KioskSettings
+from survey.languages import packs
 from survey.models import Kiosk, utcnow
 
+# The screen texts an added language replaces on the kiosk (keys of survey.kiosk.views.STRINGS).
+KIOSK_KEYS = (
+    "loading",
+    "question",
+    "hint",
+    "privacy",
+    "criterion_step",
+    "skip",
+    "thanks",
+    "thanks_more",
+    "closed",
+    "closed_more",
+    "hours",
+    "closed_day",
+)
 HEARTBEAT_FIELDS = {"queue_length", "app_version", "rejected"}
 MAX_COUNT = 1_000_000
 
@@ -39,6 +55,13 @@ def config_document(kiosk: Kiosk) -> dict:
     settings = KioskSettings.from_json(kiosk.settings)
     criteria = {c["code"]: c for c in questionnaire.criteria}
     agency = desk.agency
+    added = packs.offered(settings.languages, questionnaire)
+    wordings = {lang.code: packs.wording(questionnaire, "vi", lang) for lang in added}
+
+    def labels(kind: str, item: dict) -> dict:
+        """The item's vi/en labels plus each added language's (Vietnamese when missing)."""
+        return {**item["label"], **{c: w.label(kind, item) for c, w in wordings.items()}}
+
     return {
         "kiosk": {"id": kiosk.id, "name": kiosk.name},
         "desk": {
@@ -55,23 +78,42 @@ def config_document(kiosk: Kiosk) -> dict:
                 {
                     "code": lvl["code"],
                     "face": lvl.get("face", ""),
-                    "label": lvl["label"],
+                    "label": labels("level", lvl),
                     "satisfied": questionnaire.is_satisfied(lvl["code"]),
                 }
                 for lvl in questionnaire.levels
             ],
             # Only the criteria this kiosk asks, in the order chosen; stale codes are skipped.
             "criteria": [
-                {"code": code, "label": criteria[code]["label"]}
+                {"code": code, "label": labels("criterion", criteria[code])}
                 for code in settings.criteria
-                if code in criteria
+                if code in criteria and not settings.faces_only
             ],
         },
+        # The language buttons after Vietnamese: English if chosen, then the added languages
+        # translated for this version, each with its screen texts (Vietnamese when missing).
+        "languages": [
+            *(
+                [{"code": "en", "name": "English", "dir": "ltr"}]
+                if "en" in settings.languages
+                else []
+            ),
+            *(
+                {
+                    "code": lang.code,
+                    "name": lang.name,
+                    "dir": str(lang.direction),
+                    "texts": {key: wordings[lang.code].ui(key) for key in KIOSK_KEYS},
+                }
+                for lang in added
+            ),
+        ],
         "settings": {
             "cooldown_seconds": settings.cooldown_seconds,
             "idle_seconds": settings.idle_seconds,
             "hours": settings.opening_minutes(),
             "utc_offset_minutes": utc_offset_minutes(),
+            "faces_only": settings.faces_only,
         },
         "server_time": server_time(),
     }

@@ -22,6 +22,7 @@ from survey.kiosk.settings import (
     COOLDOWN_RANGE,
     IDLE_RANGE,
     MAX_CRITERIA,
+    MAX_LANGUAGES,
     WEEKDAYS,
     KioskSettings,
     minutes,
@@ -159,9 +160,27 @@ class SettingsForm(FlaskForm):
         validators=[Optional()],
     )
 
+    languages = CheckboxesField(
+        _l("Language buttons besides Vietnamese (at most 3)"),
+        validators=[Optional()],
+        description=_l(
+            "An added language shows once it is translated for the questionnaire version of the desk."
+        ),
+    )
+    faces_only = BooleanField(
+        _l("Faces only: no text, for citizens who cannot read"),
+        description=_l(
+            "The kiosk asks with large drawn faces and the spoken prompt, and skips the criteria."
+        ),
+    )
+
     def validate_criteria(self, field):
         if len(field.data or []) > MAX_CRITERIA:
             raise ValidationError(_l("Please choose at most %(max)d criteria.", max=MAX_CRITERIA))
+
+    def validate_languages(self, field):
+        if len(field.data or []) > MAX_LANGUAGES:
+            raise ValidationError(_l("Please choose at most %(max)d languages.", max=MAX_LANGUAGES))
 
     @staticmethod
     def initial(name: str, settings: KioskSettings) -> dict:
@@ -178,6 +197,8 @@ class SettingsForm(FlaskForm):
                 for day, span in ((day, settings.hours.get(day)) for day in WEEKDAYS)
             },
             "criteria": list(settings.criteria),
+            "languages": list(settings.languages),
+            "faces_only": settings.faces_only,
         }
 
     def days(self) -> list[FormField]:
@@ -193,6 +214,8 @@ class SettingsForm(FlaskForm):
             idle_seconds=self.idle_seconds.data,
             hours=hours,
             criteria=tuple(self.criteria.data or ()),
+            languages=tuple(self.languages.data or ()),
+            faces_only=bool(self.faces_only.data),
         )
 
 

@@ -14,6 +14,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 COOLDOWN_RANGE = (1, 600)
 IDLE_RANGE = (3, 600)
 MAX_CRITERIA = 2
+# Vietnamese plus at most three others: a kiosk shows at most four language buttons.
+MAX_LANGUAGES = 3
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
 # One-stop desks usually work office hours on weekdays and Saturday morning.
 DEFAULT_HOURS: dict[str, tuple[str, str] | None] = {
     **{day: ("07:00", "17:30") for day in WEEKDAYS[:5]},
@@ -50,6 +53,10 @@ class KioskSettings:
     idle_seconds: int = 30
     hours: dict[str, tuple[str, str] | None] = field(default_factory=lambda: dict(DEFAULT_HOURS))
     criteria: tuple[str, ...] = ()
+    # Buttons besides Vietnamese: "en" and admin-added language codes (survey/languages).
+    languages: tuple[str, ...] = ("en",)
+    # For citizens who cannot read: no text, large drawn faces, a spoken prompt.
+    faces_only: bool = False
 
     @classmethod
     def from_json(cls, data) -> KioskSettings:
@@ -69,6 +76,13 @@ class KioskSettings:
             and all(isinstance(c, str) for c in criteria)
         ):
             criteria = []
+        languages = data.get("languages", list(defaults.languages))
+        if not (
+            isinstance(languages, list)
+            and len(languages) <= MAX_LANGUAGES
+            and all(isinstance(c, str) and LANGUAGE_CODE.match(c) and c != "vi" for c in languages)
+        ):
+            languages = list(defaults.languages)
         return cls(
             cooldown_seconds=_int_in(
                 data.get("cooldown_seconds"), COOLDOWN_RANGE, defaults.cooldown_seconds
@@ -76,6 +90,8 @@ class KioskSettings:
             idle_seconds=_int_in(data.get("idle_seconds"), IDLE_RANGE, defaults.idle_seconds),
             hours=hours,
             criteria=tuple(dict.fromkeys(criteria)),
+            languages=tuple(dict.fromkeys(languages)),
+            faces_only=data.get("faces_only") is True,
         )
 
     def to_json(self) -> dict:
@@ -88,6 +104,8 @@ class KioskSettings:
                 for span in [self.hours.get(day)]
             },
             "criteria": list(self.criteria),
+            "languages": list(self.languages),
+            "faces_only": self.faces_only,
         }
 
     def opening_minutes(self) -> list[list[int] | None]:

@@ -108,6 +108,7 @@ DIMENSIONS = {
     "questionnaire": lambda: Response.questionnaire_id,
     "level": lambda: Response.level,
     "language": lambda: Response.language,
+    "mode": lambda: Response.mode,
 }
 
 

@@ -110,6 +110,18 @@ def language_rates(period, agency_ids, confidence, method) -> list[RateRow]:
     return rate_rows(items, confidence, method)
 
 
+def mode_rates(period, agency_ids, confidence, method) -> list[RateRow]:
+    """Valid kiosk responses by how the kiosk asked: the standard screen or faces only."""
+    found = dict(
+        (mode, (n, x))
+        for mode, n, x in sql.response_counts(period, ("mode",), agency_ids, valid_only=True)
+        if mode is not None
+    )
+    names = {"standard": _("Standard screen"), "faces": _("Faces only (no text)")}
+    items = [(mode, str(names[mode]), *found[mode]) for mode in names if mode in found]
+    return rate_rows(items, confidence, method)
+
+
 def desk_rates(period, agency_ids, confidence, method) -> list[RateRow]:
     return rate_rows(sql.desk_counts(period, agency_ids), confidence, method)
 
@@ -140,6 +152,14 @@ def rate_sections(report: Report, row: Row, locale: str) -> list[RateSection]:
             _("By the language the citizen answered in"),
             _("Language"),
             language_rates(period, ids, confidence, method),
+            printed=0,
+        ),
+        RateSection(
+            "mode-split",
+            _("Kiosk mode"),
+            _("Kiosk ratings by how the kiosk asked"),
+            _("Kiosk mode"),
+            mode_rates(period, ids, confidence, method),
             printed=0,
         ),
         RateSection(

@@ -195,7 +195,7 @@ def test_cooldown_blocks_a_second_tap_and_idle_timeout_drops_partial_answers(
     faces = page.locator("#levels .level")
 
     # A face, then nothing: after the idle timeout the partial answer is gone.
-    page.locator("#lang").click()
+    page.locator("#lang-en").click()
     assert page.locator("html").get_attribute("lang") == "en"
     faces.nth(2).click()
     page.locator("#s-criterion").wait_for()

@@ -32,7 +32,9 @@
 
   const root = document.documentElement;
   const urls = root.dataset;
-  const langs = urls.langs.split(' ');
+  const SHELL_LANGS = urls.langs.split(' ');   // the compiled ones, whose texts the shell holds
+  const NAMES = {vi: 'Tiếng Việt', en: 'English'};
+  let langs = SHELL_LANGS;                      // this kiosk's: Vietnamese first, then its buttons
   const LONG_PRESS = 2000;
   const STAFF_PANEL = 20000;
   const MAX_DELAY = 5 * 60000;
@@ -201,9 +203,12 @@
       for (const item of await queue.all()) {
         let response;
         try {
-          response = await request(urls.responses, {
+          const body = {
             id: item.id, desk: item.desk, level: item.level, answers: item.answers, client_time: item.client_time,
-          });
+          };
+          if (item.language) body.language = item.language;   // older queued ratings lack these
+          if (item.mode) body.mode = item.mode;
+          response = await request(urls.responses, body);
         } catch {
           retry = true;   // offline or the network dropped: keep everything for later
           break;
@@ -252,12 +257,43 @@
     return !rating && (screen === 'rate' || screen === 'closed' || screen === 'loading');
   }
 
+  function added(code) {
+    return (config && config.languages || []).find((lang) => lang.code === code);
+  }
+
+  // Only the texts in `lang` show; an added language's direction applies to the whole page.
   function setLang(lang) {
     root.lang = lang;
-    const other = langs[(langs.indexOf(lang) + 1) % langs.length];
-    const button = $('lang');
-    button.lang = other;
-    button.textContent = other === 'vi' ? 'Tiếng Việt' : 'English';
+    root.dir = (added(lang) && added(lang).dir) || 'ltr';
+    $('lang-css').textContent = `.t:not([lang="${lang}"]){display:none}`;
+    for (const button of $('langs').children) button.setAttribute('aria-pressed', String(button.lang === lang));
+  }
+
+  // The shell holds the vi/en texts; an added language's texts come with the configuration
+  // (kept offline with it) and go next to them, Vietnamese where the pack has none.
+  function addLanguageTexts() {
+    for (const node of document.querySelectorAll('.t[data-added]')) node.remove();
+    for (const lang of (config.languages || []).filter((l) => l.texts)) {
+      for (const source of document.querySelectorAll(`.t[lang="${SHELL_LANGS[0]}"][data-k]`)) {
+        const text = lang.texts[source.dataset.k] || source.textContent;
+        source.after(el('span', {class: 't', lang: lang.code, 'data-k': source.dataset.k, 'data-added': ''}, text));
+      }
+    }
+  }
+
+  // At most four buttons (Vietnamese and three others), each named in its own language.
+  function languageButtons() {
+    const nav = $('langs');
+    nav.replaceChildren(...langs.map((code) => {
+      const button = el('button', {type: 'button', class: 'lang', lang: code, id: `lang-${code}`},
+        NAMES[code] || (added(code) && added(code).name) || code);
+      button.addEventListener('click', () => {
+        setLang(code);
+        if (config && screen !== 'thanks' && screen !== 'saving') touched();
+      });
+      return button;
+    }));
+    nav.hidden = langs.length < 2;
   }
 
   function isOpen() {
@@ -315,6 +351,10 @@
   }
 
   function render() {
+    langs = [SHELL_LANGS[0], ...(config.languages || []).map((lang) => lang.code)].slice(0, 4);
+    document.body.classList.toggle('faces-only', Boolean(config.settings.faces_only));
+    addLanguageTexts();
+    languageButtons();
     $('agency').replaceChildren(...texts(config.desk.agency));
     $('desk').textContent = config.desk.name;
     levelButtons($('levels'), pickLevel);
@@ -323,7 +363,7 @@
     $('hours').replaceChildren(...config.settings.hours.map((span, i) => {
       const day = new Date(monday + i * 86400000);
       const names = Object.fromEntries(langs.map((lang) => [lang,
-        new Intl.DateTimeFormat(lang, {weekday: 'long', timeZone: 'UTC'}).format(day)]));
+        new Intl.DateTimeFormat(SHELL_LANGS.includes(lang) ? lang : SHELL_LANGS[0], {weekday: 'long', timeZone: 'UTC'}).format(day)]));
       const time = span ? `${clock(span[0])}–${clock(span[1])}` : $('closed-day').content.cloneNode(true);
       return el('li', {}, el('span', {}, ...texts(names)), el('span', {}, time));
     }));
@@ -334,7 +374,6 @@
     clearTimeout(idleTimer);
     clearTimeout(lockTimer);
     rating = null;
-    setLang(langs[0]);
     if (updateReady) {
       location.reload();
       return;
@@ -342,6 +381,7 @@
     if (!token) return show('enrol');
     if (!config) return show('loading');
     render();
+    setLang(langs[0]);
     show(isOpen() ? 'rate' : 'closed');
   }
 
@@ -389,6 +429,8 @@
       desk: config.desk.code,
       level: done.level,
       answers: done.answers,
+      language: root.lang,
+      mode: config.settings.faces_only ? 'faces' : 'standard',
       client_time: localTime(now),
       created: now.getTime(),
     });
@@ -431,10 +473,6 @@
   /* ---- Start ---------------------------------------------------------------------------------- */
 
   $('skip').addEventListener('click', skip);
-  $('lang').addEventListener('click', () => {
-    setLang(langs[(langs.indexOf(root.lang) + 1) % langs.length]);
-    if (config && screen !== 'thanks' && screen !== 'saving') touched();
-  });
   $('st-sync').addEventListener('click', () => { failures = 0; sync(); });
   $('st-full').addEventListener('click', () => {
     if (document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(() => {});

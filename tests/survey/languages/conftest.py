@@ -8,6 +8,7 @@ from survey.extensions import db
 from survey.languages.models import Language, LanguagePack
 from survey.models import Questionnaire
 from tests.survey.admin.conftest import admin, admin_client, make_response, post  # noqa: F401
+from tests.survey.kiosk.conftest import make_kiosk  # noqa: F401
 
 
 @pytest.fixture
