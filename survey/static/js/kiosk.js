@@ -64,7 +64,11 @@
 
   // One span per language; kiosk.css shows the one that matches <html lang>.
   function texts(labels) {
-    return langs.map((lang) => el('span', {class: 't', lang}, labels[lang] || labels[langs[0]] || ''));
+    return langs.map((lang) => {
+      const node = el('span', {class: 't', lang}, labels[lang] || labels[langs[0]] || '');
+      node.hidden = lang !== root.lang;
+      return node;
+    });
   }
 
   function uuid() {
@@ -265,7 +269,8 @@
   function setLang(lang) {
     root.lang = lang;
     root.dir = (added(lang) && added(lang).dir) || 'ltr';
-    $('lang-css').textContent = `.t:not([lang="${lang}"]){display:none}`;
+    // Attributes, not a <style>: the page's Content-Security-Policy allows no inline styles.
+    for (const node of document.querySelectorAll('.t')) node.hidden = node.lang !== lang;
     for (const button of $('langs').children) button.setAttribute('aria-pressed', String(button.lang === lang));
   }
 
@@ -276,7 +281,9 @@
     for (const lang of (config.languages || []).filter((l) => l.texts)) {
       for (const source of document.querySelectorAll(`.t[lang="${SHELL_LANGS[0]}"][data-k]`)) {
         const text = lang.texts[source.dataset.k] || source.textContent;
-        source.after(el('span', {class: 't', lang: lang.code, 'data-k': source.dataset.k, 'data-added': ''}, text));
+        const node = el('span', {class: 't', lang: lang.code, 'data-k': source.dataset.k, 'data-added': ''}, text);
+        node.hidden = lang.code !== root.lang;
+        source.after(node);
       }
     }
   }
