@@ -13,8 +13,8 @@ from survey.api.auth import ApiError, json_body, require
 from survey.api.validation import datetime_field, field, reject_unknown, uuid_field
 from survey.cases import service as cases
 from survey.fields import DOSSIER_CODE, DOSSIER_CODE_MESSAGE
-from survey.models import Channel, Kiosk, utcnow
 from survey.languages.packs import COMPILED, language_by_code
+from survey.models import Channel, Kiosk, utcnow
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
 from survey.security import client_hash
 
