@@ -356,3 +356,40 @@ def test_the_openapi_document_is_valid_openapi_3_0(app, client):
         f"{list(e.path)}: {e.message}" for e in OpenAPIV30SpecValidator(document).iter_errors()
     ]
     assert errors == []
+
+
+# ---- finding 15: the public page cannot be undone by subtraction ---------------------------------
+
+
+def test_complementary_suppression_when_exactly_one_child_is_small():
+    from types import SimpleNamespace as Row
+
+    from survey.public.views import suppressed
+
+    def row(code, parent, valid):
+        return Row(code=code, parent_code=parent, valid=valid)
+
+    rows = [
+        row("TINH", None, 300),
+        row("XA", "TINH", 10),  # the one small child
+        row("XB", "TINH", 120),
+        row("XC", "TINH", 170),
+        row("XC1", "XC", 100),
+        row("XC2", "XC", 70),
+    ]
+    small, complement = suppressed(rows, 30)
+    assert small == {"XA"}
+    assert complement == {"XB"}  # the smallest shown sibling: TINH − XC leaves XA + XB
+    # Two small children already protect each other.
+    rows[2] = row("XB", "TINH", 20)
+    assert suppressed(rows, 30) == ({"XA", "XB"}, set())
+    # A complement with children of its own hides one of them too (else XB = XB1 + XB2).
+    rows[2] = row("XB", "TINH", 120)
+    rows += [row("XB1", "XB", 60), row("XB2", "XB", 60)]
+    small, complement = suppressed(rows, 30)
+    assert complement == {"XB", "XB1"}
+    # An only child that is small: its parent would give it away.
+    assert suppressed([row("TINH", None, 90), row("SYT", "TINH", 90), row("BV", "SYT", 5)], 30)[
+        1
+    ] >= {"SYT"}
+
