@@ -156,7 +156,6 @@ def _save_agency(form: AgencyForm, agency: Agency | None) -> Agency | None:
     target.parent = parent
     target.level, target.kind = Level(form.level.data), Kind(form.kind.data)
     target.questionnaire_id = parse_id(form.questionnaire.data)
-    target.languages = list(form.languages.data or [])
     if agency is None:
         db.session.add(target)
     db.session.flush()
@@ -167,7 +166,6 @@ def _save_agency(form: AgencyForm, agency: Agency | None) -> Agency | None:
         level=form.level.data,
         kind=form.kind.data,
         questionnaire=target.questionnaire_id,
-        languages=target.languages,
     )
     db.session.commit()
     return target
