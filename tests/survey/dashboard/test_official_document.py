@@ -15,6 +15,7 @@ from docx.oxml.ns import qn
 from survey.api.auth import issue_api_key
 from survey.extensions import db
 from survey.reporting import document, exports
+from tests.conftest import missing_service
 from tests.survey.dashboard.conftest import QUARTER
 
 TRICH_YEU = (
@@ -111,7 +112,7 @@ def test_the_pdf_is_the_same_document_with_embedded_fonts_and_diacritics(signed_
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the document does not depend on the database; printed once")
     if document.soffice() is None or shutil.which("pdftotext") is None:
-        pytest.skip("LibreOffice and poppler-utils are needed to print and read the PDF")
+        missing_service("LibreOffice and poppler-utils are needed to print and read the PDF")
     with app.test_request_context():
         assert exports.official_pdf()
     response = signed_in.get(f"/dashboard/export.pdf?period={QUARTER}")
