@@ -10,6 +10,7 @@ passes translated strings; the defaults are Vietnamese.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import matplotlib
 import numpy as np
@@ -154,6 +155,9 @@ def forest_plot(
     xlabel: str = "Tỷ lệ hài lòng",
     target_label: str = "Mục tiêu",
     verdict_labels: Mapping[str, str] | None = None,
+    decided: tuple | None = None,
+    pooled=None,
+    pooled_label: str = "Dòng tính gộp (hình vuông)",
 ) -> Figure:
     """Forest plot: each agency's rate with its interval, the target, coloured by verdict.
 
@@ -172,6 +176,12 @@ def forest_plot(
     verdict_labels : mapping, optional
         Legend text per verdict (``'meets'``, ``'below'``, ``'inconclusive'``,
         ``'no_data'``); Vietnamese by default.
+    decided : tuple of (low, high, verdict) arrays, optional
+        Intervals and verdicts decided elsewhere (e.g. adjusted across a larger family than
+        the agencies drawn), drawn as given instead of calling :func:`assess_target`.
+    pooled : array_like of bool, optional
+        Agencies whose figures pool units under them: drawn as squares, with
+        ``pooled_label`` in the legend.
 
     Returns
     -------
@@ -190,7 +200,15 @@ def forest_plot(
     ['Sở Tư pháp', 'UBND xã A', 'Sở Y tế']
     """
     result = assess_target(successes, trials, target, confidence, method, adjust)
+    if decided is not None:
+        low_, high_, verdict_ = (np.atleast_1d(np.asarray(v)) for v in decided)
+        result = replace(result, low=low_.astype(float), high=high_.astype(float), verdict=verdict_)
     verdicts = np.atleast_1d(result.verdict)
+    square = (
+        np.zeros(verdicts.shape, bool)
+        if pooled is None
+        else np.atleast_1d(np.asarray(pooled, bool))
+    )
     if len(names) != verdicts.size or verdicts.ndim != 1:
         raise ValueError(
             f"names must give one name per agency; got {len(names)} names "
@@ -203,19 +221,24 @@ def forest_plot(
         fig = Figure(figsize=(8.0, 1.4 + 0.32 * verdicts.size), layout="constrained")
         ax = fig.add_subplot()
         for verdict in ("meets", "below", "inconclusive"):
-            mask = verdicts == verdict
-            if not mask.any():
-                continue
-            ax.errorbar(
-                rate[mask],
-                position[mask],
-                xerr=np.vstack([rate[mask] - low[mask], high[mask] - rate[mask]]),
-                fmt="o",
-                ms=5,
-                capsize=2,
-                color=VERDICT_COLOURS[verdict],
-                label=labels[verdict],
-            )
+            for is_pooled, marker in ((False, "o"), (True, "s")):
+                mask = (verdicts == verdict) & (square == is_pooled)
+                if not mask.any():
+                    continue
+                ax.errorbar(
+                    rate[mask],
+                    position[mask],
+                    xerr=np.vstack([rate[mask] - low[mask], high[mask] - rate[mask]]),
+                    fmt=marker,
+                    ms=5,
+                    capsize=2,
+                    color=VERDICT_COLOURS[verdict],
+                    label=labels[verdict]
+                    if not is_pooled or not ((verdicts == verdict) & ~square).any()
+                    else None,
+                )
+        if square.any():
+            ax.scatter([], [], marker="s", color="#444444", label=pooled_label)
         targets = np.broadcast_to(result.target, verdicts.shape)
         if np.all(targets == targets[0]):
             ax.axvline(targets[0], color="#009E73", lw=1.5, label=target_label)

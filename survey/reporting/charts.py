@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 import analysis
 from analysis import plots
 from survey.reporting import labels
-from survey.reporting.table import Report, Row, assess, interval
+from survey.reporting.table import Report, Row, interval
 
 # A forest plot beyond this many agencies is unreadable; the lowest rates are kept.
 MAX_FOREST = 60
@@ -38,19 +38,20 @@ def funnel_figure(report: Report) -> Figure | None:
         return None
     units = report.units()
     return plots.funnel_plot(
-        [u.own_satisfied for u in units],
-        [u.own_valid for u in units],
+        [u.satisfied for u in units],
+        [u.valid for u in units],
         report.summary.target,
         coverages=FUNNEL_COVERAGES,
         title=_(
-            "Funnel plot: satisfaction rate by number of responses, %(period)s",
+            "Funnel plot of the reporting units (own desks; rows that pool units are left "
+            "out), %(period)s",
             period=report.period.label(),
         ),
         xlabel=_("Valid responses"),
         ylabel=_("Satisfaction rate"),
         target_label=_("Target"),
         limit_label=_("Limits {coverage}"),
-        point_label=_("Agencies"),
+        point_label=_("Reporting units"),
     )
 
 
@@ -59,15 +60,16 @@ def funnel_rows(report: Report) -> list[dict]:
     target = report.summary.target
     if not units or target is None:
         return []
-    limits = analysis.funnel_limits([u.own_valid for u in units], target, FUNNEL_COVERAGES)
+    limits = analysis.funnel_limits([u.valid for u in units], target, FUNNEL_COVERAGES)
     rows = []
     for i, unit in enumerate(units):
-        rate = unit.own_satisfied / unit.own_valid
+        rate = unit.satisfied / unit.valid
         row = {
             "code": unit.code,
             "name": unit.name,
-            "valid": unit.own_valid,
-            "satisfied": unit.own_satisfied,
+            "family": unit.family,
+            "valid": unit.valid,
+            "satisfied": unit.satisfied,
             "rate": round(rate, 6),
             "target": target,
         }
@@ -84,11 +86,12 @@ def funnel_rows(report: Report) -> list[dict]:
 
 
 def forest_units(report: Report) -> tuple[list[Row], int]:
-    """The agencies drawn in the forest plot (the view's filters apply), best rate first, and
-    how many there were before the cap."""
-    units = report.filtered_rows(report.units())
+    """The rows drawn in the forest plot (the view's filters apply), best rate first, and how
+    many there were before the cap: the table's own rows, pooled ones included, with the
+    table's numbers, intervals and verdicts."""
+    units = report.filtered_rows([r for r in report.rows if r.valid > 0])
     total = len(units)
-    units.sort(key=lambda u: u.own_satisfied / u.own_valid)
+    units.sort(key=lambda u: u.satisfied / u.valid)
     units = units[:MAX_FOREST]
     units.reverse()
     return units, total
@@ -99,50 +102,51 @@ def forest_figure(report: Report) -> Figure | None:
         return None
     units, total = forest_units(report)
     targets = [u.target for u in units]
-    title = _("Satisfaction rate by agency, %(period)s", period=report.period.label())
+    title = _(
+        "Satisfaction rate by agency, as in the table (parents pool their units), %(period)s",
+        period=report.period.label(),
+    )
     if total > len(units):
         title += " " + _("(the %(shown)d lowest of %(total)d)", shown=len(units), total=total)
     with _quiet():
         return plots.forest_plot(
-            [u.own_satisfied for u in units],
-            [u.own_valid for u in units],
+            [u.satisfied for u in units],
+            [u.valid for u in units],
             targets,
             [u.name for u in units],
             confidence=report.confidence,
             method=report.options.method,
-            adjust=None if report.options.adjust == "none" else report.options.adjust,
             title=title,
             xlabel=_("Satisfaction rate"),
             target_label=_("Target"),
             verdict_labels=verdict_labels(),
+            decided=(
+                [u.low for u in units],
+                [u.high for u in units],
+                [u.verdict for u in units],
+            ),
+            pooled=[u.family == "pooled" for u in units],
+            pooled_label=_("Pooled rows (squares)"),
         )
 
 
 def forest_rows(report: Report) -> list[dict]:
+    """The forest plot's data: the table's rows, as drawn."""
     units, _total = forest_units(report)
-    if not units:
-        return []
-    result = assess(
-        np.array([u.own_satisfied for u in units], float),
-        np.array([u.own_valid for u in units], float),
-        np.array([u.target if u.target is not None else 0.5 for u in units], float),
-        report.confidence,
-        report.options.method,
-        None if report.options.adjust == "none" else report.options.adjust,
-    )
     return [
         {
             "code": u.code,
             "name": u.name,
-            "valid": u.own_valid,
-            "satisfied": u.own_satisfied,
-            "rate": round(float(result.rate[i]), 6),
-            "low": round(float(result.low[i]), 6),
-            "high": round(float(result.high[i]), 6),
+            "family": u.family,
+            "valid": u.valid,
+            "satisfied": u.satisfied,
+            "rate": _round(u.rate),
+            "low": _round(u.low),
+            "high": _round(u.high),
             "target": u.target,
-            "verdict": str(result.verdict[i]) if u.target is not None else "no_target",
+            "verdict": u.verdict,
         }
-        for i, u in enumerate(units)
+        for u in units
     ][::-1]
 
 

@@ -183,9 +183,10 @@ def methods_note() -> list[str]:
             "how many more responses would settle it if the current rate held."
         ),
         _(
-            "A parent agency pools the responses of its whole subtree. Charts show each "
-            "agency's own responses, so that no response is counted twice. The change from "
-            "the previous period uses Newcombe's hybrid score interval for a difference."
+            "A parent agency pools the responses of its whole subtree. The forest plot shows "
+            "the table's rows (pooled rows as squares); the funnel plot shows the reporting "
+            "units only, so that no response is counted twice. The change from the previous "
+            "period uses Newcombe's hybrid score interval for a difference."
         ),
         _(
             "The funnel plot compares every agency with the target: points outside the "

@@ -214,8 +214,10 @@ class Report:
         return next((r for r in self.rows if r.code == code), None)
 
     def units(self) -> list[Row]:
-        """Agencies with responses of their own, for charts: each response counted once."""
-        return [r for r in self.rows if r.own_valid > 0]
+        """The reporting units with responses, for the funnel plot and the overdispersion: each
+        response counted once, with the same numbers as their rows (a unit's counts are its
+        own desks')."""
+        return [r for r in self.rows if r.family == "unit" and r.valid > 0]
 
 
 def _load_tree(root_id: int | None) -> tuple[list[_Node], dict[int, _Node]]:
@@ -585,7 +587,7 @@ def overdispersion(report: Report):
         return None
     try:
         return analysis.overdispersion(
-            [u.own_satisfied for u in units], [u.own_valid for u in units], target
+            [u.satisfied for u in units], [u.valid for u in units], target
         )
     except ValueError:
         return None

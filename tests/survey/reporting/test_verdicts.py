@@ -185,3 +185,36 @@ def test_period_changes_are_adjusted_in_the_same_families(app, province, add_res
         adjusted = _report(app, adjust="holm", **view).row("C00")
         assert adjusted.change_verdict == "no_clear_change"  # 24 units x 0.010 > 0.05
         assert (adjusted.change_low, adjusted.change_high) == (plain.change_low, plain.change_high)
+
+
+def test_charts_show_the_tables_numbers_and_verdicts(app, make_agency, make_desk, add_responses):
+    # Before: the department was red "below" at 69.3% in the table (pooled with its hospital)
+    # and blue "meets" at about 97% in the forest plot (its own desks only).
+    from survey.reporting import charts
+
+    p = make_agency("P", level=Level.PROVINCE)
+    h = make_agency("SYT", parent=p, level=Level.DEPARTMENT, kind=Kind.HEALTH)
+    hosp = make_agency("BV", parent=h, level=Level.SERVICE_UNIT, kind=Kind.HEALTH)
+    c = make_agency("C", parent=p)
+    add_responses(make_desk(agency=h), 97, 3, AT)
+    add_responses(make_desk(agency=hosp), 130, 100, AT)
+    add_responses(make_desk(agency=c), 50, 10, AT)
+    for adjust in ("none", "holm"):
+        report = _report(app, adjust=adjust)
+        rows = {r.code: r for r in report.rows}
+        assert rows["SYT"].verdict == "below" and rows["SYT"].family == "pooled"
+        with app.test_request_context():
+            forest = {f["code"]: f for f in charts.forest_rows(report)}
+            funnel = {f["code"]: f for f in charts.funnel_rows(report)}
+        assert set(forest) == set(rows)
+        for code, drawn in forest.items():
+            row = rows[code]
+            assert (drawn["valid"], drawn["verdict"], drawn["family"]) == (
+                row.valid,
+                row.verdict,
+                row.family,
+            )
+            assert (drawn["low"], drawn["high"]) == (round(row.low, 6), round(row.high, 6))
+        # The funnel draws the reporting units, with their rows' numbers.
+        assert set(funnel) == {"BV", "C"}
+        assert all(funnel[code]["valid"] == rows[code].valid for code in funnel)
