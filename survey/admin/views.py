@@ -128,9 +128,25 @@ def _agency_form(agency: Agency | None) -> AgencyForm:
             form.level.data, form.kind.data = str(agency.level), str(agency.kind)
             form.questionnaire.data = str(agency.questionnaire_id or "")
         else:
-            form.parent.data = request.args.get("parent", "")
+            form.parent.data = request.args.get("parent") or _default_parent(form)
             form.level.data = Level.COMMUNE.value
     return form
+
+
+def _default_parent(form: AgencyForm) -> str:
+    """A new agency goes under the province (the one top-level province agency, when the
+    administrator may choose it), so that a second top level is not one click away."""
+    roots = list(
+        db.session.scalars(
+            sa.select(Agency.id).where(
+                Agency.parent_id.is_(None), Agency.level == Level.PROVINCE, Agency.active
+            )
+        )
+    )
+    offered = {value for value, _label in form.parent.choices}
+    if len(roots) == 1 and str(roots[0]) in offered:
+        return str(roots[0])
+    return ""
 
 
 def _code_taken(model, code: str, own_id: int | None) -> bool:

@@ -40,6 +40,19 @@ def test_an_admin_creates_an_agency_under_a_parent(admin_client, make_agency):
     )
 
 
+def test_a_new_agency_defaults_to_the_province_not_a_second_top_level(admin_client, make_agency):
+    # Issue 17, point 13: the empty choice (top of the tree) stays offered, but not preselected.
+    province = make_agency(code="HN", name="Tỉnh Hài Long", level=Level.PROVINCE)
+    form = html(admin_client.get("/admin/agencies/new"))
+    selected = form.select_one("select#parent option[selected]")
+    assert selected["value"] == str(province.id)
+    assert form.select_one("select#parent option[value='']") is not None
+    # An explicit ?parent= still wins.
+    child = make_agency(code="SYT", name="Sở Y tế", parent=province, level=Level.DEPARTMENT)
+    form = html(admin_client.get(f"/admin/agencies/new?parent={child.id}"))
+    assert form.select_one("select#parent option[selected]")["value"] == str(child.id)
+
+
 def test_the_tree_lists_children_under_their_parent(admin_client, make_agency):
     province = make_agency(code="P", name="Tỉnh", level=Level.PROVINCE)
     make_agency(code="C2", parent=province)
