@@ -143,7 +143,7 @@ def _default_parent(form: AgencyForm) -> str:
             )
         )
     )
-    offered = {value for value, _label in form.parent.choices}
+    offered = {choice.value for choice in form.parent.choices}
     if len(roots) == 1 and str(roots[0]) in offered:
         return str(roots[0])
     return ""
