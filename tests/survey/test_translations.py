@@ -22,6 +22,19 @@ def test_every_area_has_vi_and_en_catalogues():
             assert (area / locale / "LC_MESSAGES" / "messages.po").is_file(), (area.name, locale)
 
 
+def test_no_catalogue_holds_merge_conflict_markers():
+    """Babel reads a catalogue with `<<<<<<<` lines without complaint, dropping messages."""
+    catalogues = sorted(i18n_tools.TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po"))
+    assert len(catalogues) >= 20
+    marked = [
+        f"{path.relative_to(i18n_tools.TRANSLATIONS)}:{number}"
+        for path in catalogues
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if line.startswith(("<<<<<<<", "=======", ">>>>>>>"))
+    ]
+    assert not marked, f"merge conflict markers: {marked}"
+
+
 def test_no_msgid_is_translated_two_ways_across_the_area_catalogues():
     # Flask-Babel merges the areas' catalogues and the last loaded wins: a second wording of the
     # same msgid would never show.
