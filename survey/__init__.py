@@ -34,10 +34,11 @@ def create_app(config: str | dict | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from survey import cache, inputs
+    from survey import cache, inputs, replica
     from survey.extensions import babel, csrf, db, limiter, login, migrate
 
     db.init_app(app)
+    replica.init_app(app)
     cache.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     inputs.init_app(app)  # before CSRF, so a wrong content type is a 415, not a CSRF error

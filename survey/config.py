@@ -9,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 
+from survey import replica
+
 
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None:
@@ -182,6 +184,8 @@ class Config:
         settings["SQLALCHEMY_DATABASE_URI"] = env.get("DATABASE_URL") or cls.default_database(
             default_db
         )
+        # Reports may read from a streaming replica; writes always go to DATABASE_URL.
+        settings["SQLALCHEMY_BINDS"] = replica.binds(env.get("REPORTING_DATABASE_URL"))
         settings["SECRET_KEY"] = env.get("SECRET_KEY") or cls.fallback_secret(instance_path)
         settings["RATELIMIT_STORAGE_URI"] = env.get("REDIS_URL") or "memory://"
         settings["PUBLIC_BASE_URL"] = env.get("PUBLIC_BASE_URL", cls.PUBLIC_BASE_URL).rstrip("/")

@@ -11,6 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from survey import replica
 from survey.security import rate_limit_key
 
 
@@ -26,7 +27,7 @@ class Base(DeclarativeBase):
     )
 
 
-db = SQLAlchemy(model_class=Base)
+db = SQLAlchemy(model_class=Base, session_options={"class_": replica.Session})
 migrate = Migrate()
 csrf = CSRFProtect()
 login = LoginManager()

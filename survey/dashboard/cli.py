@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from survey import periods, reporting
+from survey import periods, replica, reporting
 from survey.audit import audit
 from survey.extensions import db
 from survey.reporting import exports, labels
@@ -79,6 +79,7 @@ def report(period, fmt, out, agency_code, calendar, confidence, method, adjust, 
         args["calendar"] = calendar
     base = current_app.config.get("PUBLIC_BASE_URL") or "http://localhost"
     with current_app.test_request_context("/", base_url=base, query_string={"lang": lang}):
+        replica.read_reports()
         try:
             options = reporting.parse_options(args, periods.last_closed_quarter())
         except reporting.OptionError as error:

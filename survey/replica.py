@@ -1,0 +1,69 @@
+"""Reports from a PostgreSQL streaming replica, writes always to the primary.
+
+With `REPORTING_DATABASE_URL` set, the report pages (the dashboard, the public results, `GET
+/api/v1/report`) and the `report` command run their SELECTs on that database, a hot standby
+of the primary, so that a national roll-up does not compete with submissions for the
+primary's CPU and buffers. The routing is decided in one place, the session's `get_bind`:
+
+- only while a report is being read (`read_reports()`, called for those endpoints);
+- only SELECT statements; a flush, an INSERT, UPDATE or DELETE always goes to the primary;
+- never for the tables that decide who may do what (`PRIMARY_ONLY`): a session ended by
+  sign-out, a revoked API key or kiosk and the cache counters are read where they were
+  written, so replication lag never lets a revoked credential through.
+
+A replica is seconds behind at most in normal running: a report may miss the ratings of the
+last seconds, never count one twice. Without the setting everything uses the one database.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import g, has_app_context, request
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy.sql.util import find_tables
+
+#: The bind key of the replica in SQLALCHEMY_BINDS.
+REPLICA = "reporting"
+#: Tables read from the primary even in a report: credentials, sessions and cache counters.
+PRIMARY_ONLY = frozenset({"user_account", "api_key", "kiosk", "login_attempt", "cache_version"})
+#: The endpoints that only read reports (every GET of these blueprints, and these endpoints).
+REPORT_BLUEPRINTS = frozenset({"dashboard", "public"})
+REPORT_ENDPOINTS = frozenset({"api.report"})
+
+
+def binds(url: str | None) -> dict[str, str]:
+    """The SQLALCHEMY_BINDS entry for `REPORTING_DATABASE_URL` (none when unset)."""
+    return {REPLICA: url} if url else {}
+
+
+def read_reports() -> None:
+    """Let this application context's report SELECTs go to the replica, when there is one."""
+    g.read_reports = True
+
+
+def _route_request() -> None:
+    if request.method not in ("GET", "HEAD") or not request.endpoint:
+        return
+    if request.blueprint in REPORT_BLUEPRINTS or request.endpoint in REPORT_ENDPOINTS:
+        read_reports()
+
+
+def init_app(app) -> None:
+    if REPLICA in app.config.get("SQLALCHEMY_BINDS", {}):
+        app.before_request(_route_request)
+
+
+class Session(FlaskSession):
+    """`db.session`: sends a report's SELECTs to the replica (see the module docstring)."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if (
+            bind is None
+            and isinstance(clause, sa.Select)
+            and has_app_context()
+            and g.get("read_reports")
+            and REPLICA in self._db.engines
+            and not any(t.name in PRIMARY_ONLY for t in find_tables(clause, include_aliases=True))
+        ):
+            return self._db.engines[REPLICA]
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
