@@ -53,6 +53,9 @@ def create_app(config: str | dict | None = None) -> Flask:
         default_translation_directories=i18n_tools.translation_directories(),
     )
     i18n.init_app(app)
+    from survey.reporting import formatting
+
+    formatting.init_app(app)
     app.cli.add_command(i18n_tools.translate)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

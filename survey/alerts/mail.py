@@ -28,6 +28,7 @@ from survey.alerts.models import Alert, AlertDelivery, AlertKind, AlertState, Ou
 from survey.cases.models import OPEN_STATUSES, Case
 from survey.extensions import db
 from survey.models import Agency, Response, Status, User, utcnow
+from survey.reporting.formatting import Numbers
 from survey.scope import visible_agency_ids
 
 # Retry after 5 minutes, then 10, 20, ... up to 6 hours between attempts; never give up.
@@ -36,6 +37,9 @@ LONGEST_RETRY = timedelta(hours=6)
 CLAIM = timedelta(minutes=10)
 # Alerts listed in one message; more are counted and linked.
 MAX_LISTED = 50
+
+# Alerts and digests are written in Vietnamese (force_locale), numbers too: 85,0%.
+VI = Numbers("vi")
 
 
 def backoff(attempts: int) -> timedelta:
@@ -112,9 +116,8 @@ def alert_summary(alert: Alert) -> str:
 
 
 def _percent(value) -> str:
-    if value is None:
-        return "–"
-    return f"{100 * value:.1f}%".replace(".", ",")
+    """Alerts are written in Vietnamese whatever the request's language."""
+    return VI.percent(value)
 
 
 def compose_alerts(now: datetime) -> int:

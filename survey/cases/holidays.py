@@ -17,6 +17,7 @@ from survey.errors import abort_with
 from survey.extensions import db
 from survey.models import utcnow
 from survey.periods import local_today
+from survey.reporting import formatting
 
 
 def _year(year: int) -> int:
@@ -94,7 +95,7 @@ def add_holiday(year: int):
     audit("holiday.add", target=form.day.data.isoformat(), name=form.name.data)
     db.session.commit()
     workdays.forget(year)
-    flash(_("%(day)s is a day off.", day=form.day.data.strftime("%d/%m/%Y")), "success")
+    flash(_("%(day)s is a day off.", day=formatting.day(form.day.data)), "success")
     return redirect(url_for("cases.holidays", year=year), code=303)
 
 
@@ -115,7 +116,7 @@ def delete_holiday(year: int):
     audit("holiday.delete", target=form.day.data.isoformat())
     db.session.commit()
     workdays.forget(year)
-    flash(_("%(day)s is a working day again.", day=form.day.data.strftime("%d/%m/%Y")), "success")
+    flash(_("%(day)s is a working day again.", day=formatting.day(form.day.data)), "success")
     return redirect(url_for("cases.holidays", year=year), code=303)
 
 

@@ -46,7 +46,7 @@ NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # Vietnamese numbers in the document, whatever the reader's language: 85,0% and 1.234.
-VI = Numbers(decimal=",", group=".")
+VI = Numbers("vi")
 
 
 def _settings(report: Report) -> dict:

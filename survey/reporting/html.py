@@ -138,7 +138,7 @@ class _Page:
         title = self.score_title % {
             "low": self.number(points.low, 2),
             "high": self.number(points.high, 2),
-            "max": f"{points.maximum:g}",
+            "max": self.number(points.maximum, None),
         }
         return (
             f'<span title="{title}">{self.number(points.total, 1)}</span> '

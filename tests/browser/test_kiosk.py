@@ -3,6 +3,7 @@ idempotent replay, the cooldown lock and the idle reset (issue 5)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -301,5 +302,7 @@ def test_staff_see_the_queue_after_a_long_press_on_the_corner(live_server, conte
     context.set_offline(False)
     wait_until_sent(page)
     assert page.locator("#st-queue").inner_text() == "0"
+    # The time of the last send on the 24-hour clock, as Vietnamese screens write it.
+    assert re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d", page.locator("#st-sent").inner_text())
     assert len({str(r.id) for r in rows(live_server)}) == 2
     assert all(uuid.UUID(str(r.id)).version == 4 for r in rows(live_server))

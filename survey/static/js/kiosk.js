@@ -33,6 +33,11 @@
   const root = document.documentElement;
   const urls = root.dataset;
   const SHELL_LANGS = urls.langs.split(' ');   // the compiled ones, whose texts the shell holds
+  // The staff panel's times: 24-hour clock in the screen's language ("17:57:58", never
+  // "5:57:58 PM"); a language Intl does not know falls back to the first shell language.
+  const timeOfDay = (when) => new Intl.DateTimeFormat(
+    SHELL_LANGS.includes(root.lang) ? root.lang : SHELL_LANGS[0],
+    {hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23'}).format(when);
   const NAMES = {vi: 'Tiếng Việt', en: 'English'};
   let langs = SHELL_LANGS;                      // this kiosk's: Vietnamese first, then its buttons
   const LONG_PRESS = 2000;
@@ -227,7 +232,7 @@
           noteRejected(1, 0, `${response.status} ${body.detail || ''}`.trim());
         } else if ((response.status === 201 || response.status === 200) && body.id === item.id) {
           // Created, or a duplicate of an earlier send whose answer was lost: delivered.
-          $('st-sent').textContent = new Date().toLocaleTimeString(root.lang);
+          $('st-sent').textContent = timeOfDay(new Date());
         } else {
           // 5xx, 429, or anything unexpected (a proxy, a captive portal): keep it, try later.
           retry = true;

@@ -48,13 +48,13 @@ def test_an_agency_target_applies_to_its_subtree_and_the_rest_keep_the_general_o
     stored = db.session.scalar(sa.select(Target).where(Target.scope == TargetScope.AGENCY))
     assert stored.rate == pytest.approx(0.825) and stored.agency_id == district.id
     assert applied(admin_client, "2026-03-01") == {
-        "P": "90.0%",
-        "H": "82.5%",
-        "X": "82.5%",
-        "Y": "90.0%",
+        "P": "90,0%",
+        "H": "82,5%",
+        "X": "82,5%",
+        "Y": "90,0%",
     }
     # Before the agency target starts, the 2016-2020 target of 80% is in force.
-    assert applied(admin_client, "2019-06-30")["X"] == "80.0%"
+    assert applied(admin_client, "2019-06-30")["X"] == "80,0%"
     assert commune.id and other.id
 
 
@@ -62,7 +62,7 @@ def test_a_kind_target_applies_to_agencies_of_that_kind(admin_client, make_agenc
     make_agency(code="BV", kind=Kind.HEALTH, level=Level.SERVICE_UNIT)
     make_agency(code="XA")
     post(admin_client, "/admin/targets/new", target_data(rate="70", scope="kind", kind="health"))
-    assert applied(admin_client, "2026-05-01") == {"BV": "70.0%", "XA": "90.0%"}
+    assert applied(admin_client, "2026-05-01") == {"BV": "70,0%", "XA": "90,0%"}
 
 
 @pytest.mark.parametrize(
