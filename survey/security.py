@@ -15,7 +15,7 @@ _hasher = PasswordHasher()
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
+    "connect-src 'self'; media-src 'self' blob:; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 

@@ -59,6 +59,7 @@ NOT_HTML = {
     "kiosk.service_worker",
     "main.healthz",
     "main.ping",
+    "main.prompt",  # a spoken prompt (audio)
 }
 
 

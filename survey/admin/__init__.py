@@ -21,6 +21,7 @@ def _administrators_only():
 from survey.admin import (  # noqa: E402,F401  (modules register routes on bp)
     languages,
     people,
+    prompts,
     questionnaires,
     targets,
     uploads,

@@ -15,7 +15,7 @@ from survey.admin.language_forms import LanguageForm, PackImportForm, pack_form
 from survey.audit import audit
 from survey.extensions import db
 from survey.imports import FileProblem
-from survey.languages.models import Direction, Language, LanguagePack
+from survey.languages.models import Direction, Language, LanguagePack, SpokenPrompt
 from survey.languages.packs import COMPILED, locked_keys, vietnamese
 from survey.languages.strings import UI, all_keys
 from survey.languages.transfer import export_pack, read_pack, where
@@ -61,13 +61,28 @@ def languages():
         (pack.language_id, pack.questionnaire_id): pack
         for pack in db.session.scalars(sa.select(LanguagePack))
     }
+    languages = list(db.session.scalars(sa.select(Language).order_by(Language.code)))
+    recorded = dict(
+        ((language, questionnaire_id), n)
+        for language, questionnaire_id, n in db.session.execute(
+            sa.select(
+                SpokenPrompt.language, SpokenPrompt.questionnaire_id, sa.func.count()
+            ).group_by(SpokenPrompt.language, SpokenPrompt.questionnaire_id)
+        )
+    )
     return (
         render_template(
             "admin/languages.html",
             form=form,
-            languages=list(db.session.scalars(sa.select(Language).order_by(Language.code))),
+            languages=languages,
+            prompt_languages=[
+                ("vi", _("Vietnamese")),
+                ("en", _("English")),
+                *((language.code, language.name_vi) for language in languages),
+            ],
             questionnaires=_questionnaires(),
             packs=packs,
+            recorded=recorded,
             filled=lambda pack: sum(1 for text in pack.texts.values() if text),
             total=lambda q: len(all_keys(q)),
             title=questionnaire_title,

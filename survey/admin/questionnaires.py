@@ -19,6 +19,7 @@ from survey.errors import abort_with
 from survey.extensions import db
 from survey.languages.models import LanguagePack
 from survey.languages.packs import copy_packs
+from survey.languages.prompts import copy_prompts
 from survey.models import Agency, Desk, Questionnaire, Response, utcnow
 
 CONTENT = ("key", "version", "title", "levels", "satisfied", "criteria")
@@ -133,6 +134,7 @@ def questionnaire_copy(questionnaire_id: int):
     db.session.add(draft)
     db.session.flush()
     copy_packs(source, draft)
+    copy_prompts(source, draft)
     audit("questionnaire.copy", target=f"{draft.key} v{draft.version}", source=source.version)
     db.session.commit()
     flash(

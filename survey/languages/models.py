@@ -58,3 +58,45 @@ class LanguagePack(db.Model):
 
     language: Mapped[Language] = relationship(back_populates="packs")
     questionnaire: Mapped[Questionnaire] = relationship()
+
+
+class SpokenPrompt(db.Model):
+    """A recording of one text (`key`: question, level.<code>, criterion.<code>, thanks) in one
+    language for one questionnaire version, played by the kiosk and the citizen page.
+
+    The bytes live in the database, not on disk: every app instance behind a load balancer
+    serves them, and a backup of the database holds them. At most 1 MB each (audio.MAX_BYTES).
+    """
+
+    __tablename__ = "spoken_prompt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # vi, en, or an added language's code (vi prompts serve the faces-only mode).
+    language: Mapped[str] = mapped_column(sa.String(16))
+    questionnaire_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("questionnaire.id", ondelete="CASCADE")
+    )
+    key: Mapped[str] = mapped_column(sa.String(80))
+    kind: Mapped[str] = mapped_column(sa.String(8))  # audio.MIMETYPES: opus or mp3
+    seconds: Mapped[float] = mapped_column(sa.Float)
+    size: Mapped[int] = mapped_column(sa.Integer)
+    # SHA-256 of the bytes: the URL and the ETag, so that a recording can be cached for good.
+    digest: Mapped[str] = mapped_column(sa.String(64), index=True)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    questionnaire: Mapped[Questionnaire] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "language",
+            "questionnaire_id",
+            "key",
+            name="uq_spoken_prompt_language_questionnaire_key",
+        ),
+        sa.CheckConstraint("kind IN ('opus', 'mp3')", name="known_kind"),
+    )
+
+    @property
+    def extension(self) -> str:
+        return "ogg" if self.kind == "opus" else "mp3"

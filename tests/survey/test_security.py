@@ -20,6 +20,7 @@ PUBLIC = {
     "main.home",
     "main.healthz",
     "main.ping",
+    "main.prompt",  # a spoken prompt, played to citizens on the kiosk and the survey page
     "auth.login",
     "citizen.survey",
     "citizen.thanks",

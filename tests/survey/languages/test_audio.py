@@ -9,6 +9,7 @@ import pytest
 from flask_babel import force_locale
 
 from survey.languages.audio import MAX_BYTES, AudioProblem, check_audio
+from tests.survey.languages.recordings import need_tools, opus
 
 pytestmark = pytest.mark.skipif(not shutil.which("sox"), reason="needs sox to make recordings")
 
@@ -79,3 +80,10 @@ def test_a_ten_minute_recording_is_refused(tmp_path, english):
 def test_a_large_file_is_refused_before_it_is_parsed(english):
     with pytest.raises(AudioProblem, match="too large"):
         check_audio(b"ID3" + b"\x00" * (MAX_BYTES + 1))
+
+
+@need_tools()
+def test_spoken_ogg_opus_is_accepted_with_its_length(tmp_path, english):
+    info = check_audio(opus(tmp_path))
+    assert info.kind == "opus" and info.mimetype == "audio/ogg; codecs=opus"
+    assert 0.5 < info.seconds < 5
