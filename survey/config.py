@@ -114,6 +114,9 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     CITIZEN_RATE_LIMIT = "10 per minute;60 per hour"
+    # A response rate (tickets used over tickets issued, or ratings over the dossiers handled
+    # that the integrator reports) under this share carries a warning (docs/integrity.md).
+    RESPONSE_RATE_WARNING = 0.10
     # One-time dossier tickets expire this many days after they are issued (or renewed).
     TICKET_TTL_DAYS = 30
     # Burst detection (survey/integrity.py, docs/integrity.md).
@@ -218,6 +221,7 @@ class Config:
         for name, low, high in (
             ("ALERT_ODDS_RATIO", 1.1, 10.0),
             ("ALERT_FALSE_ALARMS_PER_YEAR", 0.05, 52.0),
+            ("RESPONSE_RATE_WARNING", 0.0, 1.0),
         ):
             if name in env:
                 settings[name] = _number(env, name, low, high)

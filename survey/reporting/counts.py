@@ -24,7 +24,17 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from survey.cases.models import Case
 from survey.extensions import db
-from survey.models import Agency, Answer, Desk, Questionnaire, Response, Status, Target
+from survey.models import (
+    Agency,
+    Answer,
+    Channel,
+    Desk,
+    Questionnaire,
+    Response,
+    Status,
+    Target,
+    Ticket,
+)
 from survey.periods import LOCAL_OFFSET, Period, local_today, to_local
 
 # ---- SQL constructs --------------------------------------------------------------------------
@@ -197,6 +207,9 @@ class PeriodCounts:
     current: dict[int, Counts]
     previous: dict[int, Counts]
     channels: dict[str, Counts]  # valid responses of the current period, by channel
+    # Valid follow-up answers of the current period, by agency: a sample with its own
+    # denominator, left out of the response rates (`uptake_counts`).
+    followup: dict[int, int] = field(default_factory=dict)
 
 
 def agency_channel_counts_query(period: Period, agency_ids: Iterable[int] | None = None):
@@ -215,6 +228,7 @@ def period_counts(
     backends (docs/reporting.md)."""
     current: dict[int, Counts] = {}
     channels: dict[str, Counts] = {}
+    followup: dict[int, int] = {}
     valid = Status.VALID.value
     for agency_id, status, channel, responses, satisfied in response_counts(
         period, ("agency", "status", "channel"), agency_ids
@@ -229,7 +243,9 @@ def period_counts(
                 by_channel = channels[channel] = Counts()
             by_channel.valid += responses
             by_channel.satisfied += satisfied
-    return PeriodCounts(current, agency_counts(previous, agency_ids), channels)
+            if channel == Channel.FOLLOWUP.value:
+                followup[agency_id] = followup.get(agency_id, 0) + responses
+    return PeriodCounts(current, agency_counts(previous, agency_ids), channels, followup)
 
 
 def channel_counts(period: Period, agency_ids: Iterable[int] | None) -> dict[str, Counts]:
@@ -496,6 +512,92 @@ def case_counts(
             counts.days.append((row.answered_at - row.opened_at).total_seconds() / 86400)
         elif row.due_on < today:
             counts.due += 1
+    return found
+
+
+# ---- response rates (docs/integrity.md, "Response rates") -----------------------------------
+
+
+@dataclass
+class Uptake:
+    """How many of the citizens served answered, for one agency (or pooled over a subtree).
+
+    `issued` tickets were issued in the period, `used` of them were used (at any time since).
+    The response rate is `answered / base`: the tickets used over the tickets issued. Valid
+    ratings given without a ticket (QR code at the desk, kiosk, paper, API) have no
+    denominator: they are counted in `no_denominator`, never divided by an invented one.
+    Follow-up answers are a sample with its own response rate, and are left out.
+    """
+
+    issued: int = 0
+    used: int = 0
+    base: int = 0  # the denominator of the response rate
+    answered: int = 0  # its numerator
+    no_denominator: int = 0  # valid ratings of the period that no denominator covers
+
+    def add(self, other: Uptake) -> None:
+        self.issued += other.issued
+        self.used += other.used
+        self.base += other.base
+        self.answered += other.answered
+        self.no_denominator += other.no_denominator
+
+    @property
+    def rate(self) -> float | None:
+        return self.answered / self.base if self.base else None
+
+
+def ticket_counts(
+    period: Period, by: str = "agency", agency_ids: Iterable[int] | None = None
+) -> dict[int, tuple[int, int]]:
+    """{agency id (of the ticket's desk) or desk id: (tickets issued in `period`, how many of
+    them were used)}; keys without tickets are absent."""
+    if by not in ("agency", "desk"):
+        raise ValueError("by must be one of agency, desk")
+    key = Desk.agency_id if by == "agency" else Ticket.desk_id
+    low, high = period.utc_bounds()
+    query = (
+        sa.select(key, sa.func.count(Ticket.id), sa.func.count(Ticket.used_at))
+        .join(Desk, Desk.id == Ticket.desk_id)
+        .where(Ticket.created_at >= low, Ticket.created_at < high)
+        .group_by(key)
+    )
+    if agency_ids is not None:
+        query = query.where(Desk.agency_id.in_(sorted(agency_ids)))
+    return {k: (int(issued), int(used)) for k, issued, used in db.session.execute(query)}
+
+
+def ticket_response_counts(period: Period, agency_ids: Iterable[int] | None = None) -> dict:
+    """{agency id: valid responses of `period` given through a ticket}. Read from the used
+    tickets (the smaller table) through the unique index on `response.ticket_id`."""
+    query = (
+        sa.select(Response.agency_id, sa.func.count())
+        .select_from(Ticket)
+        .join(Response, Response.ticket_id == Ticket.id)
+        .where(Ticket.used_at.is_not(None), _valid_in(period, agency_ids))
+        .group_by(Response.agency_id)
+    )
+    return {agency_id: int(n) for agency_id, n in db.session.execute(query)}
+
+
+def uptake_counts(
+    period: Period,
+    own: dict[int, Counts],
+    followup: dict[int, int],
+    agency_ids: Iterable[int] | None = None,
+) -> dict[int, Uptake]:
+    """Each agency's own `Uptake` in `period`, from its own valid counts (`own`, as the
+    agency table reads them) and follow-up answers (`followup`)."""
+    tickets = ticket_counts(period, "agency", agency_ids)
+    ticketed = ticket_response_counts(period, agency_ids)
+    found: dict[int, Uptake] = {}
+    for agency_id in set(tickets) | set(own):
+        issued, used = tickets.get(agency_id, (0, 0))
+        valid = own[agency_id].valid if agency_id in own else 0
+        without = valid - followup.get(agency_id, 0) - ticketed.get(agency_id, 0)
+        found[agency_id] = Uptake(
+            issued=issued, used=used, base=issued, answered=used, no_denominator=max(without, 0)
+        )
     return found
 
 

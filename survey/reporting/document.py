@@ -268,6 +268,8 @@ def body_sentences(report: Report) -> list[str]:
             f"(khoảng tin cậy {VI.number(points.low, 2)}–{VI.number(points.high, 2)}), xếp loại "
             f"{CLASS_LABELS[points.cls]}; các chỉ số thấp điểm nhất: {weakest}."
         )
+    if uptake := uptake_sentence(s, report.response_warning):
+        out.append(uptake)
     if s.cases:
         out.append(
             f"Về tiếp nhận, xử lý phản ánh, kiến nghị (tiêu chí 8): {VI.integer(s.cases)} phản "
@@ -275,6 +277,40 @@ def body_sentences(report: Report) -> list[str]:
             f"{VI.percent(s.cases_on_time_share)} số phản ánh đến hạn được trả lời đúng hạn."
         )
     return out
+
+
+def uptake_cell(r) -> str:
+    """The response rate of a row for the table: rate (answered/out of), a mark when low."""
+    if r.response_rate is None:
+        return "–"
+    text = (
+        f"{VI.percent(r.response_rate)} ({VI.integer(r.response_answered)}/"
+        f"{VI.integer(r.response_base)})"
+    )
+    return text + " (thấp)" if r.low_response_rate else text
+
+
+def uptake_sentence(s, warning: float) -> str:
+    """The response rate of the report, in one sentence."""
+    text = ""
+    if s.response_rate is not None:
+        text = (
+            f"Tỷ lệ phản hồi: {VI.percent(s.response_rate)} ({VI.integer(s.response_answered)}/"
+            f"{VI.integer(s.response_base)}; {VI.integer(s.tickets_issued)} phiếu khảo sát "
+            f"phát hành kèm hồ sơ, {VI.integer(s.tickets_used)} phiếu đã được sử dụng)"
+        )
+        if s.low_response_rate:
+            text += (
+                f", thấp hơn mức cảnh báo {VI.percent(warning, 0)}: kết quả có thể chưa phản ánh "
+                "đúng ý kiến của người dân được phục vụ"
+            )
+        text += "."
+    if s.no_denominator:
+        text += (
+            f"{' ' if text else ''}{VI.integer(s.no_denominator)} phiếu đánh giá qua mã QR tại quầy, máy đánh giá hoặc "
+            "phiếu giấy không có mẫu số (không biết số người được phục vụ mà không đánh giá)."
+        )
+    return text
 
 
 # ---- the document ----------------------------------------------------------------------------
@@ -521,6 +557,7 @@ def _agency_table(doc, report: Report) -> None:
         "Số phiếu hợp lệ",
         *level_names,
         "Tỷ lệ hài lòng (khoảng tin cậy)",
+        "Tỷ lệ phản hồi",
         "Chỉ tiêu",
         "Đạt / Không đạt",
         "Kết luận thống kê",
@@ -546,6 +583,7 @@ def _agency_table(doc, report: Report) -> None:
                 f"{VI.percent(r.rate)} ({VI.percent(r.low)}–{VI.percent(r.high)})"
                 if r.rate is not None
                 else "–",
+                uptake_cell(r),
                 VI.percent(r.target, 0) if r.target is not None else "–",
                 str(ADMINISTRATIVE_LABELS[r.administrative_verdict])
                 if r.administrative_verdict
@@ -555,10 +593,17 @@ def _agency_table(doc, report: Report) -> None:
             ]
         )
     level_width = 1.9
-    widths = [1.2, 5.6, 1.8, *[level_width] * len(level_codes), 3.4, 1.5, 1.8, 3.6, 2.6]
+    widths = [1.2, 5.6, 1.8, *[level_width] * len(level_codes), 3.4, 2.4, 1.5, 1.8, 3.6, 2.6]
     spare = 26.2 - sum(widths)
     widths[1] += max(spare, -2.5)
-    numeric = {0, 2, *range(3, 3 + len(level_codes)), 3 + len(level_codes), 4 + len(level_codes)}
+    numeric = {
+        0,
+        2,
+        *range(3, 3 + len(level_codes)),
+        3 + len(level_codes),
+        4 + len(level_codes),
+        5 + len(level_codes),
+    }
     _table(doc, headers, rows, widths, numeric)
 
 

@@ -23,16 +23,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sqlalchemy as sa
-from flask import current_app
 
 from analysis import compare_periods, proportion_ci, shrink
 from survey.dossiers import province_of, rated_before_return
 from survey.extensions import db
 from survey.models import Agency, Channel, Desk, Procedure, Response, Status, Ticket
 from survey.periods import Period
+from survey.reporting.counts import ticket_counts
+from survey.reporting.table import DEFAULT_RESPONSE_WARNING, response_warning
 
 BEFORE_RETURN = ("include", "exclude")
-DEFAULT_WARNING = 0.10
+DEFAULT_WARNING = DEFAULT_RESPONSE_WARNING
 
 
 @dataclass(frozen=True)
@@ -272,20 +273,17 @@ def dossier_splits(
         )
     ).one()
 
-    # Response rates: tickets issued in the period, and how many of them were used.
-    uptake = db.session.execute(
-        sa.select(
-            Desk.code,
-            Desk.name,
-            sa.func.count(Ticket.id),
-            sa.func.count(Ticket.used_at),
+    # Response rates: tickets issued in the period, and how many of them were used (the same
+    # count as the agency table's, by desk here).
+    tickets = ticket_counts(period, "desk", ids)
+    desks = [
+        DeskUptake(code, name, *tickets[desk_id])
+        for desk_id, code, name in db.session.execute(
+            sa.select(Desk.id, Desk.code, Desk.name)
+            .where(Desk.id.in_(sorted(tickets)))
+            .order_by(Desk.code)
         )
-        .join(Ticket, Ticket.desk_id == Desk.id)
-        .where(Desk.agency_id.in_(ids), Ticket.created_at >= low, Ticket.created_at < high)
-        .group_by(Desk.code, Desk.name)
-        .order_by(Desk.code)
-    ).all()
-    desks = [DeskUptake(code, name, issued, used) for code, name, issued, used in uptake]
+    ]
     untracked = dict(
         db.session.execute(
             sa.select(Response.channel, sa.func.count())
@@ -318,7 +316,7 @@ def dossier_splits(
         used=sum(d.used for d in desks),
         desks=desks,
         untracked={str(channel): n for channel, n in sorted(untracked.items())},
-        warning_below=float(current_app.config.get("RESPONSE_RATE_WARNING", DEFAULT_WARNING)),
+        warning_below=response_warning(),
     )
 
 

@@ -294,6 +294,17 @@ def _summary_pairs(report: Report) -> list[tuple[str, object]]:
         (_("Summary basis"), str(labels.SUMMARY_BASIS_LABELS[s.basis])),
         (_("Flagged (not counted)"), s.flagged),
         (_("Excluded (not counted)"), s.excluded),
+        (_("Tickets issued"), s.tickets_issued),
+        (_("Tickets used"), s.tickets_used),
+        (_("Response rate"), s.response_rate),
+        (
+            _(
+                "Response rate below the warning level (%(level)s)",
+                level=percent(report.response_warning, 0),
+            ),
+            _("yes") if s.low_response_rate else _("no"),
+        ),
+        (_("Ratings without a denominator (QR code, kiosk, paper)"), s.no_denominator),
     ]
     for verdict in labels.VERDICTS:
         pairs.append(
@@ -359,6 +370,16 @@ def to_json(report: Report) -> dict:
             "verdict": s.verdict,
             "basis": s.basis,
             "responses_needed": s.responses_needed,
+            "response_rate": {
+                "tickets_issued": s.tickets_issued,
+                "tickets_used": s.tickets_used,
+                "answered": s.response_answered,
+                "out_of": s.response_base,
+                "rate": s.response_rate,
+                "warning_below": report.response_warning,
+                "low": s.low_response_rate,
+                "without_denominator": s.no_denominator,
+            },
             "agencies_by_verdict": s.verdict_counts,
             "channels": [
                 {"channel": channel, "valid": count, "share": round(share, 6)}

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from survey.reporting import formatting, labels
 from survey.reporting.official import ADMINISTRATIVE_LABELS, CLASS_LABELS, verdict_note
 from survey.reporting.options import ReportOptions
-from survey.reporting.table import Row
+from survey.reporting.table import Row, response_warning
 
 # The interval on a 0-100 scale as a band, the rate as a dot, the target as a line. SVG
 # attributes and classes only: the Content-Security-Policy forbids inline styles. The size
@@ -98,6 +98,19 @@ class _Page:
             )
         )
         self.unit = str(escape(_("pts")))
+        self.low_response = '<span class="low-response" title="{}">{}</span>'.format(
+            escape(
+                _(
+                    "Fewer than %(threshold)s of the citizens served answered: the rates may not "
+                    "represent them.",
+                    threshold=numbers.percent(response_warning(), 0),
+                )
+            ),
+            escape(_("low response")),
+        )
+        self.no_denominator = '<span class="no-denominator">{}</span>'.format(
+            escape(_("%(n)s without a denominator"))
+        )
         self.number = numbers.number
         self.classes = {k: str(escape(v)) for k, v in CLASS_LABELS.items()}
         self.admin_labels = {
@@ -145,6 +158,21 @@ class _Page:
             f'<span class="points-class points-{points.cls}">{self.classes[points.cls]}</span>'
         )
 
+    def uptake(self, r: Row) -> str:
+        """The response rate with its numerator and denominator, a warning under the
+        threshold, and the ratings that have no denominator."""
+        out = []
+        if r.response_rate is not None:
+            out.append(
+                f"{self.percent(r.response_rate)} ({self.integer(r.response_answered)}/"
+                f"{self.integer(r.response_base)})"
+            )
+            if r.low_response_rate:
+                out.append(self.low_response)
+        if r.no_denominator:
+            out.append(self.no_denominator % {"n": self.integer(r.no_denominator)})
+        return " ".join(out) or "–"
+
     def needed(self, r: Row) -> str:
         if r.responses_needed is None:
             return "–"
@@ -175,6 +203,7 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
         + "</span>",
         sort="low",
     ),
+    HtmlColumn(_l("Response rate"), "num uptake", lambda r, p: p.uptake(r)),
     HtmlColumn(_l("Target"), "num", lambda r, p: p.percent(r.target)),
     HtmlColumn(
         _l("Verdict"),

@@ -137,6 +137,7 @@ def _summary_page(report: Report) -> Figure:
             excluded=_int(s.excluded),
         ),
         str(labels.SUMMARY_BASIS_LABELS[s.basis]),
+        uptake_line(s, report.response_warning),
         cases_line(s),
         *official_lines(report, s),
         "",
@@ -168,10 +169,11 @@ def _table_page(report: Report, rows: list[Row], number: int, total: int) -> Fig
     )
     headers = [
         (0.05, _("Agency"), "left"),
-        (0.49, _("Responses"), "right"),
-        (0.57, _("Rate"), "right"),
-        (0.72, _("Interval"), "right"),
-        (0.74, _("Verdict"), "left"),
+        (0.45, _("Responses"), "right"),
+        (0.52, _("Rate"), "right"),
+        (0.65, _("Interval"), "right"),
+        (0.75, _("Response rate"), "right"),
+        (0.77, _("Verdict"), "left"),
     ]
     y = 0.91
     for x, label, align in headers:
@@ -179,15 +181,16 @@ def _table_page(report: Report, rows: list[Row], number: int, total: int) -> Fig
     y -= 0.025
     for row in rows:
         name = ("  " * min(row.depth, 4)) + row.name
-        if len(name) > 44:
-            name = name[:43] + "…"
+        if len(name) > 40:
+            name = name[:39] + "…"
         mark = " *" if row.small_sample else ""
         cells = [
             (0.05, name, "left"),
-            (0.49, _int(row.valid), "right"),
-            (0.57, percent(row.rate), "right"),
-            (0.72, f"{percent(row.low)}–{percent(row.high)}", "right"),
-            (0.74, str(labels.VERDICT_LABELS[row.verdict]) + mark, "left"),
+            (0.45, _int(row.valid), "right"),
+            (0.52, percent(row.rate), "right"),
+            (0.65, f"{percent(row.low)}–{percent(row.high)}", "right"),
+            (0.75, percent(row.response_rate) + ("!" if row.low_response_rate else ""), "right"),
+            (0.77, str(labels.VERDICT_LABELS[row.verdict]) + mark, "left"),
         ]
         for x, value, align in cells:
             _text(fig, x, y, value, fontsize=8, ha=align)
@@ -196,11 +199,43 @@ def _table_page(report: Report, rows: list[Row], number: int, total: int) -> Fig
         fig,
         0.05,
         0.04,
-        _("* small sample: fewer than %(n)d valid responses.", n=labels.SMALL_SAMPLE),
+        _(
+            "* small sample: fewer than %(n)d valid responses. ! response rate below %(w)s; "
+            "– no ticket issued (ratings without a denominator).",
+            n=labels.SMALL_SAMPLE,
+            w=percent(report.response_warning, 0),
+        ),
         fontsize=8,
         color="#444444",
     )
     return fig
+
+
+def uptake_line(r, warning: float) -> str:
+    """The response rate in one sentence, for a row or the summary."""
+    if r.response_rate is None:
+        line = _("Response rate: no ticket was issued in this period.")
+    else:
+        line = _(
+            "Response rate: %(rate)s (%(answered)s of %(base)s; tickets issued %(issued)s, "
+            "used %(used)s).",
+            rate=percent(r.response_rate),
+            answered=_int(r.response_answered),
+            base=_int(r.response_base),
+            issued=_int(r.tickets_issued),
+            used=_int(r.tickets_used),
+        )
+        if r.low_response_rate:
+            line += " " + _(
+                "Below %(threshold)s: the rates may not represent the citizens served.",
+                threshold=percent(warning, 0),
+            )
+    if r.no_denominator:
+        line += " " + _(
+            "%(n)s ratings (QR code at the desk, kiosk, paper) have no denominator.",
+            n=_int(r.no_denominator),
+        )
+    return line
 
 
 def cases_line(r) -> str:
@@ -283,6 +318,7 @@ def _agency_page(report: Report, row: Row) -> Figure:
             valid=_int(row.previous_valid),
             change=labels.CHANGE_LABELS[row.change_verdict],
         ),
+        uptake_line(row, report.response_warning),
         cases_line(row),
         *official_lines(report, row),
     ]

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -20,7 +21,7 @@ import analysis
 from survey.models import Channel, utcnow
 from survey.periods import Period
 from survey.reporting import counts as sql
-from survey.reporting.counts import CaseCounts, Counts
+from survey.reporting.counts import CaseCounts, Counts, Uptake
 from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
 from survey.reporting.mergers import merged_after, successors_born_after
 from survey.reporting.official import Points, Scale, administrative_verdict, official_figures
@@ -43,6 +44,11 @@ class _Node:
     pooled: Counts = field(default_factory=Counts)
     prev_pooled: Counts = field(default_factory=Counts)
     cases: CaseCounts = field(default_factory=CaseCounts)
+    uptake: Uptake = field(default_factory=Uptake)
+
+
+#: The response rate under which a row carries a warning, unless RESPONSE_RATE_WARNING says.
+DEFAULT_RESPONSE_WARNING = 0.10
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +110,17 @@ class Row:
     points: Points | None = None
     # "Đạt / Không đạt" on the point estimate (rate >= target), shown beside `verdict`.
     administrative_verdict: str | None = None
+    # Response rates (docs/integrity.md, "Response rates"), pooled like the counts: tickets
+    # issued in the period and used, the rate's numerator and denominator, the valid ratings
+    # that have no denominator (QR code at the desk, kiosk, paper), and whether the rate is
+    # under RESPONSE_RATE_WARNING.
+    tickets_issued: int = 0
+    tickets_used: int = 0
+    response_answered: int = 0
+    response_base: int = 0
+    response_rate: float | None = None
+    no_denominator: int = 0
+    low_response_rate: bool = False
 
     @property
     def counted(self) -> bool:
@@ -146,6 +163,13 @@ class Summary:
     levels: dict[str, int] = field(default_factory=dict)
     points: Points | None = None
     administrative_verdict: str | None = None
+    tickets_issued: int = 0
+    tickets_used: int = 0
+    response_answered: int = 0
+    response_base: int = 0
+    response_rate: float | None = None
+    no_denominator: int = 0
+    low_response_rate: bool = False
 
     @property
     def responses(self) -> int:
@@ -173,6 +197,7 @@ class Report:
     # Tests judged in each family of `FAMILIES` (agencies with responses and a target), over
     # the whole province when an adjustment is chosen, else over the view.
     families: dict = field(default_factory=dict)
+    response_warning: float = DEFAULT_RESPONSE_WARNING  # RESPONSE_RATE_WARNING
 
     @property
     def confidence(self) -> float:
@@ -312,6 +337,13 @@ def build_report(
         node.cases.add(cases.get(node.id, CaseCounts()))
         for child in node.children:
             node.cases.add(child.cases)
+    uptake = sql.uptake_counts(period, current, counts.followup, view_ids)
+    for node, _depth in reversed(order):  # children before parents
+        node.uptake = Uptake()
+        node.uptake.add(uptake.get(node.id, Uptake()))
+        for child in node.children:
+            node.uptake.add(child.uptake)
+    warning = response_warning()
 
     # Inactive (e.g. merged) agencies appear only for periods in which they have responses.
     shown = [
@@ -369,6 +401,7 @@ def build_report(
                 previous_satisfied=node.prev_pooled.satisfied,
                 **judged[node.id],
                 **_case_fields(node.cases),
+                **_uptake_fields(node.uptake, warning),
                 levels=figures.levels.get(node.id, {}),
                 points=figures.points.get(node.id),
                 administrative_verdict=administrative_verdict(
@@ -378,10 +411,12 @@ def build_report(
         )
     summary = _summary(rows, roots, counts.channels, options, resolver)
     total_cases = CaseCounts()
+    total_uptake = Uptake()
     for node, depth in shown:
         if depth == 0:
             total_cases.add(node.cases)
-    summary = replace(summary, **_case_fields(total_cases))
+            total_uptake.add(node.uptake)
+    summary = replace(summary, **_case_fields(total_cases), **_uptake_fields(total_uptake, warning))
     summary = replace(
         summary,
         levels=figures.summary_levels,
@@ -401,6 +436,7 @@ def build_report(
         utcnow(),
         scale=figures.scale,
         families=families,
+        response_warning=warning,
     )
 
 
@@ -471,6 +507,24 @@ def _case_fields(cases: CaseCounts) -> dict:
         "cases_answered_share": cases.answered_share,
         "cases_on_time_share": cases.on_time_share,
         "cases_median_days": cases.median_days,
+    }
+
+
+def response_warning() -> float:
+    """RESPONSE_RATE_WARNING: a response rate under it carries a warning."""
+    return float(current_app.config.get("RESPONSE_RATE_WARNING", DEFAULT_RESPONSE_WARNING))
+
+
+def _uptake_fields(uptake: Uptake, warning: float) -> dict:
+    rate = uptake.rate
+    return {
+        "tickets_issued": uptake.issued,
+        "tickets_used": uptake.used,
+        "response_answered": uptake.answered,
+        "response_base": uptake.base,
+        "response_rate": rate,
+        "no_denominator": uptake.no_denominator,
+        "low_response_rate": rate is not None and rate < warning,
     }
 
 

@@ -323,3 +323,195 @@ def test_an_analyst_outside_the_agency_gets_no_splits(planted, client, login, ma
     login(make_user(agency=elsewhere))
     response = client.get(f"/dashboard/agency/{commune.code}/dossiers.csv?period=2026-Q3")
     assert response.status_code in (403, 404)
+
+
+# ---- response rates on every channel (issue 15, part 3) --------------------------------------
+
+
+def _expected_uptake(rows) -> dict[str, dict]:
+    """Tickets issued in the period and used, by agency code, counted from the planted rows
+    (the 7 kiosk ratings of XA have no denominator); HL pools XA and XB."""
+    out = {}
+    for code in ("XA", "XB"):
+        issued = [r for r in rows if r["desk"].agency.code == code and _in_period(r["created"])]
+        out[code] = {
+            "issued": len(issued),
+            "used": sum(r["used"] for r in issued),
+            "no_denominator": 7 if code == "XA" else 0,
+        }
+    out["HL"] = {k: out["XA"][k] + out["XB"][k] for k in out["XA"]}
+    for numbers in out.values():
+        numbers["rate"] = numbers["used"] / numbers["issued"]
+    return out
+
+
+def _en_percent(value: float) -> str:
+    return f"{value * 100:.1f}%"
+
+
+def _dots(text: str) -> str:
+    """The decimal comma as a point: the test client's requests share one app context, and
+    with it `g`, where the first request's number symbols stay."""
+    return text.replace(",", ".")
+
+
+def test_response_rates_match_the_planted_rows_on_every_channel(
+    planted, app, client, login, make_user, monkeypatch
+):
+    import csv
+    import io
+    import re
+    import shutil
+    import subprocess
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from survey import periods
+    from survey.api.auth import issue_api_key
+    from survey.models import Role
+    from survey.reporting import ReportOptions, build_report
+    from survey.reporting.columns import file_columns
+    from tests.conftest import html
+
+    commune, rows = planted
+    expected = _expected_uptake(rows)
+    assert expected["XA"]["rate"] != expected["XB"]["rate"]
+    # A warning level between the two agencies' rates: exactly one of them is low.
+    warning = (expected["XA"]["rate"] + expected["XB"]["rate"]) / 2
+    app.config["RESPONSE_RATE_WARNING"] = warning
+    app.config["REPORT_PDF"] = "analysis"
+    for numbers in expected.values():
+        numbers["low"] = numbers["rate"] < warning
+    assert {expected["XA"]["low"], expected["XB"]["low"]} == {True, False}
+
+    # The report's rows and summary.
+    with app.test_request_context():
+        report = build_report(ReportOptions(period=PERIOD))
+    for code, numbers in expected.items():
+        row = report.row(code)
+        assert (row.tickets_issued, row.tickets_used) == (numbers["issued"], numbers["used"])
+        assert (row.response_answered, row.response_base) == (numbers["used"], numbers["issued"])
+        assert row.response_rate == pytest.approx(numbers["rate"])
+        assert row.no_denominator == numbers["no_denominator"]
+        assert row.low_response_rate == numbers["low"]
+    assert report.summary.response_rate == pytest.approx(expected["HL"]["rate"])
+    assert report.summary.no_denominator == 7
+
+    # The splits of the agency page agree with the table.
+    splits = dossier_splits(commune, subtree_ids(commune.id), PERIOD)
+    assert (splits.issued, splits.used) == (expected["XA"]["issued"], expected["XA"]["used"])
+    assert splits.low_response == expected["XA"]["low"]
+
+    login(make_user(role=Role.ADMIN))
+    # The dashboard's table: the rate, answered/out of, the warning, no denominator.
+    page = html(client.get("/dashboard?period=2026-Q3&lang=en"))
+    for code, numbers in expected.items():
+        cell = page.select_one(f'#agencies tr[data-code="{code}"] td.uptake')
+        text = _dots(cell.get_text(" ", strip=True))
+        assert text.startswith(
+            f"{_en_percent(numbers['rate'])} ({numbers['used']}/{numbers['issued']})"
+        )
+        assert (cell.select_one(".low-response") is not None) == numbers["low"]
+        missing = cell.select_one(".no-denominator")
+        assert (missing is not None) == bool(numbers["no_denominator"])
+        if missing is not None:
+            assert missing.get_text().split()[0] == str(numbers["no_denominator"])
+    assert _dots(page.select_one("#uptake-rate").get_text(strip=True)) == _en_percent(
+        expected["HL"]["rate"]
+    )
+    # The agency pages: the card, and the units under an agency.
+    for code in ("XA", "XB"):
+        agency_page = html(client.get(f"/dashboard/agency/{code}?period=2026-Q3&lang=en"))
+        assert _dots(agency_page.select_one("#uptake-rate").get_text(strip=True)) == _en_percent(
+            expected[code]["rate"]
+        )
+        assert (agency_page.select_one("#uptake-warning") is not None) == expected[code]["low"]
+    units = html(client.get("/dashboard/agency/HL?period=2026-Q3&lang=en")).select(
+        "#units tbody tr"
+    )
+    assert units and all(
+        f"({expected[tr.select_one('a').get_text().strip()[-2:]]['used']}/" in tr.get_text()
+        for tr in units
+        if tr.select_one("a").get_text().strip()[-2:] in expected
+    )
+
+    # CSV and Excel: the declared columns (read by key: the headers are translated).
+    keys = [c.key for c in file_columns(report.scale)]
+    body = client.get("/dashboard/export.csv?period=2026-Q3").data.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(body), fieldnames=keys))[1:]
+    by_code = {line["code"]: line for line in table}
+    assert set(by_code) == set(expected)
+    low_words = {}
+    for code, numbers in expected.items():
+        line = by_code[code]
+        assert int(line["tickets_issued"]) == numbers["issued"]
+        assert int(line["tickets_used"]) == numbers["used"]
+        assert float(line["response_rate"]) == pytest.approx(numbers["rate"], abs=1e-6)
+        low_words.setdefault(numbers["low"], set()).add(line["low_response_rate"])
+        assert int(line["no_denominator"]) == numbers["no_denominator"]
+    assert len(low_words[True]) == len(low_words[False]) == 1 != low_words[True] & low_words[False]
+    book = load_workbook(io.BytesIO(client.get("/dashboard/export.xlsx?period=2026-Q3").data))
+    sheet = book.worksheets[0]
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        found = dict(zip(keys, values, strict=True))
+        numbers = expected[found["code"]]
+        assert found["tickets_issued"] == numbers["issued"]
+        assert found["response_rate"] == pytest.approx(numbers["rate"], abs=1e-6)
+    summary = [value for _label, value in book.worksheets[1].iter_rows(values_only=True)]
+    assert round(expected["HL"]["rate"], 6) in [
+        round(v, 6) for v in summary if isinstance(v, float)
+    ]
+
+    # Word: the table's column beside the rate, and a sentence of the body.
+    doc = Document(io.BytesIO(client.get("/dashboard/export.docx?period=2026-Q3").data))
+    agencies = doc.tables[1]
+    assert agencies.rows[0].cells[7].text == "Tỷ lệ phản hồi"
+    cells = {
+        r.cells[1].text.strip(): r.cells[7].text for r in agencies.rows[1:] if len(r.cells) > 7
+    }
+    assert any(
+        f"({expected['XA']['used']}/{expected['XA']['issued']})" in c for c in cells.values()
+    )
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert f"({expected['HL']['used']}/{expected['HL']['issued']};" in text
+
+    # The analytic PDF: the summary's sentence.
+    if shutil.which("pdftotext"):
+        pdf = client.get("/dashboard/export.pdf?period=2026-Q3&lang=en").data
+        pdf_text = subprocess.run(
+            ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+        ).stdout.decode()
+        assert re.search(
+            rf"{re.escape(_en_percent(expected['HL']['rate']))} "
+            rf"\({expected['HL']['used']}\D+{expected['HL']['issued']};",
+            _dots(" ".join(pdf_text.split())),
+        )
+
+    # The API's JSON report.
+    _row, key = issue_api_key("Sở Nội vụ", ["reports:read"])
+    db.session.commit()
+    report_json = client.get(
+        "/api/v1/report?period=2026-Q3", headers={"Authorization": f"Bearer {key}"}
+    ).json
+    for agency in report_json["agencies"]:
+        numbers = expected[agency["code"]]
+        assert (agency["tickets_issued"], agency["tickets_used"]) == (
+            numbers["issued"],
+            numbers["used"],
+        )
+        assert agency["response_rate"] == pytest.approx(numbers["rate"])
+        assert agency["low_response_rate"] is numbers["low"]
+        assert agency["no_denominator"] == numbers["no_denominator"]
+    assert report_json["summary"]["response_rate"]["rate"] == pytest.approx(expected["HL"]["rate"])
+    assert report_json["summary"]["response_rate"]["warning_below"] == pytest.approx(warning)
+
+    # The public page (the last closed quarter: the planted one).
+    monkeypatch.setattr(periods, "last_closed_quarter", lambda today=None: PERIOD)
+    public = html(client.get("/public/results?lang=en"))
+    for code, numbers in expected.items():
+        cell = public.select_one(f'#public-results tr[data-code="{code}"] td.uptake')
+        assert _dots(cell.get_text(" ", strip=True)).startswith(
+            f"{_en_percent(numbers['rate'])} ({numbers['used']}/{numbers['issued']})"
+        )
+        assert (cell.select_one(".low-response") is not None) == numbers["low"]
