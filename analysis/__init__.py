@@ -22,9 +22,12 @@ from analysis.target import (
     ADJUSTMENTS,
     RESPONSES_IMPOSSIBLE,
     VERDICTS,
+    CriticalCounts,
     TargetAssessment,
     adjust_pvalues,
     assess_target,
+    critical_counts,
+    exact_tails,
 )
 from analysis.weighting import WeightedRate, weighted_rate
 
@@ -37,6 +40,7 @@ __all__ = [
     "VERDICTS",
     "BernoulliCusum",
     "ConfidenceInterval",
+    "CriticalCounts",
     "CusumRunLength",
     "FunnelLimits",
     "LegacyMethodWarning",
@@ -50,8 +54,10 @@ __all__ = [
     "assess_target",
     "bernoulli_cusum",
     "compare_periods",
+    "critical_counts",
     "cusum_run_length",
     "cusum_threshold",
+    "exact_tails",
     "funnel_limits",
     "overdispersion",
     "p_chart",

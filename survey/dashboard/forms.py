@@ -32,7 +32,7 @@ class ReportForm(FlaskForm):
     )
     calendar = SelectField(_l("Calendar"))
     confidence = SelectField(_l("Confidence"))
-    method = SelectField(_l("Interval method"))
+    method = SelectField(_l("Estimation interval method"))
     adjust = SelectField(_l("Many agencies at once"))
     verdict = SelectField(_l("Verdict"))
     kind = SelectField(_l("Kind"))

@@ -61,6 +61,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("rate", _l("Rate"), "percent"),
     Column("low", _l("Interval low"), "percent"),
     Column("high", _l("Interval high"), "percent"),
+    Column("estimate_low", _l("Estimation interval low"), "percent"),
+    Column("estimate_high", _l("Estimation interval high"), "percent"),
     Column("target", _l("Target"), "percent"),
     Column("target_note", _l("Target note"), in_files=False),
     Column("verdict", _l("Verdict"), "label", labels.VERDICT_LABELS),

@@ -468,9 +468,12 @@ def _build(report: Report, progress=_noop) -> bytes:
     _para(
         doc,
         "Tỷ lệ hài lòng là số phiếu Hài lòng và Rất hài lòng chia cho số phiếu hợp lệ; phiếu bị "
-        "hệ thống gắn cờ hoặc bị loại không được tính. Khoảng tin cậy "
-        f"{report.options.confidence}% tính theo phương pháp "
-        f"{labels.METHOD_LABELS[report.options.method]}. Điểm chỉ số: mỗi chỉ số được 0 điểm "
+        "hệ thống gắn cờ hoặc bị loại không được tính. Kết luận đạt hoặc không đạt chỉ tiêu "
+        "theo kiểm định nhị thức chính xác một phía ở mức "
+        f"{VI.number((100 - report.options.confidence) / 2, 1)}%; khoảng tin cậy "
+        f"{report.options.confidence}% đi kèm kết luận là khoảng chính xác Clopper-Pearson "
+        "tương ứng với kiểm định đó, nên không bao giờ mâu thuẫn với kết luận; khoảng ước lượng "
+        f"tính theo phương pháp {labels.METHOD_LABELS[report.options.method]}. Điểm chỉ số: mỗi chỉ số được 0 điểm "
         "(Không hài lòng), 1 điểm (Hài lòng) hoặc 2 điểm (Rất hài lòng) theo mặc định; điểm "
         "từng chỉ số là điểm bình quân của các phiếu trả lời chỉ số đó, tổng điểm tối đa "
         f"{report.scale.maximum:g} điểm; khoảng tin cậy của tổng điểm tính theo phương pháp "

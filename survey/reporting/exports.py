@@ -158,7 +158,7 @@ def parameters(report: Report) -> list[tuple[str, str]]:
         (_("Compared with"), report.previous.label()),
         (_("Target"), target),
         (_("Confidence level"), f"{options.confidence}%"),
-        (_("Interval method"), str(labels.METHOD_LABELS[options.method])),
+        (_("Estimation interval method"), str(labels.METHOD_LABELS[options.method])),
         (
             _("Multiplicity adjustment"),
             labels.adjustment_note(options.adjust, report.families)
@@ -177,10 +177,15 @@ def methods_note() -> list[str]:
             "report shows how many there were."
         ),
         _(
-            "Each rate comes with a confidence interval. An agency meets the target when the "
-            "whole interval lies above the target, is below it when the whole interval lies "
-            "below, and otherwise there is not enough evidence yet; the report then estimates "
-            "how many more responses would settle it if the current rate held."
+            "An agency meets the target when an exact binomial test shows, at the 2.5%% level, "
+            "that its rate is above the target; it is below the target when the opposite test "
+            "shows it is below; otherwise there is not enough evidence yet, and the report "
+            "estimates how many more responses would settle it if the current rate held. The "
+            "interval beside a verdict is the exact (Clopper-Pearson) interval that matches "
+            "these tests, so it never contradicts the verdict; the chosen interval method "
+            "(Wilson by default) gives the estimation interval columns. When the true rate "
+            "equals the target, a false verdict either way happens at most 2.5%% of the time, "
+            "for any number of responses."
         ),
         _(
             "A parent agency pools the responses of its whole subtree. The forest plot shows "

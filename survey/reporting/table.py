@@ -18,6 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 import analysis
+from analysis.target import exact_limits
 from survey.models import Channel, utcnow
 from survey.periods import Period
 from survey.reporting import counts as sql
@@ -79,6 +80,8 @@ class Row:
     own_valid: int
     own_satisfied: int
     rate: float | None
+    # The interval that decides the verdict: exact (Clopper-Pearson), at the level each test
+    # must pass (docs/statistics.md); it excludes the target exactly when the verdict does.
     low: float | None
     high: float | None
     target: float | None
@@ -121,6 +124,9 @@ class Row:
     response_rate: float | None = None
     no_denominator: int = 0
     low_response_rate: bool = False
+    # The interval of the report's method (Wilson by default), for estimation only.
+    estimate_low: float | None = None
+    estimate_high: float | None = None
 
     @property
     def counted(self) -> bool:
@@ -170,6 +176,8 @@ class Summary:
     response_rate: float | None = None
     no_denominator: int = 0
     low_response_rate: bool = False
+    estimate_low: float | None = None
+    estimate_high: float | None = None
 
     @property
     def responses(self) -> int:
@@ -482,6 +490,8 @@ def _judge(
                 "rate": _num(stats["rate"][i]),
                 "low": _num(stats["low"][i]),
                 "high": _num(stats["high"][i]),
+                "estimate_low": _num(stats["estimate_low"][i]),
+                "estimate_high": _num(stats["estimate_high"][i]),
                 "target": targets[i],
                 "verdict": str(stats["verdict"][i]),
                 "p_meets": _num(stats["p_meets"][i]),
@@ -529,11 +539,16 @@ def _uptake_fields(uptake: Uptake, warning: float) -> dict:
 
 
 def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[str, np.ndarray]:
+    """Rates, intervals and verdicts of rows. The interval `low, high` is the one that decides
+    (`analysis.assess_target`); rows without a target get the same exact interval at the
+    unadjusted level, so the column means one thing. `estimate_*` is the method's interval."""
     size = x.size
     out = {
         "rate": np.full(size, np.nan),
         "low": np.full(size, np.nan),
         "high": np.full(size, np.nan),
+        "estimate_low": np.full(size, np.nan),
+        "estimate_high": np.full(size, np.nan),
         "p_meets": np.full(size, np.nan),
         "p_below": np.full(size, np.nan),
         "needed": np.full(size, -1, dtype=np.int64),
@@ -542,7 +557,9 @@ def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[
     if size == 0:
         return out
     low, high = interval(x, n, confidence, method)
-    out["low"], out["high"] = np.asarray(low, float), np.asarray(high, float)
+    out["estimate_low"], out["estimate_high"] = np.asarray(low, float), np.asarray(high, float)
+    level = (1.0 - confidence) / 2.0
+    out["low"], out["high"] = exact_limits(x, n, level, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rate"] = np.where(n > 0, x / np.where(n > 0, n, 1), np.nan)
     out["verdict"][n == 0] = "no_data"
@@ -557,6 +574,8 @@ def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[
             adjust,
         )
         for name, value in (
+            ("low", result.low),
+            ("high", result.high),
             ("p_meets", result.p_meets),
             ("p_below", result.p_below),
             ("needed", result.responses_needed),
@@ -593,6 +612,8 @@ def _summary(rows, roots, channels, options, resolver: TargetResolver) -> Summar
             rate=root.rate,
             low=root.low,
             high=root.high,
+            estimate_low=root.estimate_low,
+            estimate_high=root.estimate_high,
             target=root.target,
             verdict=root.verdict,
             verdict_counts=verdict_counts,
@@ -623,6 +644,8 @@ def _summary(rows, roots, channels, options, resolver: TargetResolver) -> Summar
         rate=_num(stats["rate"][0]),
         low=_num(stats["low"][0]),
         high=_num(stats["high"][0]),
+        estimate_low=_num(stats["estimate_low"][0]),
+        estimate_high=_num(stats["estimate_high"][0]),
         target=target,
         verdict=verdict,
         verdict_counts=verdict_counts,

@@ -15,8 +15,7 @@ from analysis import (
     assess_target,
     proportion_ci,
 )
-from analysis.intervals import interval_bounds, z_value
-from analysis.target import decision_thresholds
+from analysis.target import critical_counts, decision_thresholds, exact_tails
 
 NON_LEGACY = [method for method in METHODS if method != "wald"]
 
@@ -28,24 +27,48 @@ def simulated_agencies(size=300, seed=7):
     return x, n
 
 
-def test_verdicts_follow_the_interval_that_is_shown():
+def test_verdicts_follow_the_exact_interval_that_is_shown():
     result = assess_target([95, 70, 30, 0], [100, 100, 40, 0], target=0.8)
     assert result.verdict.tolist() == ["meets", "below", "inconclusive", "no_data"]
-    low, high = proportion_ci([95, 70, 30], [100, 100, 40])
-    np.testing.assert_array_equal(result.low[:3], low)
-    np.testing.assert_array_equal(result.high[:3], high)
+    low, high = proportion_ci([95, 70, 30], [100, 100, 40], method="clopper_pearson")
+    np.testing.assert_allclose(result.low[:3], low, rtol=1e-12)
+    np.testing.assert_allclose(result.high[:3], high, rtol=1e-12)
     assert low[0] > 0.8 and high[1] < 0.8 and low[2] <= 0.8 <= high[2]
+    # The estimation interval is Wilson's by default.
+    wilson = proportion_ci([95, 70, 30], [100, 100, 40])
+    np.testing.assert_array_equal(result.estimate_low[:3], wilson.low)
+
+
+def test_a_wilson_interval_above_the_target_does_not_make_a_verdict():
+    # 35 of 35 against 90%: Wilson's lower limit is 0.9011, above the target, but the exact
+    # test P(X >= 35) = 0.9**35 = 0.02503 is not below 2.5%; 3 of 5: Wilson's upper limit
+    # 0.882 is under 90%, but P(X <= 3) = 0.081.
+    result = assess_target([35, 3], [35, 5], 0.9)
+    assert result.estimate_low[0] > 0.9 and result.estimate_high[1] < 0.9
+    assert result.p_meets[0] == pytest.approx(0.9**35)
+    assert result.p_below[1] == pytest.approx(stats.binomtest(3, 5, 0.9, alternative="less").pvalue)
+    assert result.verdict.tolist() == ["inconclusive", "inconclusive"]
+    assert np.all(result.low <= 0.9) and np.all(0.9 <= result.high)
 
 
 @pytest.mark.parametrize("method", NON_LEGACY)
-def test_verdict_matches_interval_for_every_method(method):
+def test_the_method_changes_only_the_estimation_interval(method):
     x, n = simulated_agencies(100)
     result = assess_target(x, n, 0.8, method=method)
+    exact = assess_target(x, n, 0.8)
+    np.testing.assert_array_equal(result.verdict, exact.verdict)
+    np.testing.assert_array_equal(result.low, exact.low)
     low, high = proportion_ci(x, n, method=method)
+    np.testing.assert_array_equal(result.estimate_low, low)
+    np.testing.assert_array_equal(result.estimate_high, high)
     expected = np.where(
         n == 0,
         "no_data",
-        np.where(low > 0.8, "meets", np.where(high < 0.8, "below", "inconclusive")),
+        np.where(
+            result.p_meets < 0.025,
+            "meets",
+            np.where(result.p_below < 0.025, "below", "inconclusive"),
+        ),
     )
     np.testing.assert_array_equal(result.verdict, expected)
 
@@ -69,7 +92,7 @@ def test_scalar_input_gives_python_scalars():
 
 
 def test_target_may_differ_per_agency():
-    result = assess_target([90, 90], [100, 100], target=[0.6, 0.95])
+    result = assess_target([90, 85], [100, 100], target=[0.6, 0.95])
     assert result.verdict.tolist() == ["meets", "below"]
     np.testing.assert_array_equal(result.target, [0.6, 0.95])
 
@@ -92,40 +115,30 @@ def test_rate_equal_to_target_can_never_be_settled():
     assert result.responses_needed == RESPONSES_IMPOSSIBLE == -1
 
 
-def _settles(rate, total, target, confidence, method):
-    low, high = interval_bounds(rate * total, total, confidence, method)
-    return bool(low > target) if rate > target else bool(high < target)
+def _settles(rate, total, target):
+    p_meets, p_below = exact_tails(rate * total, total, target)
+    return bool(p_meets < 0.025) if rate > target else bool(p_below < 0.025)
 
 
-@pytest.mark.parametrize("method", NON_LEGACY)
 @pytest.mark.parametrize(
     ("x", "n", "target"), [(30, 40, 0.8), (17, 20, 0.8), (1, 1, 0.6), (0, 2, 0.6), (55, 90, 0.6)]
 )
-def test_adding_responses_needed_at_the_same_rate_settles_and_one_fewer_does_not(
-    method, x, n, target
-):
-    result = assess_target(x, n, target, method=method)
+def test_adding_responses_needed_at_the_same_rate_settles_and_one_fewer_does_not(x, n, target):
+    result = assess_target(x, n, target)
     assert result.verdict == "inconclusive"
     k = result.responses_needed
     assert k > 0
     rate = x / n
-    assert _settles(rate, n + k, target, 0.95, method)
-    assert not _settles(rate, n + k - 1, target, 0.95, method)
+    assert _settles(rate, n + k, target)
+    assert not _settles(rate, n + k - 1, target)
 
 
-def test_responses_needed_for_wilson_matches_the_closed_form_score_test():
-    # The Wilson interval excludes t exactly when the score test rejects:
-    # N (r - t)^2 > z^2 t (1 - t), so the total needed is floor(z^2 t (1-t) / (r - t)^2) + 1.
-    x, n = simulated_agencies(2000, seed=3)
-    result = assess_target(x, n, 0.8)
-    undecided = (result.verdict == "inconclusive") & (result.rate != 0.8)
-    rate, total = result.rate[undecided], n[undecided]
-    bound = z_value(0.95) ** 2 * 0.8 * 0.2 / (rate - 0.8) ** 2
-    expected = np.floor(bound) + 1 - total
-    near_tie = np.abs(bound - np.round(bound)) < 1e-6  # rounding at an exact integer boundary
-    np.testing.assert_array_equal(
-        result.responses_needed[undecided][~near_tie], expected[~near_tie]
-    )
+def test_responses_needed_at_whole_counts_agrees_with_the_critical_counts():
+    # 3 of 4 (75%) against 50%: at 4 k responses with 3 k satisfied, the first k that meets.
+    result = assess_target(3, 4, 0.5)
+    first = next(k for k in range(1, 100) if 3 * k >= critical_counts(4 * k, 0.5).meets_from)
+    assert 4 + result.responses_needed <= 4 * first
+    assert 4 * (first - 1) < 4 + result.responses_needed
 
 
 def test_wald_verdicts_warn_once_as_legacy():
@@ -147,7 +160,7 @@ def test_adjusted_p_values_match_statsmodels_multipletests(adjust):
 
 
 @pytest.mark.parametrize("adjust", ["holm", "fdr_bh"])
-def test_adjusted_verdict_needs_both_the_interval_and_the_adjusted_p_value(adjust):
+def test_adjusted_verdict_needs_the_adjusted_p_value_and_the_interval_agrees(adjust):
     x, n = simulated_agencies(300)
     raw = assess_target(x, n, 0.8)
     adjusted = assess_target(x, n, 0.8, adjust=adjust)
@@ -160,6 +173,12 @@ def test_adjusted_verdict_needs_both_the_interval_and_the_adjusted_p_value(adjus
     assert np.all(adjusted.verdict[changed] == "inconclusive")
     assert changed.any()
     assert np.all(adjusted.responses_needed[adjusted.verdict == "inconclusive"] != 0)
+    # The interval shown is at the level each agency must pass in its family: it excludes the
+    # target exactly when the adjusted verdict is decided.
+    has = n > 0
+    np.testing.assert_array_equal(adjusted.low[has] > 0.8, adjusted.verdict[has] == "meets")
+    np.testing.assert_array_equal(adjusted.high[has] < 0.8, adjusted.verdict[has] == "below")
+    assert np.all(adjusted.low[has] <= raw.low[has]) and np.all(adjusted.high[has] >= raw.high[has])
 
 
 def test_holm_adjustment_of_a_single_agency_changes_nothing():
@@ -211,7 +230,7 @@ def test_decision_thresholds_are_where_the_adjusted_p_value_crosses_the_level(me
 
 def test_responses_needed_under_holm_follows_the_rule_that_decides():
     # Nine agencies far above 80% are rejected first; Holm then tests the tenth at the full
-    # level, so it needs about as many responses as alone, not a Bonferroni interval's share.
+    # level, so it needs as many responses as alone, not a Bonferroni interval's share.
     x = np.array([30] + [1000] * 9)
     n = np.array([34] + [1000] * 9)
     alone = assess_target(30, 34, 0.8)
@@ -219,18 +238,14 @@ def test_responses_needed_under_holm_follows_the_rule_that_decides():
     bonferroni = assess_target(30, 34, 0.8, confidence=1 - 0.05 / 10)
     assert alone.verdict == adjusted.verdict[0] == "inconclusive"
     needed = adjusted.responses_needed[0]
-    # A little more than alone: the exact p-value must also fall below 0.025, and Wilson's
-    # interval is slightly liberal here (57 alone, 61 under Holm, 152 with a Bonferroni interval).
-    assert alone.responses_needed <= needed <= 1.1 * alone.responses_needed
+    assert needed == alone.responses_needed
     assert needed < 0.7 * bonferroni.responses_needed
-    # At that many responses (same rate), the interval and the exact p-value both decide.
+    # At that many responses (same rate), the exact p-value decides.
     total = 34 + needed
-    low, _high = interval_bounds(30 / 34 * total, total, 0.95, "wilson")
-    assert low > 0.8
     assert stats.binom.sf(np.ceil(30 / 34 * total) - 1, total, 0.8) < 0.025
 
 
-@pytest.mark.parametrize("adjust", ["holm", "fdr_bh"])
+@pytest.mark.parametrize("adjust", [None, "holm", "fdr_bh"])
 def test_an_undecided_agency_is_decided_just_past_its_responses_needed_and_not_before(adjust):
     x, n = simulated_agencies(200, seed=5)
     result = assess_target(x, n, 0.8, adjust=adjust)

@@ -61,8 +61,14 @@ def _body(message, subtype: str) -> str:
 
 
 def test_alerts_run_twice_sends_each_alert_and_digest_exactly_once(
-    runner, inbox, people, overdue_case, frozen
+    runner, inbox, people, overdue_case, frozen, add_ratings
 ):
+    # Twenty ratings, half of them dissatisfied: the commune (and its department) are below
+    # the 90% target by the exact test (the case's one dissatisfied rating alone is not
+    # evidence: 10% of citizens at a 90% desk are dissatisfied).
+    add_ratings(
+        people["desk"], 20, 0.5, WEDNESDAY - timedelta(days=20), WEDNESDAY - timedelta(days=1)
+    )
     first = runner.invoke(args=["alerts", "run"])
     assert first.exit_code == 0, first.output
     follower = inbox.to(people["follower"].email)

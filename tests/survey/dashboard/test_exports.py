@@ -80,7 +80,7 @@ def test_excel_export_is_formatted_with_a_method_sheet(signed_in):
         if row[0].value
     }
     assert method["Độ tin cậy"] == "95%"
-    assert method["Phương pháp tính khoảng"] == "Wilson (khuyến nghị)"
+    assert method["Phương pháp tính khoảng ước lượng"] == "Wilson (khuyến nghị)"
 
 
 def test_pdf_report_has_the_expected_pages_and_vietnamese_text(signed_in, app):

@@ -79,14 +79,17 @@ def test_a_verdict_does_not_depend_on_the_view(app, province, adjust):
     alone = _report(app, adjust=adjust, agency="C00").row("C00")
     scoped = _report(app, adjust=adjust, scope=subtree_ids(commune.id)).row("C00")
     filtered = _report(app, adjust=adjust, verdict=full.verdict).row("C00")
-    assert full.low > 0.6  # the interval alone would say "meets"
+    assert full.estimate_low > 0.6  # the unadjusted Wilson interval alone would say "meets"
     # The family is the province's 24 reporting units, whatever the view: 24 x p = 0.036.
     assert full.verdict == "inconclusive"
+    # The interval shown beside the verdict is the one at the family's level: it agrees.
+    assert full.low <= 0.6 <= full.high
     for other in (alone, scoped, filtered):
-        assert (other.verdict, other.p_meets, other.responses_needed) == (
+        assert (other.verdict, other.p_meets, other.responses_needed, other.low) == (
             full.verdict,
             full.p_meets,
             full.responses_needed,
+            full.low,
         )
     assert _report(app, adjust=adjust, agency="C00").summary.verdict == full.verdict
 
