@@ -274,7 +274,7 @@ def exact_tails(successes, trials, target) -> tuple[np.ndarray, np.ndarray]:
         divided by a design effect): the tails are continued through the regularised
         incomplete beta function, ``P(X >= x) = I_target(x, n - x + 1)`` and
         ``P(X <= x) = I_(1 - target)(n - x, x + 1)``, equal to the binomial tails at whole
-        numbers (Johnson, Kemp & Kotz 2005, eq. 3.31).
+        numbers (Johnson, Kemp & Kotz 2005).
     target : array_like
         The rate under the null hypothesis.
 
@@ -283,6 +283,10 @@ def exact_tails(successes, trials, target) -> tuple[np.ndarray, np.ndarray]:
     p_meets, p_below : ndarray
         ``P(X >= x)`` (evidence that the rate exceeds the target when small) and
         ``P(X <= x)``; nan where ``trials == 0``.
+
+    References
+    ----------
+    Johnson, Kemp & Kotz (2005), Univariate Discrete Distributions, 3rd ed., section 3.8.
 
     Examples
     --------
@@ -327,6 +331,10 @@ def critical_counts(trials, target, confidence: float = 0.95) -> CriticalCounts:
     -------
     CriticalCounts
         ``meets_from`` and ``below_to`` of the broadcast shape (Python ints for scalars).
+
+    References
+    ----------
+    Clopper & Pearson (1934), Biometrika 26, 404-413 (the interval these tests invert).
 
     Examples
     --------
