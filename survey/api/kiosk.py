@@ -156,7 +156,20 @@ openapi.SCHEMAS["KioskConfig"] = {
                     "type": "integer",
                     "description": "Local time of the opening hours (420 for Vietnam).",
                 },
+                "faces_only": {"type": "boolean"},
+                "speak_on_approach": {
+                    "type": "boolean",
+                    "description": "Wait on a 'touch the screen' start screen whose touch "
+                    "plays the spoken prompt.",
+                },
             },
+        },
+        "prompts": {
+            "type": "object",
+            "description": "Spoken prompts: {language: {key: URL}}, keys question, "
+            "level.<code>, criterion.<code>, thanks. Each URL names its content (cache it "
+            "for good).",
+            "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}},
         },
         "server_time": {"type": "string", "format": "date-time"},
     },

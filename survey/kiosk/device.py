@@ -12,6 +12,7 @@ from survey.api.auth import ApiError
 from survey.api.validation import field, reject_unknown
 from survey.kiosk.settings import KioskSettings
 from survey.languages import packs
+from survey.languages.prompts import prompt_urls
 from survey.models import Kiosk, utcnow
 
 # The screen texts an added language replaces on the kiosk (keys of survey.kiosk.views.STRINGS).
@@ -28,6 +29,8 @@ KIOSK_KEYS = (
     "closed_more",
     "hours",
     "closed_day",
+    "listen",
+    "start",
 )
 HEARTBEAT_FIELDS = {"queue_length", "app_version", "rejected"}
 MAX_COUNT = 1_000_000
@@ -114,7 +117,14 @@ def config_document(kiosk: Kiosk) -> dict:
             "hours": settings.opening_minutes(),
             "utc_offset_minutes": utc_offset_minutes(),
             "faces_only": settings.faces_only,
+            "speak_on_approach": settings.speak_on_approach,
         },
+        # {language: {key: url}}: the recordings of Vietnamese and of each language button, for
+        # the speaker button; the kiosk keeps them (service worker) to play them offline.
+        "prompts": prompt_urls(
+            ["vi", *(c for c in ("en",) if c in settings.languages), *(l.code for l in added)],
+            questionnaire,
+        ),
         "server_time": server_time(),
     }
 

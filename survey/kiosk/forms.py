@@ -174,6 +174,13 @@ class SettingsForm(FlaskForm):
         ),
     )
 
+    speak_on_approach = BooleanField(
+        _l("Read the question out when someone approaches"),
+        description=_l(
+            "The kiosk waits on a screen that asks for a touch; the touch starts the spoken prompt in the kiosk's language (upload the recordings under Languages). Without this, citizens play it with the speaker button."
+        ),
+    )
+
     def validate_criteria(self, field):
         if len(field.data or []) > MAX_CRITERIA:
             raise ValidationError(_l("Please choose at most %(max)d criteria.", max=MAX_CRITERIA))
@@ -199,6 +206,7 @@ class SettingsForm(FlaskForm):
             "criteria": list(settings.criteria),
             "languages": list(settings.languages),
             "faces_only": settings.faces_only,
+            "speak_on_approach": settings.speak_on_approach,
         }
 
     def days(self) -> list[FormField]:
@@ -216,6 +224,7 @@ class SettingsForm(FlaskForm):
             criteria=tuple(self.criteria.data or ()),
             languages=tuple(self.languages.data or ()),
             faces_only=bool(self.faces_only.data),
+            speak_on_approach=bool(self.speak_on_approach.data),
         )
 
 

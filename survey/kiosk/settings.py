@@ -57,6 +57,9 @@ class KioskSettings:
     languages: tuple[str, ...] = ("en",)
     # For citizens who cannot read: no text, large drawn faces, a spoken prompt.
     faces_only: bool = False
+    # Read the question out when someone approaches: the start screen asks for a touch, which
+    # is the "approach" a tablet can see and the gesture browsers require before playing sound.
+    speak_on_approach: bool = False
 
     @classmethod
     def from_json(cls, data) -> KioskSettings:
@@ -92,6 +95,7 @@ class KioskSettings:
             criteria=tuple(dict.fromkeys(criteria)),
             languages=tuple(dict.fromkeys(languages)),
             faces_only=data.get("faces_only") is True,
+            speak_on_approach=data.get("speak_on_approach") is True,
         )
 
     def to_json(self) -> dict:
@@ -106,6 +110,7 @@ class KioskSettings:
             "criteria": list(self.criteria),
             "languages": list(self.languages),
             "faces_only": self.faces_only,
+            "speak_on_approach": self.speak_on_approach,
         }
 
     def opening_minutes(self) -> list[list[int] | None]:

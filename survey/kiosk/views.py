@@ -37,6 +37,8 @@ STRINGS = {
     "closed_more": _l("Please come back during opening hours."),
     "hours": _l("Opening hours"),
     "closed_day": _l("Closed"),
+    "listen": _l("Listen"),
+    "start": _l("Touch the screen to start"),
     "not_enrolled": _l("This device is not enrolled"),
     "not_enrolled_more": _l("An administrator can enrol it with a one-time enrolment code."),
     "enrol": _l("Enter an enrolment code"),
@@ -117,7 +119,10 @@ def service_worker():
         url_for("kiosk.manifest"),
         *(asset(name) for name in STATIC_FILES),
     ]
-    body = render_template("kiosk/sw.js", version=app_version(), shell=shell_url, precache=precache)
+    prompts = url_for("main.prompt", digest="0" * 64, ext="ogg").rsplit("/", 1)[0] + "/"
+    body = render_template(
+        "kiosk/sw.js", version=app_version(), shell=shell_url, precache=precache, prompts=prompts
+    )
     response = make_response(body)
     response.mimetype = "text/javascript"
     response.headers["Service-Worker-Allowed"] = shell_url

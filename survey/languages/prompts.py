@@ -108,3 +108,13 @@ def copy_prompts(source: Questionnaire, draft: Questionnaire) -> None:
         sa.select(*columns).where(SpokenPrompt.questionnaire_id == source.id)
     ):
         db.session.add(SpokenPrompt(questionnaire=draft, **row._asdict()))
+
+
+def page_prompts(wording) -> list[tuple[str, str]]:
+    """(text, url) of the citizen page's recordings in its language: the question, then each
+    level. Empty when none was recorded (the page then shows no player)."""
+    questionnaire = wording.questionnaire
+    urls = prompt_urls([wording.code], questionnaire).get(wording.code, {})
+    texts = [("question", wording.ui("question"))]
+    texts += [(f"level.{lvl['code']}", wording.label("level", lvl)) for lvl in questionnaire.levels]
+    return [(text, urls[key]) for key, text in texts if key in urls]

@@ -51,6 +51,8 @@ UI = {
     "closed_more": (_l("Please come back during opening hours."), "kiosk"),
     "hours": (_l("Opening hours"), "kiosk"),
     "closed_day": (_l("Closed"), "kiosk"),
+    "listen": (_l("Listen"), "both"),
+    "start": (_l("Touch the screen to start"), "kiosk"),
 }
 
 #: Longest text accepted for one string (a criterion can be a long sentence).

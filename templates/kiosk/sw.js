@@ -1,5 +1,7 @@
 /* hailong kiosk service worker. It keeps the kiosk shell, its script, style and icon in a
    cache, so that a reload or a reboot without network still shows a working kiosk.
+   Spoken prompts live in a cache of their own that survives new versions (their URLs name
+   their content): the page fills and prunes it from its configuration, this worker serves it.
    Ratings and the kiosk's configuration are not its business: the page keeps those in
    IndexedDB and localStorage, and sends them itself. */
 'use strict';
@@ -7,6 +9,8 @@
 const CACHE = 'hailong-kiosk-{{ version }}';
 const SHELL = {{ shell|tojson }};
 const PRECACHE = {{ precache|tojson }};
+const PROMPTS = {{ prompts|tojson }};   // the path prefix of the recordings
+const PROMPT_CACHE = 'hailong-prompts';
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -32,6 +36,14 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith(PROMPTS)) {
+    event.respondWith(caches.open(PROMPT_CACHE).then((cache) => cache.match(url.pathname)
+      .then((cached) => cached || fetch(request).then((response) => {
+        if (response.status === 200) cache.put(url.pathname, response.clone());
+        return response;
+      }))));
+    return;
+  }
   const key = request.mode === 'navigate' && url.pathname === SHELL ? SHELL : url.pathname + url.search;
   if (!PRECACHE.includes(key)) return;
   event.respondWith(caches.open(CACHE).then((cache) => cache.match(key))

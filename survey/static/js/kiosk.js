@@ -10,7 +10,12 @@
    - After a rating the screen stays locked for the cooldown, then resets. Unfinished answers
      are dropped after the idle timeout. Nothing on screen shows what the last person chose.
    - The citizen never sees an error. Staff see the queue after a long press on the top-left
-     corner. */
+     corner.
+   - Spoken prompts: a speaker button on each screen reads it out (question or criterion, then
+     each level; the thank-you). The recordings are kept in Cache Storage (the service worker
+     serves them from there) and in memory as blobs, so they play offline. With "read out when
+     someone approaches", the kiosk waits on a start screen: its touch is the approach, and
+     the user gesture browsers require before they play sound. */
 (() => {
   'use strict';
 
@@ -55,6 +60,10 @@
   let syncing = false;
   let syncAgain = false;        // a rating arrived while a sync was running
   let updateReady = false;      // a new version is installed: reload when nobody is rating
+  let engaged = false;          // someone touched the start screen and is looking at the faces
+  const PROMPT_CACHE = 'hailong-prompts';   // shared with the service worker (sw.js)
+  const voices = new Map();     // prompt URL -> object URL of its recording, kept in memory
+  let speech = 0;               // the current reading; a new one (or a reset) ends it
 
   function readJson(key) {
     try { return JSON.parse(localStorage.getItem(key)); } catch { return null; }
@@ -160,6 +169,7 @@
       const waiting = !config;
       config = fresh;
       if (waiting || idle()) reset();
+      keepPrompts();
     } catch {
       // Offline: the last good copy keeps the kiosk running.
     }
@@ -263,7 +273,117 @@
   }
 
   function idle() {
-    return !rating && (screen === 'rate' || screen === 'closed' || screen === 'loading');
+    return !rating && !engaged && ['attract', 'rate', 'closed', 'loading'].includes(screen);
+  }
+
+  /* ---- Spoken prompts ------------------------------------------------------------------------ */
+
+  // Every recording of the configuration, from Cache Storage or the network, kept as a blob URL;
+  // recordings no longer in the configuration leave the cache.
+  let keeping = Promise.resolve();
+  function keepPrompts() {
+    keeping = keeping.then(fetchPrompts, fetchPrompts);   // one at a time: no URL fetched twice
+    return keeping;
+  }
+
+  async function fetchPrompts() {
+    if (!config) return;
+    const urls = new Set(Object.values(config.prompts || {}).flatMap((keys) => Object.values(keys)));
+    let cache = null;
+    try { cache = window.caches ? await caches.open(PROMPT_CACHE) : null; } catch { cache = null; }
+    if (cache) {
+      for (const request of await cache.keys()) {
+        if (!urls.has(new URL(request.url).pathname)) cache.delete(request);
+      }
+    }
+    for (const [url, blobUrl] of voices) {
+      if (!urls.has(url)) { URL.revokeObjectURL(blobUrl); voices.delete(url); }
+    }
+    for (const url of urls) {
+      if (voices.has(url)) continue;
+      try {
+        let response = cache && await cache.match(url);
+        if (!response) {
+          response = await fetch(url);
+          if (!response.ok) continue;
+          if (cache) await cache.put(url, response.clone());
+        }
+        voices.set(url, URL.createObjectURL(await response.blob()));
+      } catch {
+        // Offline before it was ever fetched: that prompt stays silent until the network returns.
+      }
+    }
+    showSpeakers();
+  }
+
+  function prompt(key) {
+    const url = ((config && config.prompts) || {})[root.lang]?.[key];
+    return url && voices.get(url);
+  }
+
+  // What a screen reads out, in order: its question, then each face (or the thank-you).
+  function screenKeys(name) {
+    const levels = config.questionnaire.levels.map((level) => `level.${level.code}`);
+    if (name === 'rate') return ['question', ...levels];
+    if (name === 'criterion' && rating) return [`criterion.${config.questionnaire.criteria[rating.step].code}`, ...levels];
+    if (name === 'thanks') return ['thanks'];
+    return [];
+  }
+
+  function showSpeakers() {
+    for (const button of document.querySelectorAll('.speak')) {
+      button.hidden = !config || !screenKeys(button.dataset.screen).some(prompt);
+    }
+  }
+
+  function hush() {
+    speech += 1;
+    const voice = $('voice');
+    voice.pause();
+    delete voice.dataset.key;
+    for (const node of document.querySelectorAll('.level.speaking')) node.classList.remove('speaking');
+  }
+
+  // Plays the screen's recordings one after the other, outlining each face while it is named.
+  async function say(name) {
+    hush();
+    const reading = speech;
+    const voice = $('voice');
+    const box = name === 'criterion' ? $('criterion-levels') : $('levels');
+    for (const key of screenKeys(name)) {
+      const src = prompt(key);
+      if (!src) continue;
+      const index = config.questionnaire.levels.findIndex((level) => `level.${level.code}` === key);
+      const face = index >= 0 ? box.children[index] : null;
+      if (face) face.classList.add('speaking');
+      voice.dataset.key = key;
+      voice.src = src;
+      const done = new Promise((resolve) => {
+        voice.onended = voice.onerror = voice.onpause = resolve;
+      });
+      try {
+        await voice.play();
+        await done;
+      } catch {
+        // Blocked (no touch yet) or unplayable: stay silent; the speaker button is still there.
+      }
+      if (face) face.classList.remove('speaking');
+      if (reading !== speech) return;
+    }
+    delete voice.dataset.key;
+  }
+
+  function speaks() {
+    return Boolean(config && config.settings.speak_on_approach);
+  }
+
+  // The touch on the start screen: someone is here. Show the faces and read them out.
+  function start() {
+    if (screen !== 'attract') return;
+    engaged = true;
+    show('rate');
+    touched();
+    say('rate');
   }
 
   function added(code) {
@@ -301,7 +421,11 @@
         NAMES[code] || (added(code) && added(code).name) || code);
       button.addEventListener('click', () => {
         setLang(code);
+        showSpeakers();
+        if (screen === 'attract') return start();
         if (config && screen !== 'thanks' && screen !== 'saving') touched();
+        if (speaks() && (screen === 'rate' || screen === 'criterion')) say(screen);
+        else hush();
       });
       return button;
     }));
@@ -386,6 +510,8 @@
     clearTimeout(idleTimer);
     clearTimeout(lockTimer);
     rating = null;
+    engaged = false;
+    hush();
     if (updateReady) {
       location.reload();
       return;
@@ -394,7 +520,8 @@
     if (!config) return show('loading');
     render();
     setLang(langs[0]);
-    show(isOpen() ? 'rate' : 'closed');
+    show(isOpen() ? (speaks() ? 'attract' : 'rate') : 'closed');
+    showSpeakers();
   }
 
   function touched() {
@@ -404,6 +531,7 @@
 
   function pickLevel(level) {
     if (screen !== 'rate') return;
+    hush();
     if (!isOpen()) return reset();
     rating = {level, answers: {}, step: 0};
     nextStep();
@@ -411,6 +539,7 @@
 
   function pickCriterion(level) {
     if (screen !== 'criterion' || !rating) return;
+    hush();
     rating.answers[config.questionnaire.criteria[rating.step].code] = level;
     rating.step += 1;
     nextStep();
@@ -418,6 +547,7 @@
 
   function skip() {
     if (screen !== 'criterion' || !rating) return;
+    hush();
     rating.step += 1;
     nextStep();
   }
@@ -427,7 +557,9 @@
     if (!criterion) return finish();
     $('criterion').replaceChildren(...texts(criterion.label));
     show('criterion');
+    showSpeakers();
     touched();
+    if (speaks()) say('criterion');
   }
 
   async function finish() {
@@ -447,6 +579,8 @@
       created: now.getTime(),
     });
     show('thanks');
+    showSpeakers();
+    if (speaks()) say('thanks');
     lockTimer = setTimeout(reset, config.settings.cooldown_seconds * 1000);
     showStaffFigures();
     if (navigator.onLine) sync();
@@ -485,6 +619,13 @@
   /* ---- Start ---------------------------------------------------------------------------------- */
 
   $('skip').addEventListener('click', skip);
+  $('start').addEventListener('click', start);
+  for (const button of document.querySelectorAll('.speak')) {
+    button.addEventListener('click', () => {
+      if (screen === 'rate' || screen === 'criterion') touched();
+      say(button.dataset.screen);
+    });
+  }
   $('st-sync').addEventListener('click', () => { failures = 0; sync(); });
   $('st-full').addEventListener('click', () => {
     if (document.documentElement.requestFullscreen) document.documentElement.requestFullscreen().catch(() => {});
@@ -507,12 +648,13 @@
 
   reset();
   showStaffFigures();
+  if (config) keepPrompts();   // the last good configuration's recordings, also offline
   if (token) {
     loadConfig().then(heartbeat);
     sync();
   }
   setInterval(() => {   // opening hours and a pending update, while nobody is rating
-    if (config && idle() && (updateReady || (screen === 'rate') !== isOpen())) reset();
+    if (config && idle() && (updateReady || (screen === 'rate' || screen === 'attract') !== isOpen())) reset();
   }, 15000);
   setInterval(heartbeat, 60000);
   setInterval(() => {
