@@ -258,6 +258,23 @@ class Response(db.Model):
     )
 
 
+class ResponseMonth(db.Model):
+    """The monthly roll-up of `response`, kept by database triggers (migration 0014) in the
+    transaction of every INSERT, UPDATE and DELETE, so it always equals the raw counts. Months
+    are Vietnam time, as `yyyymm`. The app never writes it; reports read it for whole months."""
+
+    __tablename__ = "response_month"
+
+    month: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    level: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    responses: Mapped[int] = mapped_column()
+    satisfied: Mapped[int] = mapped_column()
+
+
 class Answer(db.Model):
     """A per-criterion answer, kept in its own table so reports can count it in SQL."""
 

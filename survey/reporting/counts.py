@@ -16,9 +16,10 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -31,11 +32,12 @@ from survey.models import (
     Desk,
     Questionnaire,
     Response,
+    ResponseMonth,
     Status,
     Target,
     Ticket,
 )
-from survey.periods import LOCAL_OFFSET, Period, local_today, to_local
+from survey.periods import LOCAL_OFFSET, Period, local_midnight_utc, local_today, to_local
 
 # ---- SQL constructs --------------------------------------------------------------------------
 
@@ -142,6 +144,100 @@ def response_counts_query(
     )
 
 
+# ---- the monthly roll-up ---------------------------------------------------------------------
+
+#: The dimensions the roll-up `response_month` keeps (desks, languages and modes are read raw:
+#: they are asked for one agency at a time, through the agency's index).
+ROLLED = {
+    "agency": lambda: ResponseMonth.agency_id,
+    "status": lambda: ResponseMonth.status,
+    "channel": lambda: ResponseMonth.channel,
+    "questionnaire": lambda: ResponseMonth.questionnaire_id,
+    "level": lambda: ResponseMonth.level,
+}
+
+
+def _month_key(day: date) -> int:
+    return day.year * 100 + day.month
+
+
+def month_split(period: Period) -> tuple[tuple[int, int] | None, list[tuple[date, date]]]:
+    """The whole months of `period` as `(first, last)` yyyymm keys (None if there is none),
+    and the partial months at its edges as inclusive local date ranges. A reporting-regime
+    quarter (15/6-14/9) is July and August whole, and 15-30 June and 1-14 September raw."""
+    first = period.start if period.start.day == 1 else _next_month(period.start)
+    last_day = period.end + timedelta(days=1)
+    end = period.end if last_day.day == 1 else last_day.replace(day=1) - timedelta(days=1)
+    if first > end:
+        return None, [(period.start, period.end)]
+    edges = []
+    if period.start < first:
+        edges.append((period.start, first - timedelta(days=1)))
+    if end < period.end:
+        edges.append((end + timedelta(days=1), period.end))
+    return (_month_key(first), _month_key(end)), edges
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def uses_rollup(by: Sequence[str]) -> bool:
+    """Whether `response_counts` reads the roll-up for these dimensions (REPORT_ROLLUP on)."""
+    on = current_app.config.get("REPORT_ROLLUP", True) if has_app_context() else True
+    return on and all(name in ROLLED for name in by)
+
+
+def rolled_counts_query(
+    period: Period,
+    by: Sequence[str],
+    agency_ids: Iterable[int] | None = None,
+    valid_only: bool = False,
+):
+    """The same rows as `response_counts_query`, read from the roll-up for the whole months of
+    the period and from `response` only for the partial months at its edges."""
+    months, edges = month_split(period)
+    if months is None:
+        return response_counts_query(period, by, agency_ids, valid_only)
+    where = [ResponseMonth.month.between(*months)]
+    if agency_ids is not None:
+        where.append(ResponseMonth.agency_id.in_(sorted(agency_ids)))
+    if valid_only:
+        where.append(ResponseMonth.status == Status.VALID.value)
+    rolled = sa.select(
+        *[ROLLED[name]().label(name) for name in by],
+        ResponseMonth.responses.label("responses"),
+        ResponseMonth.satisfied.label("satisfied"),
+    ).where(*where)
+    parts = [rolled]
+    for start, end in edges:
+        low, high = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
+        raw = [Response.occurred_at >= low, Response.occurred_at < high, _in_agencies(agency_ids)]
+        if valid_only:
+            raw.append(Response.status == Status.VALID)
+        keys = [DIMENSIONS[name]().label(name) for name in by]
+        parts.append(
+            sa.select(
+                *keys,
+                sa.func.count().label("responses"),
+                _satisfied_sum().label("satisfied"),
+            )
+            .where(*raw)
+            .group_by(*keys)
+        )
+    both = sa.union_all(*parts).subquery() if len(parts) > 1 else rolled.subquery()
+    keys = [both.c[name] for name in by]
+    return (
+        sa.select(
+            *keys,
+            sa.func.sum(both.c.responses).label("responses"),
+            sa.func.sum(both.c.satisfied).label("satisfied"),
+        )
+        .group_by(*keys)
+        .having(sa.func.sum(both.c.responses) > 0)
+    )
+
+
 def response_counts(
     period: Period,
     by: Sequence[str],
@@ -149,8 +245,12 @@ def response_counts(
     valid_only: bool = False,
 ) -> list[tuple]:
     """Rows `(*keys, responses, satisfied)` of responses in `period` grouped by `by` (names
-    from `DIMENSIONS`), for the agencies `agency_ids` (None: all)."""
-    stmt = response_counts_query(period, by, agency_ids, valid_only)
+    from `DIMENSIONS`), for the agencies `agency_ids` (None: all). Whole months come from the
+    roll-up `response_month` when it keeps every dimension asked for."""
+    if uses_rollup(by):
+        stmt = rolled_counts_query(period, by, agency_ids, valid_only)
+    else:
+        stmt = response_counts_query(period, by, agency_ids, valid_only)
     return [(*row[:-2], int(row[-2]), int(row[-1])) for row in db.session.execute(stmt).tuples()]
 
 
