@@ -53,6 +53,7 @@ NOT_HTML = {
     "dashboard.chart",
     "dashboard.export",
     "dashboard.dossiers_export",
+    "dashboard.splits_export",
     "followup.calls",
     "dashboard.trend",
     "kiosk.manifest",

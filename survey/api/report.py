@@ -11,7 +11,7 @@ from survey.api import bp, openapi
 from survey.api.auth import ApiError, require
 from survey.extensions import db
 from survey.models import Agency
-from survey.reporting import dossier_splits, exports, labels
+from survey.reporting import detail, dossier_splits, exports, labels
 from survey.scope import subtree_ids, visible_agency_ids
 
 QUERY = (
@@ -75,7 +75,19 @@ def report():
         return response
     body = exports.to_json(result)
     body["dossiers"] = _dossiers(result, options)
+    body["splits"] = _splits(result)
     return jsonify(body)
+
+
+def _splits(result: reporting.Report) -> dict | None:
+    """The first row's valid ratings by language and by kiosk mode (issue 19)."""
+    if not result.rows:
+        return None
+    root = result.rows[0]
+    splits = detail.audience_splits(
+        result.period, subtree_ids(root.id), result.confidence, result.options.method
+    )
+    return {"agency": root.code, **detail.splits_json(splits)}
 
 
 def _dossiers(result: reporting.Report, options: reporting.ReportOptions) -> dict | None:
@@ -331,6 +343,14 @@ openapi.SCHEMAS["Report"] = {
         "generated_at": {"type": "string", "format": "date-time"},
         "summary": {"type": "object"},
         "agencies": {"type": "array", "items": {"$ref": "#/components/schemas/ReportAgency"}},
+        "splits": {
+            "type": "object",
+            "nullable": True,
+            "description": "The valid ratings of the first agency of the report and its "
+            "subtree by `language` (vi, en or an added language's code; null: not recorded) "
+            "and by kiosk `mode` (standard, faces): code, name, responses, satisfied, rate and "
+            "its interval (low, high).",
+        },
         "dossiers": {
             "type": "object",
             "nullable": True,

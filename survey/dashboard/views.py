@@ -315,6 +315,21 @@ def _dossier_splits(row, ids, options: ReportOptions):
     )
 
 
+@bp.route("/agency/<code>/splits.csv")
+@staff_required
+def splits_export(code: str):
+    """The agency page's splits by language and by kiosk mode, as CSV."""
+    options, report = _agency_report(code, _options())
+    row = report.rows[0]
+    splits = detail.audience_splits(
+        report.period, subtree_ids(row.id), report.confidence, report.options.method
+    )
+    body = detail.splits_csv(splits)
+    audit("report.export", target=report.period.key, format="splits.csv", agency=code)
+    db.session.commit()
+    return _download(body, "csv", f"hailong-splits-{code}-{report.period.key}.csv")
+
+
 @bp.route("/agency/<code>/dossiers.csv")
 @staff_required
 def dossiers_export(code: str):

@@ -122,7 +122,11 @@ def config_document(kiosk: Kiosk) -> dict:
         # {language: {key: url}}: the recordings of Vietnamese and of each language button, for
         # the speaker button; the kiosk keeps them (service worker) to play them offline.
         "prompts": prompt_urls(
-            ["vi", *(c for c in ("en",) if c in settings.languages), *(l.code for l in added)],
+            [
+                "vi",
+                *(c for c in ("en",) if c in settings.languages),
+                *(lang.code for lang in added),
+            ],
             questionnaire,
         ),
         "server_time": server_time(),

@@ -122,6 +122,50 @@ def mode_rates(period, agency_ids, confidence, method) -> list[RateRow]:
     return rate_rows(items, confidence, method)
 
 
+#: The splits that say who could answer: the language, and how the kiosk asked (issue 19).
+AUDIENCE_SPLITS = ("language", "mode")
+
+
+def audience_splits(period, agency_ids, confidence, method) -> dict[str, list[RateRow]]:
+    """{"language": rows, "mode": rows}: the same tables as the agency page's, for the API's
+    JSON and the CSV download."""
+    return {
+        "language": language_rates(period, agency_ids, confidence, method),
+        "mode": mode_rates(period, agency_ids, confidence, method),
+    }
+
+
+def splits_csv(splits: dict[str, list[RateRow]]) -> bytes:
+    """The splits as one CSV table (UTF-8 with a BOM, for Excel): one row per language or mode."""
+    from survey.imports import write_table
+
+    header = ["split", "code", "name", "responses", "satisfied", "rate", "low", "high"]
+    rows = [
+        [split, item.key, item.label, item.valid, item.satisfied, item.rate, item.low, item.high]
+        for split, items in splits.items()
+        for item in items
+    ]
+    return write_table("csv", header, rows)
+
+
+def splits_json(splits: dict[str, list[RateRow]]) -> dict[str, list[dict]]:
+    return {
+        split: [
+            {
+                "code": item.key or None,
+                "name": item.label,
+                "responses": item.valid,
+                "satisfied": item.satisfied,
+                "rate": item.rate,
+                "low": item.low,
+                "high": item.high,
+            }
+            for item in items
+        ]
+        for split, items in splits.items()
+    }
+
+
 def desk_rates(period, agency_ids, confidence, method) -> list[RateRow]:
     return rate_rows(sql.desk_counts(period, agency_ids), confidence, method)
 
@@ -152,7 +196,6 @@ def rate_sections(report: Report, row: Row, locale: str) -> list[RateSection]:
             _("By the language the citizen answered in"),
             _("Language"),
             language_rates(period, ids, confidence, method),
-            printed=0,
         ),
         RateSection(
             "mode-split",
@@ -160,7 +203,6 @@ def rate_sections(report: Report, row: Row, locale: str) -> list[RateSection]:
             _("Kiosk ratings by how the kiosk asked"),
             _("Kiosk mode"),
             mode_rates(period, ids, confidence, method),
-            printed=0,
         ),
         RateSection(
             "desk-split",
