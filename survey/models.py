@@ -492,3 +492,28 @@ class Procedure(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("province_id", "code", name="uq_procedure_province_code"),
     )
+
+
+class DossierCount(db.Model):
+    """How many dossiers a desk handled in a span of days, as the integrator (or an import)
+    reports it: the denominator of the desk's response rate for every report period that the
+    desk's spans cover day for day (docs/integrity.md, "Response rates"). The spans of one desk
+    never overlap; reporting the same span again replaces its number."""
+
+    __tablename__ = "dossier_count"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    desk_id: Mapped[int] = mapped_column(sa.ForeignKey("desk.id"))
+    start: Mapped[date] = mapped_column()  # local days, both included
+    end: Mapped[date] = mapped_column()
+    handled: Mapped[int] = mapped_column()
+    source: Mapped[str] = mapped_column(sa.String(60))  # "api:<key prefix>" or "import"
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    desk: Mapped[Desk] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("desk_id", "start", "end", name="uq_dossier_count_desk_span"),
+        sa.CheckConstraint("handled >= 0", name="handled_not_negative"),
+        sa.CheckConstraint('"end" >= start', name="span_order"),
+    )

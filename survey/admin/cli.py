@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         merge_agencies,
         import_dossiers,
         import_procedures,
+        import_dossier_counts,
     ):
         app.cli.add_command(command)
 
@@ -245,3 +246,15 @@ def import_procedures(file: Path, dry_run: bool, province: str | None):
     from survey import dossiers
 
     _run_import(dossiers.import_procedures, file, dry_run, "procedures", province=province)
+
+
+@click.command("import-dossier-counts")
+@_file
+@_dry_run
+@_with_request
+def import_dossier_counts(file: Path, dry_run: bool):
+    """Create or update the dossiers handled per desk and period (desk_code, period, handled)
+    from a CSV/XLSX file: the denominators of the response rates; all or nothing."""
+    from survey import dossier_counts
+
+    _run_import(dossier_counts.import_counts, file, dry_run, "counts")

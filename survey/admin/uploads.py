@@ -20,7 +20,7 @@ from flask import Response, current_app, render_template, request, send_file, st
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from survey import dossiers, imports
+from survey import dossier_counts, dossiers, imports
 from survey.admin import bp
 from survey.admin.forms import ImportForm, parse_id
 from survey.audit import audit
@@ -38,6 +38,7 @@ KINDS = {
     "paper": (imports.import_paper, "admin.import_paper"),
     "dossiers": (dossiers.import_dossiers, "admin.import_dossiers"),
     "procedures": (dossiers.import_procedures, "admin.import_procedures"),
+    "counts": (dossier_counts.import_counts, "admin.import_dossier_counts"),
 }
 ENDPOINTS = tuple(endpoint for _importer, endpoint in KINDS.values())
 MIMETYPES = {
@@ -194,7 +195,12 @@ def import_procedures():
     return _import("procedures")
 
 
-@bp.route("/imports/<any(agencies, paper, dossiers, procedures):kind>/template.<fmt>")
+@bp.route("/imports/dossier-counts", methods=["GET", "POST"])
+def import_dossier_counts():
+    return _import("counts")
+
+
+@bp.route("/imports/<any(agencies, paper, dossiers, procedures, counts):kind>/template.<fmt>")
 def import_template(kind: str, fmt: str):
     if fmt not in MIMETYPES:
         abort_with(404, _("Templates come as .csv or .xlsx."))
@@ -207,6 +213,9 @@ def import_template(kind: str, fmt: str):
     elif kind == "procedures":
         data = imports.write_table(fmt, dossiers.PROCEDURE_HEADER, [], sheet=_("Procedures"))
         name = f"procedures-template.{fmt}"
+    elif kind == "counts":
+        data = imports.write_table(fmt, dossier_counts.HEADER, [], sheet=_("Dossiers handled"))
+        name = f"dossier-counts-template.{fmt}"
     else:
         questionnaire_id = parse_id(request.args.get("questionnaire"))
         questionnaire = (

@@ -9,6 +9,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from survey.api import (  # noqa: E402,F401  (modules register routes on bp)  # noqa: E402,F401
     directory,
+    dossier_counts,
     kiosk,  # noqa: E402,F401
     openapi,
     report,  # noqa: E402,F401

@@ -73,6 +73,7 @@ COLUMNS: tuple[Column, ...] = (
     # Response rates (docs/integrity.md): how many of the citizens served answered.
     Column("tickets_issued", _l("Tickets issued"), "int"),
     Column("tickets_used", _l("Tickets used"), "int"),
+    Column("dossiers_handled", _l("Dossiers handled (reported)"), "int"),
     Column("response_answered", _l("Response rate: answered"), "int"),
     Column("response_base", _l("Response rate: out of"), "int"),
     Column("response_rate", _l("Response rate"), "percent"),

@@ -623,14 +623,18 @@ class Uptake:
     """How many of the citizens served answered, for one agency (or pooled over a subtree).
 
     `issued` tickets were issued in the period, `used` of them were used (at any time since).
-    The response rate is `answered / base`: the tickets used over the tickets issued. Valid
-    ratings given without a ticket (QR code at the desk, kiosk, paper, API) have no
-    denominator: they are counted in `no_denominator`, never divided by an invented one.
-    Follow-up answers are a sample with its own response rate, and are left out.
+    The response rate is `answered / base`. At a desk whose dossiers handled in the period are
+    known (`survey.dossier_counts`), the base is that number and `answered` the desk's valid
+    ratings of every channel; at the other desks, the base is the tickets issued and
+    `answered` those used. Valid ratings given there without a ticket (QR code at the desk,
+    kiosk, paper, API) have no denominator: they are counted in `no_denominator`, never divided
+    by an invented one. Follow-up answers are a sample with their own response rate, and are
+    left out.
     """
 
     issued: int = 0
     used: int = 0
+    handled: int = 0  # dossiers handled, at the desks whose counts cover the period
     base: int = 0  # the denominator of the response rate
     answered: int = 0  # its numerator
     no_denominator: int = 0  # valid ratings of the period that no denominator covers
@@ -638,6 +642,7 @@ class Uptake:
     def add(self, other: Uptake) -> None:
         self.issued += other.issued
         self.used += other.used
+        self.handled += other.handled
         self.base += other.base
         self.answered += other.answered
         self.no_denominator += other.no_denominator
@@ -648,36 +653,25 @@ class Uptake:
 
 
 def ticket_counts(
-    period: Period, by: str = "agency", agency_ids: Iterable[int] | None = None
-) -> dict[int, tuple[int, int]]:
-    """{agency id (of the ticket's desk) or desk id: (tickets issued in `period`, how many of
-    them were used)}; keys without tickets are absent."""
-    if by not in ("agency", "desk"):
-        raise ValueError("by must be one of agency, desk")
-    key = Desk.agency_id if by == "agency" else Ticket.desk_id
+    period: Period, agency_ids: Iterable[int] | None = None
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """{(agency id of the desk, desk id): (tickets issued in `period`, how many of them were
+    used)}; desks without tickets are absent."""
     low, high = period.utc_bounds()
     query = (
-        sa.select(key, sa.func.count(Ticket.id), sa.func.count(Ticket.used_at))
+        sa.select(
+            Desk.agency_id, Ticket.desk_id, sa.func.count(Ticket.id), sa.func.count(Ticket.used_at)
+        )
         .join(Desk, Desk.id == Ticket.desk_id)
         .where(Ticket.created_at >= low, Ticket.created_at < high)
-        .group_by(key)
+        .group_by(Desk.agency_id, Ticket.desk_id)
     )
     if agency_ids is not None:
         query = query.where(Desk.agency_id.in_(sorted(agency_ids)))
-    return {k: (int(issued), int(used)) for k, issued, used in db.session.execute(query)}
-
-
-def ticket_response_counts(period: Period, agency_ids: Iterable[int] | None = None) -> dict:
-    """{agency id: valid responses of `period` given through a ticket}. Read from the used
-    tickets (the smaller table) through the unique index on `response.ticket_id`."""
-    query = (
-        sa.select(Response.agency_id, sa.func.count())
-        .select_from(Ticket)
-        .join(Response, Response.ticket_id == Ticket.id)
-        .where(Ticket.used_at.is_not(None), _valid_in(period, agency_ids))
-        .group_by(Response.agency_id)
-    )
-    return {agency_id: int(n) for agency_id, n in db.session.execute(query)}
+    return {
+        (agency_id, desk_id): (int(issued), int(used))
+        for agency_id, desk_id, issued, used in db.session.execute(query)
+    }
 
 
 def uptake_counts(
@@ -687,17 +681,75 @@ def uptake_counts(
     agency_ids: Iterable[int] | None = None,
 ) -> dict[int, Uptake]:
     """Each agency's own `Uptake` in `period`, from its own valid counts (`own`, as the
-    agency table reads them) and follow-up answers (`followup`)."""
-    tickets = ticket_counts(period, "agency", agency_ids)
-    ticketed = ticket_response_counts(period, agency_ids)
-    found: dict[int, Uptake] = {}
-    for agency_id in set(tickets) | set(own):
-        issued, used = tickets.get(agency_id, (0, 0))
-        valid = own[agency_id].valid if agency_id in own else 0
-        without = valid - followup.get(agency_id, 0) - ticketed.get(agency_id, 0)
-        found[agency_id] = Uptake(
-            issued=issued, used=used, base=issued, answered=used, no_denominator=max(without, 0)
+    agency table reads them) and follow-up answers (`followup`). Tickets and dossier counts
+    belong to their desk's agency, ratings to the agency they were given to."""
+    from survey.dossier_counts import handled_in
+
+    tickets = ticket_counts(period, agency_ids)
+    desk_ids = None
+    if agency_ids is not None:
+        desk_ids = list(
+            db.session.scalars(sa.select(Desk.id).where(Desk.agency_id.in_(sorted(agency_ids))))
         )
+    handled = handled_in(period, desk_ids)
+    desk_agency = dict(
+        db.session.execute(sa.select(Desk.id, Desk.agency_id).where(Desk.id.in_(sorted(handled))))
+        .tuples()
+        .all()
+    )
+    # Valid ratings through a ticket at the desks without counts (they are covered by the
+    # tickets), and every valid rating at the desks with counts (covered by those).
+    ticketed: dict[int, int] = {}
+    query = (
+        sa.select(Response.agency_id, sa.func.count())
+        .select_from(Ticket)
+        .join(Response, Response.ticket_id == Ticket.id)
+        .where(Ticket.used_at.is_not(None), _valid_in(period, agency_ids))
+        .group_by(Response.agency_id)
+    )
+    if handled:
+        query = query.where(Response.desk_id.not_in(sorted(handled)))
+    for agency_id, n in db.session.execute(query):
+        ticketed[agency_id] = int(n)
+    rated: dict[int, int] = {}
+    if handled:
+        for agency_id, n in db.session.execute(
+            sa.select(Response.agency_id, sa.func.count())
+            .where(
+                _valid_in(period, agency_ids),
+                Response.desk_id.in_(sorted(handled)),
+                Response.channel != Channel.FOLLOWUP,
+            )
+            .group_by(Response.agency_id)
+        ):
+            rated[agency_id] = int(n)
+
+    found: dict[int, Uptake] = {}
+
+    def of(agency_id: int) -> Uptake:
+        return found.setdefault(agency_id, Uptake())
+
+    for (agency_id, desk_id), (issued, used) in tickets.items():
+        uptake = of(agency_id)
+        uptake.issued += issued
+        uptake.used += used
+        if desk_id not in handled:
+            uptake.base += issued
+            uptake.answered += used
+    for desk_id, n in handled.items():
+        uptake = of(desk_agency[desk_id])
+        uptake.handled += n
+        uptake.base += n
+    for agency_id, n in rated.items():
+        of(agency_id).answered += n
+    for agency_id, counts in own.items():
+        without = (
+            counts.valid
+            - followup.get(agency_id, 0)
+            - ticketed.get(agency_id, 0)
+            - rated.get(agency_id, 0)
+        )
+        of(agency_id).no_denominator = max(without, 0)
     return found
 
 

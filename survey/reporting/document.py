@@ -297,7 +297,14 @@ def uptake_sentence(s, warning: float) -> str:
         text = (
             f"Tỷ lệ phản hồi: {VI.percent(s.response_rate)} ({VI.integer(s.response_answered)}/"
             f"{VI.integer(s.response_base)}; {VI.integer(s.tickets_issued)} phiếu khảo sát "
-            f"phát hành kèm hồ sơ, {VI.integer(s.tickets_used)} phiếu đã được sử dụng)"
+            f"phát hành kèm hồ sơ, {VI.integer(s.tickets_used)} phiếu đã được sử dụng"
+            + (
+                f"; {VI.integer(s.dossiers_handled)} hồ sơ đã tiếp nhận theo số liệu của hệ "
+                "thống một cửa điện tử"
+                if s.dossiers_handled
+                else ""
+            )
+            + ")"
         )
         if s.low_response_rate:
             text += (

@@ -275,7 +275,7 @@ def dossier_splits(
 
     # Response rates: tickets issued in the period, and how many of them were used (the same
     # count as the agency table's, by desk here).
-    tickets = ticket_counts(period, "desk", ids)
+    tickets = {desk_id: n for (_agency, desk_id), n in ticket_counts(period, ids).items()}
     desks = [
         DeskUptake(code, name, *tickets[desk_id])
         for desk_id, code, name in db.session.execute(

@@ -301,6 +301,7 @@ def _summary_pairs(report: Report) -> list[tuple[str, object]]:
         (_("Excluded (not counted)"), s.excluded),
         (_("Tickets issued"), s.tickets_issued),
         (_("Tickets used"), s.tickets_used),
+        (_("Dossiers handled (reported)"), s.dossiers_handled),
         (_("Response rate"), s.response_rate),
         (
             _(
@@ -378,6 +379,7 @@ def to_json(report: Report) -> dict:
             "response_rate": {
                 "tickets_issued": s.tickets_issued,
                 "tickets_used": s.tickets_used,
+                "dossiers_handled": s.dossiers_handled,
                 "answered": s.response_answered,
                 "out_of": s.response_base,
                 "rate": s.response_rate,

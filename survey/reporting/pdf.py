@@ -225,6 +225,11 @@ def uptake_line(r, warning: float) -> str:
             issued=_int(r.tickets_issued),
             used=_int(r.tickets_used),
         )
+        if r.dossiers_handled:
+            line += " " + _(
+                "Dossiers handled (reported by the integrator): %(n)s.",
+                n=_int(r.dossiers_handled),
+            )
         if r.low_response_rate:
             line += " " + _(
                 "Below %(threshold)s: the rates may not represent the citizens served.",

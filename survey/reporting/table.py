@@ -119,6 +119,7 @@ class Row:
     # under RESPONSE_RATE_WARNING.
     tickets_issued: int = 0
     tickets_used: int = 0
+    dossiers_handled: int = 0  # reported by the integrator, where it covers the period
     response_answered: int = 0
     response_base: int = 0
     response_rate: float | None = None
@@ -171,6 +172,7 @@ class Summary:
     administrative_verdict: str | None = None
     tickets_issued: int = 0
     tickets_used: int = 0
+    dossiers_handled: int = 0  # reported by the integrator, where it covers the period
     response_answered: int = 0
     response_base: int = 0
     response_rate: float | None = None
@@ -530,6 +532,7 @@ def _uptake_fields(uptake: Uptake, warning: float) -> dict:
     return {
         "tickets_issued": uptake.issued,
         "tickets_used": uptake.used,
+        "dossiers_handled": uptake.handled,
         "response_answered": uptake.answered,
         "response_base": uptake.base,
         "response_rate": rate,

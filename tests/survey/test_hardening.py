@@ -392,4 +392,3 @@ def test_complementary_suppression_when_exactly_one_child_is_small():
     assert suppressed([row("TINH", None, 90), row("SYT", "TINH", 90), row("BV", "SYT", 5)], 30)[
         1
     ] >= {"SYT"}
-

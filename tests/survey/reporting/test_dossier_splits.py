@@ -328,20 +328,29 @@ def test_an_analyst_outside_the_agency_gets_no_splits(planted, client, login, ma
 # ---- response rates on every channel (issue 15, part 3) --------------------------------------
 
 
-def _expected_uptake(rows) -> dict[str, dict]:
+def _expected_uptake(rows, handled_q9: int | None = None) -> dict[str, dict]:
     """Tickets issued in the period and used, by agency code, counted from the planted rows
-    (the 7 kiosk ratings of XA have no denominator); HL pools XA and XB."""
+    (the 7 kiosk ratings of XA have no denominator); HL pools XA and XB. With `handled_q9`,
+    the dossiers handled at XB's desk Q9 over the whole quarter: its denominator, and its
+    valid ratings of the quarter (every channel) the numerator."""
     out = {}
     for code in ("XA", "XB"):
         issued = [r for r in rows if r["desk"].agency.code == code and _in_period(r["created"])]
         out[code] = {
             "issued": len(issued),
             "used": sum(r["used"] for r in issued),
+            "handled": 0,
             "no_denominator": 7 if code == "XA" else 0,
         }
+        out[code]["answered"], out[code]["base"] = out[code]["used"], out[code]["issued"]
+    if handled_q9 is not None:
+        rated = [
+            r for r in rows if r["desk"].code == "Q9" and r["used"] and _in_period(r["rated_at"])
+        ]
+        out["XB"].update(handled=handled_q9, base=handled_q9, answered=len(rated))
     out["HL"] = {k: out["XA"][k] + out["XB"][k] for k in out["XA"]}
     for numbers in out.values():
-        numbers["rate"] = numbers["used"] / numbers["issued"]
+        numbers["rate"] = numbers["answered"] / numbers["base"]
     return out
 
 
@@ -355,8 +364,9 @@ def _dots(text: str) -> str:
     return text.replace(",", ".")
 
 
+@pytest.mark.parametrize("counts", [False, True], ids=["tickets", "dossiers-handled"])
 def test_response_rates_match_the_planted_rows_on_every_channel(
-    planted, app, client, login, make_user, monkeypatch
+    planted, app, client, login, make_user, monkeypatch, tmp_path, runner, counts
 ):
     import csv
     import io
@@ -375,7 +385,27 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
     from tests.conftest import html
 
     commune, rows = planted
-    expected = _expected_uptake(rows)
+    handled_q9 = None
+    if counts:
+        # The integrator reports Q9's dossiers month by month through the API, and Q1's for
+        # July only, by an import: Q1's months do not cover the quarter, so Q1 keeps its
+        # tickets as the denominator.
+        _row, writer = issue_api_key("iGate", ["tickets:write"])
+        db.session.commit()
+        monthly = {"2026-07": 120, "2026-08": 95, "2026-09": 110}
+        for month, n in monthly.items():
+            answer = client.post(
+                "/api/v1/dossier-counts",
+                json={"desk": "Q9", "period": month, "handled": n},
+                headers={"Authorization": f"Bearer {writer}"},
+            )
+            assert answer.status_code == 201, answer.json
+        handled_q9 = sum(monthly.values())
+        path = tmp_path / "counts.csv"
+        path.write_text("desk_code,period,handled\nQ1,2026-07,80\n", encoding="utf-8")
+        imported = runner.invoke(args=["import-dossier-counts", str(path)])
+        assert imported.exit_code == 0, imported.output
+    expected = _expected_uptake(rows, handled_q9)
     assert expected["XA"]["rate"] != expected["XB"]["rate"]
     # A warning level between the two agencies' rates: exactly one of them is low.
     warning = (expected["XA"]["rate"] + expected["XB"]["rate"]) / 2
@@ -391,7 +421,11 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
     for code, numbers in expected.items():
         row = report.row(code)
         assert (row.tickets_issued, row.tickets_used) == (numbers["issued"], numbers["used"])
-        assert (row.response_answered, row.response_base) == (numbers["used"], numbers["issued"])
+        assert row.dossiers_handled == numbers["handled"]
+        assert (row.response_answered, row.response_base) == (
+            numbers["answered"],
+            numbers["base"],
+        )
         assert row.response_rate == pytest.approx(numbers["rate"])
         assert row.no_denominator == numbers["no_denominator"]
         assert row.low_response_rate == numbers["low"]
@@ -410,7 +444,7 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
         cell = page.select_one(f'#agencies tr[data-code="{code}"] td.uptake')
         text = _dots(cell.get_text(" ", strip=True))
         assert text.startswith(
-            f"{_en_percent(numbers['rate'])} ({numbers['used']}/{numbers['issued']})"
+            f"{_en_percent(numbers['rate'])} ({numbers['answered']}/{numbers['base']})"
         )
         assert (cell.select_one(".low-response") is not None) == numbers["low"]
         missing = cell.select_one(".no-denominator")
@@ -431,7 +465,7 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
         "#units tbody tr"
     )
     assert units and all(
-        f"({expected[tr.select_one('a').get_text().strip()[-2:]]['used']}/" in tr.get_text()
+        f"({expected[tr.select_one('a').get_text().strip()[-2:]]['answered']}/" in tr.get_text()
         for tr in units
         if tr.select_one("a").get_text().strip()[-2:] in expected
     )
@@ -447,6 +481,7 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
         line = by_code[code]
         assert int(line["tickets_issued"]) == numbers["issued"]
         assert int(line["tickets_used"]) == numbers["used"]
+        assert int(line["dossiers_handled"]) == numbers["handled"]
         assert float(line["response_rate"]) == pytest.approx(numbers["rate"], abs=1e-6)
         low_words.setdefault(numbers["low"], set()).add(line["low_response_rate"])
         assert int(line["no_denominator"]) == numbers["no_denominator"]
@@ -471,10 +506,10 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
         r.cells[1].text.strip(): r.cells[7].text for r in agencies.rows[1:] if len(r.cells) > 7
     }
     assert any(
-        f"({expected['XA']['used']}/{expected['XA']['issued']})" in c for c in cells.values()
+        f"({expected['XB']['answered']}/{expected['XB']['base']})" in c for c in cells.values()
     )
     text = "\n".join(p.text for p in doc.paragraphs)
-    assert f"({expected['HL']['used']}/{expected['HL']['issued']};" in text
+    assert f"({expected['HL']['answered']}/{expected['HL']['base']};" in text
 
     # The analytic PDF: the summary's sentence.
     if shutil.which("pdftotext"):
@@ -484,7 +519,7 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
         ).stdout.decode()
         assert re.search(
             rf"{re.escape(_en_percent(expected['HL']['rate']))} "
-            rf"\({expected['HL']['used']}\D+{expected['HL']['issued']};",
+            rf"\({expected['HL']['answered']}\D+{expected['HL']['base']};",
             _dots(" ".join(pdf_text.split())),
         )
 
@@ -503,6 +538,7 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
         assert agency["response_rate"] == pytest.approx(numbers["rate"])
         assert agency["low_response_rate"] is numbers["low"]
         assert agency["no_denominator"] == numbers["no_denominator"]
+        assert agency["dossiers_handled"] == numbers["handled"]
     assert report_json["summary"]["response_rate"]["rate"] == pytest.approx(expected["HL"]["rate"])
     assert report_json["summary"]["response_rate"]["warning_below"] == pytest.approx(warning)
 
@@ -512,6 +548,6 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
     for code, numbers in expected.items():
         cell = public.select_one(f'#public-results tr[data-code="{code}"] td.uptake')
         assert _dots(cell.get_text(" ", strip=True)).startswith(
-            f"{_en_percent(numbers['rate'])} ({numbers['used']}/{numbers['issued']})"
+            f"{_en_percent(numbers['rate'])} ({numbers['answered']}/{numbers['base']})"
         )
         assert (cell.select_one(".low-response") is not None) == numbers["low"]
