@@ -109,7 +109,7 @@ def register_blueprints(app: Flask) -> None:
         review.bp,  # flagged responses
         cases.bp,  # comments the agency answers, and the citizen's page of the answer
         alerts.bp,  # drops, verdicts below target and overdue cases; their e-mails
-        followup.bp,  # the follow-up sample of returned dossiers (issue 15)
+        followup.bp,  # the follow-up sample of returned dossiers
         admin.bp,  # administration
         kiosk.bp,  # the kiosk screen and enrolment
         kiosk.admin_bp,  # kiosk administration

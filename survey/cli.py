@@ -19,19 +19,19 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(backup_sqlite)
-    from survey import security_cli  # API keys and retention (issue 6)
+    from survey import security_cli  # API keys and retention
 
     security_cli.init_app(app)
-    from survey.dashboard import cli as dashboard_cli  # the `report` command (issue 4)
+    from survey.dashboard import cli as dashboard_cli  # the `report` command
 
     dashboard_cli.init_app(app)
-    from survey.admin import cli as admin_cli  # posters, imports, mergers (issue 7)
+    from survey.admin import cli as admin_cli  # posters, imports, mergers
 
     admin_cli.init_app(app)
-    from survey.alerts import cli as alerts_cli  # alerts and their e-mails (issue 16)
+    from survey.alerts import cli as alerts_cli  # alerts and their e-mails
 
     alerts_cli.init_app(app)
-    from survey.followup import cli as followup_cli  # the follow-up sample (issue 15)
+    from survey.followup import cli as followup_cli  # the follow-up sample
 
     followup_cli.register(app)
 

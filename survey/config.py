@@ -99,7 +99,6 @@ class Config:
     # read buffer (64 KiB) plus what it keeps between reads: at exactly 64 KiB every upload
     # larger than that got 413 (a test uploads 1.5 MB).
     MAX_FORM_MEMORY_SIZE = 500 * 1024
-    COMMENT_MAX_LENGTH = 1000
     # Public results hide agencies with fewer responses than this.
     PUBLIC_MIN_RESPONSES = 30
     # The public page judges every agency at once: its verdicts are adjusted for that (the

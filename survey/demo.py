@@ -24,6 +24,7 @@ from survey.models import (
     Role,
     User,
 )
+from survey.periods import LOCAL_OFFSET
 from survey.security import hash_password
 
 PROVINCE_CODE = "DEMO"
@@ -31,7 +32,6 @@ ANALYST_EMAIL = "analyst@demo.hailong.vn"
 ADMIN_EMAIL = "admin@demo.hailong.vn"
 LEADER_EMAIL = "leader@demo.hailong.vn"  # head of Sở Y tế and its hospital
 LEADER_AGENCY = "SYT"
-LOCAL_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh, no daylight saving
 
 # (code, name, level, kind, parent code, true satisfaction rate, responses per month)
 # Rates and volumes are chosen so that, against 60%, 80% and 90% targets, some agencies

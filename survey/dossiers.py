@@ -27,7 +27,6 @@ from survey.fields import DOSSIER_CODE  # the one rule for every channel
 from survey.imports import (
     CHUNK,
     EARLIEST,
-    LOCAL_OFFSET,
     ImportResult,
     Progress,
     Table,
@@ -36,6 +35,7 @@ from survey.imports import (
     parse_date,
 )
 from survey.models import Agency, Desk, Level, Procedure, Ticket, utcnow
+from survey.periods import LOCAL_OFFSET
 from survey.security import hash_token
 
 # National procedure codes look like 1.004227 or 2.000123; provinces also use local codes

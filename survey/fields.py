@@ -16,6 +16,9 @@ DOSSIER_CODE_MAX = 64
 DOSSIER_CODE = re.compile(rf"^[\w./-]{{1,{DOSSIER_CODE_MAX}}}\Z")
 DOSSIER_CODE_MESSAGE = _l("A dossier code contains only letters, digits, dots, dashes and slashes.")
 
+# A comment, on every channel; the database checks it too (response.comment).
+COMMENT_MAX_LENGTH = 1000
+
 NOT_A_CHOICE = _l("This choice does not exist. Please choose one of the options shown.")
 
 

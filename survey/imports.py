@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import BinaryIO, NamedTuple
 
 import sqlalchemy as sa
@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 
 from survey.cases import service as cases
 from survey.extensions import db
+from survey.fields import COMMENT_MAX_LENGTH
 from survey.models import (
     Agency,
     Answer,
@@ -51,19 +52,18 @@ from survey.models import (
     Status,
     utcnow,
 )
+from survey.periods import LOCAL_OFFSET
 from survey.responses import content_digest, mask_personal_numbers
 from survey.spreadsheets import CsvWriter, xlsx_append
 
 MAX_ERRORS = 50
 CHUNK = 10000
 SAMPLE = 1 << 20  # bytes looked at to tell UTF-8 from Windows-1258
-LOCAL_OFFSET = timedelta(hours=7)  # Vietnam, UTC+7 all year
 # Paper forms are dated, not timed: they are stored at local noon, safely inside the day.
 PAPER_TIME = time(12, 0)
 EARLIEST = date(2000, 1, 1)
 CODE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 FORM_NUMBER = re.compile(r"^[\w./\-]{1,60}$")
-COMMENT_MAX = 1000
 
 Progress = Callable[[int, int | None], None]
 
@@ -1086,11 +1086,11 @@ def _checked_paper_rows(
                 _("The date %(value)s is in the future or before 2000.", value=raw_date),
             )
         comment = cells[comment_column] if comment_column is not None else ""
-        if len(comment) > COMMENT_MAX:
+        if len(comment) > COMMENT_MAX_LENGTH:
             error(
                 number,
                 "comment",
-                _("The comment is longer than %(max)d characters.", max=COMMENT_MAX),
+                _("The comment is longer than %(max)d characters.", max=COMMENT_MAX_LENGTH),
             )
         form_number = cells[number_column] if number_column is not None else ""
         if form_number and not FORM_NUMBER.match(form_number):

@@ -11,6 +11,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from survey.extensions import db
+from survey.fields import COMMENT_MAX_LENGTH
 
 
 def utcnow() -> datetime:
@@ -210,7 +211,7 @@ class Response(db.Model):
     channel: Mapped[Channel] = mapped_column(_enum(Channel, "response_channel"))
     level: Mapped[str] = mapped_column(sa.String(40))
     satisfied: Mapped[bool] = mapped_column()
-    comment: Mapped[str | None] = mapped_column(sa.String(1000))
+    comment: Mapped[str | None] = mapped_column(sa.String(COMMENT_MAX_LENGTH))
     dossier_code: Mapped[str | None] = mapped_column(sa.String(64))
     # When the citizen answered: the client's clock when it is trustworthy, else the server's.
     occurred_at: Mapped[datetime] = mapped_column()
@@ -254,7 +255,7 @@ class Response(db.Model):
             "channel",
         ),
         sa.Index("ix_response_status", "status"),
-        sa.CheckConstraint("length(comment) <= 1000", name="comment_length"),
+        sa.CheckConstraint(f"length(comment) <= {COMMENT_MAX_LENGTH}", name="comment_length"),
     )
 
 

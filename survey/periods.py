@@ -280,7 +280,7 @@ def _custom(first: str, last: str) -> Period:
     return Period("custom", start, end)
 
 
-# The ways people type a period, read as the canonical forms above (issue 17, point 8): any
+# The ways people type a period, read as the canonical forms above: any
 # case, with or without Vietnamese accents, "/", "-", "." or a space between the parts.
 _YEAR = r"(\d{4})"
 _SEP = r"\s*[/\-. ]\s*"

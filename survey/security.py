@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import date
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, current_app, request
+
+from survey.periods import local_today
 
 _hasher = PasswordHasher()
 
@@ -40,16 +42,12 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-# Vietnam is UTC+7 all year: the client hash rotates at local midnight, not in office hours.
-LOCAL_OFFSET = timedelta(hours=7)
-
-
-def client_hash(address: str | None, day: datetime | None = None) -> str | None:
+def client_hash(address: str | None, day: date | None = None) -> str | None:
     """A keyed hash of the client address that changes every (local) day; the raw address is
     never kept, not in the database, the rate-limit storage or the logs."""
     if not address:
         return None
-    day = day or datetime.now(UTC) + LOCAL_OFFSET
+    day = day or local_today()  # rotates at midnight in Vietnam, not in office hours
     key = current_app.config["SECRET_KEY"].encode()
     message = f"{day:%Y-%m-%d}|{address}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]

@@ -13,7 +13,7 @@ from survey.audit import audit
 from survey.cases.models import Case
 from survey.extensions import db
 from survey.models import Agency, Answer, ApiKey, Response, Ticket, utcnow
-from survey.security import LOCAL_OFFSET
+from survey.periods import LOCAL_OFFSET
 
 
 def init_app(app: Flask) -> None:

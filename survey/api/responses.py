@@ -12,7 +12,7 @@ from survey.api import bp, openapi
 from survey.api.auth import ApiError, json_body, require
 from survey.api.validation import datetime_field, field, reject_unknown, uuid_field
 from survey.cases import service as cases
-from survey.fields import DOSSIER_CODE, DOSSIER_CODE_MESSAGE
+from survey.fields import COMMENT_MAX_LENGTH, DOSSIER_CODE, DOSSIER_CODE_MESSAGE
 from survey.languages.packs import COMPILED, language_by_code
 from survey.models import Channel, Kiosk, utcnow
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
@@ -48,7 +48,7 @@ def create_response():
         raise ApiError(
             400, _("The field answers must map criterion codes to level codes."), field="answers"
         )
-    comment = field(data, "comment", str, required=False, max_length=1000)
+    comment = field(data, "comment", str, required=False, max_length=COMMENT_MAX_LENGTH)
     dossier_code = (field(data, "dossier_code", str, required=False, max_length=64) or "").strip()
     if dossier_code and not DOSSIER_CODE.match(dossier_code):
         raise ApiError(400, str(DOSSIER_CODE_MESSAGE), field="dossier_code")
@@ -187,7 +187,7 @@ openapi.SCHEMAS["ResponseIn"] = {
             "additionalProperties": {"type": "string"},
             "description": "Criterion code to level code.",
         },
-        "comment": {"type": "string", "maxLength": 1000},
+        "comment": {"type": "string", "maxLength": COMMENT_MAX_LENGTH},
         "dossier_code": {"type": "string", "maxLength": 64},
         "language": {
             "type": "string",

@@ -1,5 +1,5 @@
 """The faces beside the rating levels, drawn as inline SVG like the kiosk's (kiosk.js `face`):
-emoji need an emoji font, and on many phones 🙂 🙁 🙏 show as empty boxes (issue 17, point 5)."""
+emoji need an emoji font, and on many phones 🙂 🙁 🙏 show as empty boxes."""
 
 from __future__ import annotations
 

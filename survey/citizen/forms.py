@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired, Length, Optional, Regexp, Validati
 from survey import cache
 from survey.errors import csrf_expired
 from survey.fields import (
+    COMMENT_MAX_LENGTH,
     DOSSIER_CODE,
     DOSSIER_CODE_MAX,
     DOSSIER_CODE_MESSAGE,
@@ -22,7 +23,6 @@ from survey.fields import (
 from survey.languages.packs import Wording
 from survey.models import Questionnaire
 
-COMMENT_MAX = 1000
 DOSSIER_MAX = DOSSIER_CODE_MAX
 
 
@@ -44,8 +44,10 @@ class SurveyForm(FlaskForm):
         validators=[
             Optional(),
             Length(
-                max=COMMENT_MAX,
-                message=_l("Please keep your comment under %(max)d characters.", max=COMMENT_MAX),
+                max=COMMENT_MAX_LENGTH,
+                message=_l(
+                    "Please keep your comment under %(max)d characters.", max=COMMENT_MAX_LENGTH
+                ),
             ),
         ],
         description=_l("Please do not write your name, phone number or ID number."),

@@ -92,7 +92,7 @@ def index():
     report = _report(options)
     form = ReportForm(options)
     for name, message in errors.items():
-        # Show what was typed, with its message, in the form itself (issue 17, point 8).
+        # Show what was typed, with its message, in the form itself.
         form[name].data = request.args.get(name, "")
         form[name].errors = [message]
     page = render_template(
@@ -291,7 +291,7 @@ def export(fmt: str):
     return _download(body, fmt, exports.filename(report, fmt))
 
 
-# ---- splits by dossier (issue 15): on time vs late, procedures, response rates ----------------
+# ---- splits by dossier: on time vs late, procedures, response rates ----------------
 
 
 def _dossier_splits(row, ids, options: ReportOptions):

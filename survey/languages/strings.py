@@ -27,7 +27,7 @@ UI = {
     "thanks_title": (_l("Thank you for your rating"), "citizen"),
     "thanks_recorded": (_l("Your answer has been recorded."), "citizen"),
     "privacy": (_l("Your answer is anonymous: the staff at the desk cannot see it."), "both"),
-    # What is and is not linked, where the page asks for or shows a dossier code (issue 17, 6)
+    # What is and is not linked, where the page asks for or shows a dossier code
     "privacy_dossier": (
         _l(
             "Your name is not asked. If you give a dossier code, this rating is linked to that dossier, and the agency can tell whose dossier it is. Without one, nothing in the rating names you."

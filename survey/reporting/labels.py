@@ -15,7 +15,7 @@ from survey.models import Channel, Kind, Level, Status
 CONFIDENCES = (90, 95, 99)
 METHODS = analysis.METHODS
 ADJUSTMENTS = ("none", "holm", "fdr_bh")
-VERDICTS = ("meets", "below", "inconclusive", "no_data")
+VERDICTS = analysis.VERDICTS
 SORT_KEYS = ("tree", "name", "rate", "low", "valid", "change", "needed")
 # Fewer valid responses than this: the row is marked "small sample" (its interval is wide).
 SMALL_SAMPLE = 30
