@@ -80,7 +80,7 @@ def report():
 
 
 def _splits(result: reporting.Report) -> dict | None:
-    """The first row's valid ratings by language and by kiosk mode (issue 19)."""
+    """The first row's valid ratings by language and by kiosk mode."""
     if not result.rows:
         return None
     root = result.rows[0]

@@ -88,10 +88,13 @@ def check_audio(data: bytes) -> AudioInfo:
             )
         ) from None
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        from flask_babel import format_decimal
+
         raise AudioProblem(
             _l(
-                "The recording lasts %(seconds)d seconds; a prompt must last between 1 and %(max)d seconds.",
-                seconds=round(seconds),
+                "The recording lasts %(seconds)s seconds; a prompt must last between %(min)s and %(max)d seconds.",
+                seconds=format_decimal(round(seconds, 2 if seconds < 10 else None)),
+                min=format_decimal(MIN_SECONDS),
                 max=int(MAX_SECONDS),
             )
         )

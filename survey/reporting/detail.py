@@ -122,7 +122,7 @@ def mode_rates(period, agency_ids, confidence, method) -> list[RateRow]:
     return rate_rows(items, confidence, method)
 
 
-#: The splits that say who could answer: the language, and how the kiosk asked (issue 19).
+#: The splits that say who could answer: the language, and how the kiosk asked.
 AUDIENCE_SPLITS = ("language", "mode")
 
 

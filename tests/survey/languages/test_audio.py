@@ -87,3 +87,8 @@ def test_spoken_ogg_opus_is_accepted_with_its_length(tmp_path, english):
     info = check_audio(opus(tmp_path))
     assert info.kind == "opus" and info.mimetype == "audio/ogg; codecs=opus"
     assert 0.5 < info.seconds < 5
+
+
+def test_a_recording_shorter_than_the_minimum_is_refused_with_both_limits(tmp_path, english):
+    with pytest.raises(AudioProblem, match=r"lasts 0\.1\d? seconds.*between 0\.2 and 30 seconds"):
+        check_audio(mp3(tmp_path, 0.1))
