@@ -69,7 +69,7 @@ def qr_posters(agency_code, desk_code, subtree, size, out):
 
     The URLs use PUBLIC_BASE_URL; set it to the address citizens' phones reach.
     """
-    from survey.citizen.views import survey_url
+    from survey.links import survey_url
 
     if bool(agency_code) == bool(desk_code):
         raise click.UsageError("Give exactly one of --agency CODE or --desk CODE.")

@@ -40,10 +40,10 @@ from survey.admin.tree import (
     why_not_delete,
 )
 from survey.audit import audit
-from survey.citizen.views import survey_url
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.imports import export_agencies
+from survey.links import survey_url
 from survey.models import (
     Agency,
     ApiKey,

@@ -78,7 +78,7 @@ def list_agencies():
 @bp.get("/desks")
 @require(scope="directory:read")
 def list_desks():
-    from survey.citizen.views import survey_url
+    from survey.links import survey_url
 
     args = _query({"agency"})
     ids = _agency_filter(args["agency"])

@@ -6,7 +6,7 @@ import dataclasses
 import time
 import uuid
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -179,14 +179,3 @@ def thanks(token: str):
         case_link=cases.public_url(case) if case else None,
         another_link=url_for("citizen.survey", token=token, new=another),
     )
-
-
-def survey_url(desk: Desk, external: bool = True) -> str:
-    """The public survey URL of a desk, on PUBLIC_BASE_URL when that is configured."""
-    from survey.tokens import desk_token
-
-    path = url_for("citizen.survey", token=desk_token(desk.id))
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if base:
-        return base + path
-    return url_for("citizen.survey", token=desk_token(desk.id), _external=external)
