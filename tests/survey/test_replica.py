@@ -11,7 +11,6 @@ the standby is read-only and paused was written to the primary.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pwd
@@ -30,37 +29,17 @@ import sqlalchemy as sa
 from survey import create_app
 from survey.api.auth import issue_api_key
 from survey.extensions import db
-from survey.models import Agency, Desk, Level, Questionnaire, Response, Role, User
+from survey.models import Agency, Desk, Level, Response, Role, User
 from survey.security import hash_password
 from tests.conftest import PASSWORD, REQUIRE_SERVICES, _migrate, missing_service
 from tests.survey.api.conftest import bearer
+from tests.survey.reporting.conftest import insert_responses
 
 PERIOD = datetime.now(UTC).strftime("%Y")  # the year: wide enough for "now" in Vietnam time
 
 
 def _plant(n: int, desk: Desk) -> None:
-    questionnaire = Questionnaire.default()
-    now = datetime.now(UTC).replace(tzinfo=None)
-    rows = []
-    for _ in range(n):
-        rid = uuid.uuid4()
-        rows.append(
-            {
-                "id": rid,
-                "desk_id": desk.id,
-                "agency_id": desk.agency_id,
-                "questionnaire_id": questionnaire.id,
-                "channel": "qr",
-                "level": "hai_long",
-                "satisfied": True,
-                "occurred_at": now,
-                "received_at": now,
-                "status": "valid",
-                "content_hash": hashlib.sha256(rid.bytes).hexdigest(),
-            }
-        )
-    db.session.execute(sa.insert(Response), rows)
-    db.session.commit()
+    insert_responses(desk, n, 0, datetime.now(UTC).replace(tzinfo=None))
 
 
 def _setup_agency() -> Desk:
