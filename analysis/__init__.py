@@ -15,6 +15,13 @@ from analysis.cusum import (
     cusum_run_length,
     cusum_threshold,
 )
+from analysis.design import (
+    ClusterMoments,
+    DesignEffects,
+    cluster_moments,
+    design_effects,
+    intraclass_correlation,
+)
 from analysis.funnel import FunnelLimits, Overdispersion, funnel_limits, overdispersion
 from analysis.intervals import METHODS, ConfidenceInterval, LegacyMethodWarning, proportion_ci
 from analysis.shrinkage import PRIOR_FITS, Shrinkage, shrink
@@ -39,9 +46,11 @@ __all__ = [
     "RESPONSES_IMPOSSIBLE",
     "VERDICTS",
     "BernoulliCusum",
+    "ClusterMoments",
     "ConfidenceInterval",
     "CriticalCounts",
     "CusumRunLength",
+    "DesignEffects",
     "FunnelLimits",
     "LegacyMethodWarning",
     "Overdispersion",
@@ -53,12 +62,15 @@ __all__ = [
     "adjust_pvalues",
     "assess_target",
     "bernoulli_cusum",
+    "cluster_moments",
     "compare_periods",
     "critical_counts",
     "cusum_run_length",
     "cusum_threshold",
+    "design_effects",
     "exact_tails",
     "funnel_limits",
+    "intraclass_correlation",
     "overdispersion",
     "p_chart",
     "proportion_ci",

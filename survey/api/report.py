@@ -20,6 +20,7 @@ QUERY = (
     "confidence",
     "method",
     "adjust",
+    "deff",
     "target",
     "verdict",
     "kind",
@@ -157,6 +158,16 @@ openapi.PATHS["/report"] = {
                     "type": "string",
                     "enum": list(labels.ADJUSTMENTS),
                     "default": "none",
+                },
+            },
+            {
+                "name": "deff",
+                "in": "query",
+                "description": "Design effect of desk-day clusters applied to the verdicts",
+                "schema": {
+                    "type": "string",
+                    "enum": list(labels.DESIGN_EFFECTS),
+                    "default": "estimated",
                 },
             },
             {
@@ -335,6 +346,7 @@ openapi.SCHEMAS["Report"] = {
         "confidence": {"type": "number"},
         "method": {"type": "string"},
         "adjust": {"type": "string"},
+        "deff": {"type": "string"},
         "target_override": _NUMBER_OR_NULL,
         "families": {
             "type": "object",

@@ -51,6 +51,13 @@ def init_app(app: Flask) -> None:
 @click.option(
     "--adjust", type=click.Choice(list(labels.ADJUSTMENTS)), default="none", show_default=True
 )
+@click.option(
+    "--deff",
+    type=click.Choice(list(labels.DESIGN_EFFECTS)),
+    default="estimated",
+    show_default=True,
+    help="Design effect of desk-day clusters (none: every rating independent).",
+)
 @click.option("--target", help="What-if target in percent (default: the target table).")
 @click.option(
     "--lang",
@@ -60,7 +67,7 @@ def init_app(app: Flask) -> None:
     help="Language of the texts.",
 )
 @with_appcontext
-def report(period, fmt, out, agency_code, calendar, confidence, method, adjust, target, lang):
+def report(period, fmt, out, agency_code, calendar, confidence, method, adjust, deff, target, lang):
     """Write the satisfaction report for PERIOD as CSV, Excel, PDF, JSON or DOCX.
 
     DOCX is the official document (Decree 30/2020/NĐ-CP) to edit before signing; the PDF is
@@ -70,7 +77,13 @@ def report(period, fmt, out, agency_code, calendar, confidence, method, adjust, 
     """
     if str(out) == "-" and fmt not in ("csv", "json"):
         raise click.BadParameter("only csv and json can go to standard output", param_hint="--out")
-    args = {"period": period, "confidence": confidence, "method": method, "adjust": adjust}
+    args = {
+        "period": period,
+        "confidence": confidence,
+        "method": method,
+        "adjust": adjust,
+        "deff": deff,
+    }
     if target:
         args["target"] = target
     if agency_code:

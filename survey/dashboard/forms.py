@@ -34,6 +34,7 @@ class ReportForm(FlaskForm):
     confidence = SelectField(_l("Confidence"))
     method = SelectField(_l("Estimation interval method"))
     adjust = SelectField(_l("Many agencies at once"))
+    deff = SelectField(_l("Ratings at one desk on one day"))
     verdict = SelectField(_l("Verdict"))
     kind = SelectField(_l("Kind"))
     level = SelectField(_l("Level"))
@@ -48,6 +49,7 @@ class ReportForm(FlaskForm):
         "confidence",
         "method",
         "adjust",
+        "deff",
         "verdict",
         "kind",
         "level",
@@ -61,6 +63,7 @@ class ReportForm(FlaskForm):
             "confidence": str(options.confidence),
             "method": options.method,
             "adjust": options.adjust,
+            "deff": options.deff,
             "verdict": options.verdict or "",
             "kind": options.kind or "",
             "level": options.level or "",
@@ -74,6 +77,7 @@ class ReportForm(FlaskForm):
         self.confidence.choices = choices((str(c), f"{c}%") for c in labels.CONFIDENCES)
         self.method.choices = choices(labels.METHOD_LABELS.items())
         self.adjust.choices = choices(labels.ADJUST_LABELS.items())
+        self.deff.choices = choices(labels.DEFF_LABELS.items())
         self.verdict.choices = choices(
             [any_, *((v, labels.VERDICT_LABELS[v]) for v in labels.VERDICTS)]
         )

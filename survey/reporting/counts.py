@@ -348,6 +348,58 @@ def period_counts(
     return PeriodCounts(current, agency_counts(previous, agency_ids), channels, followup)
 
 
+class _LocalDay(FunctionElement):
+    """The day number (days since 1970-01-01) of a naive UTC timestamp, in Vietnam time."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(_LocalDay, "sqlite")
+def _local_day_sqlite(element, compiler, **kw):
+    column = compiler.process(list(element.clauses)[0], **kw)
+    hours = int(LOCAL_OFFSET.total_seconds() // 3600)
+    return f"CAST(julianday({column}, '+{hours} hours') - 2440587.5 AS INTEGER)"
+
+
+@compiles(_LocalDay, "postgresql")
+def _local_day_postgresql(element, compiler, **kw):
+    column = compiler.process(list(element.clauses)[0], **kw)
+    seconds = int(LOCAL_OFFSET.total_seconds())
+    return f"CAST(floor((EXTRACT(EPOCH FROM {column}) + {seconds}) / 86400) AS INTEGER)"
+
+
+def cluster_counts(period: Period) -> dict[int, tuple[int, int, int, float, int]]:
+    """Per agency, the sums over its desk-day clusters of valid responses in the period:
+    `(clusters, responses, satisfied, sum of satisfied² / responses, sum of responses²)`, the
+    additive moments of `analysis.cluster_moments`. Always the whole province: the design
+    effect's shrinkage target is the province's, whatever the view."""
+    day = _LocalDay(Response.occurred_at).label("day")
+    inner = (
+        sa.select(
+            Response.agency_id.label("agency"),
+            sa.func.count().label("n"),
+            _satisfied_sum().label("x"),
+        )
+        .where(_valid_in(period, None))
+        .group_by(Response.agency_id, Response.desk_id, day)
+        .subquery()
+    )
+    n, x = sa.cast(inner.c.n, sa.Float), sa.cast(inner.c.x, sa.Float)
+    stmt = sa.select(
+        inner.c.agency,
+        sa.func.count(),
+        sa.func.sum(inner.c.n),
+        sa.func.sum(inner.c.x),
+        sa.func.sum(x * x / n),
+        sa.func.sum(n * n),
+    ).group_by(inner.c.agency)
+    return {
+        row[0]: (int(row[1]), int(row[2]), int(row[3]), float(row[4]), int(row[5]))
+        for row in db.session.execute(stmt).tuples()
+    }
+
+
 def channel_counts(period: Period, agency_ids: Iterable[int] | None) -> dict[str, Counts]:
     """Valid responses by channel."""
     return {

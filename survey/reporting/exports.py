@@ -164,6 +164,7 @@ def parameters(report: Report) -> list[tuple[str, str]]:
             labels.adjustment_note(options.adjust, report.families)
             or str(labels.ADJUST_LABELS[options.adjust]),
         ),
+        (_("Ratings at one desk on one day"), str(labels.DEFF_LABELS[options.deff])),
         (_("Generated"), f"{to_local(report.generated_at):%d/%m/%Y %H:%M} (UTC+7)"),
     ]
 
@@ -360,6 +361,7 @@ def to_json(report: Report) -> dict:
         "confidence": report.confidence,
         "method": report.options.method,
         "adjust": report.options.adjust,
+        "deff": report.options.deff,
         "target_override": report.options.target,
         "families": report.families,
         "generated_at": _iso(report.generated_at),

@@ -15,6 +15,8 @@ from survey.models import Channel, Kind, Level, Status
 CONFIDENCES = (90, 95, 99)
 METHODS = analysis.METHODS
 ADJUSTMENTS = ("none", "holm", "fdr_bh")
+# Design effects of desk-day clusters (docs/statistics.md, "Clustered ratings").
+DESIGN_EFFECTS = ("estimated", "none")
 VERDICTS = analysis.VERDICTS
 SORT_KEYS = ("tree", "name", "rate", "low", "valid", "change", "needed")
 # Fewer valid responses than this: the row is marked "small sample" (its interval is wide).
@@ -33,6 +35,10 @@ ADJUST_LABELS = {
     "none": _l("None"),
     "holm": _l("Holm (family-wise)"),
     "fdr_bh": _l("Benjamini–Hochberg (false discovery rate)"),
+}
+DEFF_LABELS = {
+    "estimated": _l("Estimated from desk-days (recommended)"),
+    "none": _l("None: every rating independent"),
 }
 VERDICT_LABELS = {
     "meets": _l("Meets the target"),

@@ -12,7 +12,14 @@ from flask_babel import gettext as _
 
 from survey.models import Kind, Level
 from survey.periods import CALENDARS, Period, PeriodError, parse_period
-from survey.reporting.labels import ADJUSTMENTS, CONFIDENCES, METHODS, SORT_KEYS, VERDICTS
+from survey.reporting.labels import (
+    ADJUSTMENTS,
+    CONFIDENCES,
+    DESIGN_EFFECTS,
+    METHODS,
+    SORT_KEYS,
+    VERDICTS,
+)
 
 
 class OptionError(ValueError):
@@ -31,6 +38,8 @@ class ReportOptions:
     confidence: int = 95
     method: str = "wilson"
     adjust: str = "none"
+    # "estimated": verdicts and their intervals on n / deff, deff from desk-day clusters.
+    deff: str = "estimated"
     target: float | None = None  # what-if override, else the Target table
     agency: str | None = None  # code of the subtree's root, else the whole visible tree
     sort: str = "tree"
@@ -51,7 +60,16 @@ class ReportOptions:
         options = replace(self, **changes) if changes else self
         args = {"period": options.period.key}
         defaults = ReportOptions(period=options.period)
-        for name in ("confidence", "method", "adjust", "agency", "verdict", "kind", "level"):
+        for name in (
+            "confidence",
+            "method",
+            "adjust",
+            "deff",
+            "agency",
+            "verdict",
+            "kind",
+            "level",
+        ):
             value = getattr(options, name)
             if value != getattr(defaults, name) and value is not None:
                 args[name] = str(value)
@@ -124,6 +142,13 @@ def parse_options(args: Mapping[str, str], default_period: Period) -> ReportOpti
             _("Unknown adjustment. Allowed: %(values)s.", values=", ".join(ADJUSTMENTS)),
         )
 
+    deff = get("deff") or "estimated"
+    if deff not in DESIGN_EFFECTS:
+        raise OptionError(
+            "deff",
+            _("Unknown design effect. Allowed: %(values)s.", values=", ".join(DESIGN_EFFECTS)),
+        )
+
     target = None
     if (raw := get("target")) is not None:
         try:
@@ -169,6 +194,7 @@ def parse_options(args: Mapping[str, str], default_period: Period) -> ReportOpti
         confidence=confidence,
         method=method,
         adjust=adjust,
+        deff=deff,
         target=target,
         agency=agency,
         sort=sort,

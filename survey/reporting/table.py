@@ -18,6 +18,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 import analysis
+from analysis.design import ClusterMoments, design_effects
+from analysis.intervals import interval_bounds
 from analysis.target import exact_limits
 from survey.models import Channel, utcnow
 from survey.periods import Period
@@ -45,6 +47,8 @@ class _Node:
     pooled: Counts = field(default_factory=Counts)
     prev_pooled: Counts = field(default_factory=Counts)
     cases: CaseCounts = field(default_factory=CaseCounts)
+    # Desk-day cluster moments (analysis.cluster_moments), own and pooled over the subtree.
+    moments: np.ndarray = field(default_factory=lambda: np.zeros(7))
     uptake: Uptake = field(default_factory=Uptake)
 
 
@@ -128,6 +132,11 @@ class Row:
     # The interval of the report's method (Wilson by default), for estimation only.
     estimate_low: float | None = None
     estimate_high: float | None = None
+    # Design effect of desk-day clusters the verdict used (1: none), the intra-class
+    # correlation behind it and the number of desk-days (docs/statistics.md).
+    deff: float = 1.0
+    rho: float | None = None
+    desk_days: int = 0
 
     @property
     def counted(self) -> bool:
@@ -294,12 +303,12 @@ def _num(value) -> float | None:
     return None if math.isnan(value) else value
 
 
-def assess(x, n, targets, confidence: float, method: str, adjust: str | None = None):
+def assess(x, n, targets, confidence: float, method: str, adjust: str | None = None, deff=None):
     """`analysis.assess_target` over arrays; the legacy-method warning is shown in the page,
     not raised."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", analysis.LegacyMethodWarning)
-        return analysis.assess_target(x, n, targets, confidence, method, adjust)
+        return analysis.assess_target(x, n, targets, confidence, method, adjust, deff)
 
 
 def interval(x, n, confidence: float, method: str):
@@ -376,7 +385,8 @@ def build_report(
     every_rule = resolver.rules(
         {n.id: n.parent_id for n in nodes.values()}, {n.id: n.kind for n in nodes.values()}
     )
-    judged, families = _judge([node for node, _ in judged_order], every_rule, options)
+    design = _design_effects(period, nodes, options)
+    judged, families = _judge([node for node, _ in judged_order], every_rule, options, design)
 
     figures = official_figures(
         period, order, roots, view_ids, options.level_of_confidence, str(get_locale() or "vi")
@@ -419,7 +429,7 @@ def build_report(
                 ),
             )
         )
-    summary = _summary(rows, roots, counts.channels, options, resolver)
+    summary = _summary(rows, roots, counts.channels, options, resolver, _total_deff(roots, design))
     total_cases = CaseCounts()
     total_uptake = Uptake()
     for node, depth in shown:
@@ -464,8 +474,45 @@ def _target(rule: TargetRule | None, options: ReportOptions) -> float | None:
     return options.target if options.target is not None else (rule.rate if rule else None)
 
 
+def _design_effects(period: Period, nodes: dict[int, _Node], options: ReportOptions) -> dict:
+    """{node id: (deff, rho, desk-days)} of every agency, from the whole province's desk-day
+    clusters (so that a verdict never depends on the view); empty without the option."""
+    if options.deff != "estimated":
+        return {}
+    sums = sql.cluster_counts(period)
+    order = list(_walk(_tops(nodes)))
+    for node, _depth in order:
+        k, n, x, x2n, n2 = sums.get(node.id, (0, 0, 0, 0.0, 0))
+        between = x2n - (x * x / n if n else 0.0)
+        spread = n - (n2 / n if n else 0.0)
+        node.moments = np.array(
+            [k, 1.0 if k else 0.0, n, max(between, 0.0), x - x2n, spread, n2], dtype=float
+        )
+    own = np.array([node.moments for node, _ in order]).reshape(-1, 7)
+    province = design_effects(ClusterMoments(*own.T)).rho_province
+    for node, _depth in reversed(order):  # children before parents
+        node.moments = node.moments + sum((c.moments for c in node.children), np.zeros(7))
+    pooled = np.array([node.moments for node, _ in order]).reshape(-1, 7)
+    result = design_effects(ClusterMoments(*pooled.T), rho_province=province)
+    found = {
+        node.id: (float(result.deff[i]), float(result.rho[i]), int(pooled[i, 0]))
+        for i, (node, _depth) in enumerate(order)
+    }
+    found[None] = (1.0, province, 0)  # the province's value, for totals of several tops
+    return found
+
+
+def _total_deff(roots: list[_Node], design: dict) -> float:
+    """The design effect of several top agencies judged as one total."""
+    if not design or not roots:
+        return 1.0
+    total = sum((node.moments for node in roots), np.zeros(7))
+    moments = ClusterMoments(*total.reshape(7, 1))
+    return float(design_effects(moments, rho_province=design[None][1]).deff[0])
+
+
 def _judge(
-    nodes: list[_Node], rules: dict, options: ReportOptions
+    nodes: list[_Node], rules: dict, options: ReportOptions, design: dict
 ) -> tuple[dict[int, dict], dict[str, int]]:
     """The statistics of every node, family by family: with an adjustment, each family is
     adjusted on its own, so a verdict depends only on the family's members (the whole
@@ -483,7 +530,8 @@ def _judge(
         n = np.array([m.pooled.valid for m in members], dtype=float)
         has_target = np.array([t is not None for t in targets], dtype=bool)
         sizes[family] = int(np.count_nonzero(has_target & (n > 0)))
-        stats = _assess_rows(x, n, targets, has_target, confidence, options.method, adjust)
+        deff = np.array([design.get(m.id, (1.0,))[0] for m in members], dtype=float)
+        stats = _assess_rows(x, n, targets, has_target, confidence, options.method, adjust, deff)
         px = np.array([m.prev_pooled.satisfied for m in members], dtype=float)
         pn = np.array([m.prev_pooled.valid for m in members], dtype=float)
         change = analysis.compare_periods(px, pn, x, n, confidence, adjust)
@@ -494,6 +542,9 @@ def _judge(
                 "high": _num(stats["high"][i]),
                 "estimate_low": _num(stats["estimate_low"][i]),
                 "estimate_high": _num(stats["estimate_high"][i]),
+                "deff": float(deff[i]),
+                "rho": design[node.id][1] if node.id in design else None,
+                "desk_days": design[node.id][2] if node.id in design else 0,
                 "target": targets[i],
                 "verdict": str(stats["verdict"][i]),
                 "p_meets": _num(stats["p_meets"][i]),
@@ -541,7 +592,9 @@ def _uptake_fields(uptake: Uptake, warning: float) -> dict:
     }
 
 
-def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[str, np.ndarray]:
+def _assess_rows(
+    x, n, targets, has_target, confidence, method, adjust, deff=None
+) -> dict[str, np.ndarray]:
     """Rates, intervals and verdicts of rows. The interval `low, high` is the one that decides
     (`analysis.assess_target`); rows without a target get the same exact interval at the
     unadjusted level, so the column means one thing. `estimate_*` is the method's interval."""
@@ -559,10 +612,13 @@ def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[
     }
     if size == 0:
         return out
-    low, high = interval(x, n, confidence, method)
+    deff = np.ones(size) if deff is None else np.asarray(deff, float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", analysis.LegacyMethodWarning)
+        low, high = interval_bounds(x / deff, n / deff, confidence, method)
     out["estimate_low"], out["estimate_high"] = np.asarray(low, float), np.asarray(high, float)
     level = (1.0 - confidence) / 2.0
-    out["low"], out["high"] = exact_limits(x, n, level, level)
+    out["low"], out["high"] = exact_limits(x / deff, n / deff, level, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["rate"] = np.where(n > 0, x / np.where(n > 0, n, 1), np.nan)
     out["verdict"][n == 0] = "no_data"
@@ -575,6 +631,7 @@ def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[
             confidence,
             method,
             adjust,
+            deff[chosen],
         )
         for name, value in (
             ("low", result.low),
@@ -588,7 +645,7 @@ def _assess_rows(x, n, targets, has_target, confidence, method, adjust) -> dict[
     return out
 
 
-def _summary(rows, roots, channels, options, resolver: TargetResolver) -> Summary:
+def _summary(rows, roots, channels, options, resolver: TargetResolver, deff=1.0) -> Summary:
     """The summary of a report on one root is that root's row: the same counts, target,
     interval, verdict and responses needed. A report over several top agencies (all agencies,
     or an analyst's scope of several subtrees) pools them and judges the total as one test of
@@ -637,6 +694,7 @@ def _summary(rows, roots, channels, options, resolver: TargetResolver) -> Summar
         confidence,
         options.method,
         None,
+        np.array([deff]),
     )
     verdict = str(stats["verdict"][0])
     return Summary(

@@ -1,0 +1,91 @@
+"""Design effects of desk-day clusters in reports (issue 13, deliverable 5)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from analysis import assess_target
+from analysis.design import cluster_moments, design_effects, intraclass_correlation
+from survey import reporting
+from survey.models import Level
+from tests.conftest import html
+
+START = datetime(2026, 7, 6, 2)  # 09:00 in Vietnam, in 2026-Q3
+# Desk-days of 10 ratings whose satisfaction swings from day to day (a clerk's good and bad
+# days): strongly clustered.
+DAYS = [10, 4, 10, 9, 3, 10, 10, 5, 10, 9, 10, 4]
+
+
+def _report(app, scope=None, **args):
+    with app.test_request_context():
+        options = reporting.parse_options({"period": "2026-Q3", **args}, None)
+        return reporting.report_for(options, scope)
+
+
+@pytest.fixture
+def province(make_agency, make_desk, add_responses):
+    p = make_agency("P", level=Level.PROVINCE)
+    a = make_agency("A", parent=p)
+    b = make_agency("B", parent=p)
+    desk_a, desk_b = make_desk(agency=a), make_desk(agency=b)
+    for day, satisfied in enumerate(DAYS):
+        # Two visits a day, 20 minutes apart, on the same local day.
+        at = START + timedelta(days=day)
+        add_responses(desk_a, satisfied // 2, 5 - satisfied // 2, at)
+        add_responses(
+            desk_a,
+            satisfied - satisfied // 2,
+            5 - (satisfied - satisfied // 2),
+            at + timedelta(minutes=20),
+        )
+        add_responses(desk_b, 8, 2, at)
+    return p
+
+
+def test_the_design_effect_comes_from_desk_days_shrunk_toward_the_province(app, province):
+    row = _report(app).row("A")
+    x_a = [s for s in DAYS]
+    moments = cluster_moments(x_a + [8] * len(DAYS), [10] * (2 * len(DAYS)), [0] * 12 + [1] * 12)
+    expected = design_effects(moments)
+    assert row.desk_days == 12
+    assert intraclass_correlation(x_a, [10] * 12) > 0.3
+    assert row.rho == pytest.approx(expected.rho[0])
+    assert row.deff == pytest.approx(expected.deff[0])
+    assert row.deff > 2
+    # The verdict and its interval are the exact test on n / deff.
+    direct = assess_target(sum(DAYS), 120, 0.9, deff=row.deff)
+    assert (row.verdict, row.low, row.high) == (direct.verdict, direct.low, direct.high)
+    # B's desk-days are identical: its own estimate is 0, pulled toward the province's.
+    b = _report(app).row("B")
+    assert 1 < b.deff < row.deff
+
+
+def test_without_the_option_every_rating_counts_as_independent(app, province):
+    with_deff = _report(app).row("A")
+    without = _report(app, deff="none").row("A")
+    assert without.deff == 1.0 and without.rho is None
+    assert without.high - without.low < with_deff.high - with_deff.low
+    assert (without.verdict, with_deff.verdict) == ("below", "inconclusive")
+
+
+def test_the_design_effect_does_not_depend_on_the_view(app, province):
+    full = _report(app).row("A")
+    alone = _report(app, agency="A").row("A")
+    assert (alone.deff, alone.verdict, alone.low) == (full.deff, full.verdict, full.low)
+
+
+def test_the_agency_page_shows_the_design_effect(app, client, province, login, make_user):
+    login(make_user())
+    page = html(client.get("/dashboard/agency/A?period=2026-Q3"))
+    text = page.select_one("#agency-deff").get_text(" ", strip=True)
+    row = _report(app).row("A")
+    assert "12" in text and f"{row.deff:.2f}".replace(".", ",") in text
+    page = html(client.get("/dashboard/agency/A?period=2026-Q3&deff=none"))
+    assert page.select_one("#agency-deff") is not None
+
+
+def test_an_unknown_design_effect_option_is_refused(app):
+    with app.test_request_context(), pytest.raises(reporting.OptionError):
+        reporting.parse_options({"period": "2026-Q3", "deff": "guess"}, None)
