@@ -10,6 +10,7 @@ from survey import periods, reporting
 from survey.api import bp, openapi
 from survey.api.auth import ApiError, require
 from survey.extensions import db
+from survey.followup.service import checks_json, report_checks
 from survey.models import Agency
 from survey.reporting import detail, dossier_splits, exports, labels
 from survey.scope import subtree_ids, visible_agency_ids
@@ -77,6 +78,7 @@ def report():
     body = exports.to_json(result)
     body["dossiers"] = _dossiers(result, options)
     body["splits"] = _splits(result)
+    body["followup"] = _followup(result, options)
     return jsonify(body)
 
 
@@ -89,6 +91,17 @@ def _splits(result: reporting.Report) -> dict | None:
         result.period, subtree_ids(root.id), result.confidence, result.options.method
     )
     return {"agency": root.code, **detail.splits_json(splits)}
+
+
+def _followup(result: reporting.Report, options: reporting.ReportOptions) -> dict | None:
+    """The follow-up check of the report's first agency and its subtree: the latest draw of
+    the period, per stratum (agency) inside the subtree; None without a draw."""
+    if not result.rows:
+        return None
+    followup, checks = report_checks(
+        options.period, subtree_ids(result.rows[0].id), options.level_of_confidence
+    )
+    return checks_json(followup, checks)
 
 
 def _dossiers(result: reporting.Report, options: reporting.ReportOptions) -> dict | None:
@@ -267,6 +280,33 @@ openapi.SCHEMAS["ReportAgency"] = {
             "description": "For inconclusive verdicts; -1 when no number would settle it",
         },
         "small_sample": {"type": "boolean"},
+        "tickets_issued": {
+            "type": "integer",
+            "description": "One-time tickets issued in the period at the subtree's desks",
+        },
+        "tickets_used": {"type": "integer", "description": "Of those, how many were used"},
+        "dossiers_handled": {
+            "type": "integer",
+            "description": "Dossiers handled as reported (POST /dossier-counts), at the desks "
+            "whose counts cover the period",
+        },
+        "response_answered": {"type": "integer", "description": "The response rate's numerator"},
+        "response_base": {"type": "integer", "description": "The response rate's denominator"},
+        "response_rate": {
+            "type": "number",
+            "nullable": True,
+            "description": "Tickets used over tickets issued; at desks with dossier counts, "
+            "ratings over dossiers handled (docs/integrity.md, Response rates)",
+        },
+        "low_response_rate": {
+            "type": "boolean",
+            "description": "The response rate is under RESPONSE_RATE_WARNING (10% by default)",
+        },
+        "no_denominator": {
+            "type": "integer",
+            "description": "Valid ratings without a denominator (QR code at the desk, kiosk, "
+            "paper, at desks without dossier counts)",
+        },
         "previous_valid": {"type": "integer"},
         "previous_satisfied": {"type": "integer"},
         "previous_rate": _NUMBER_OR_NULL,
@@ -373,6 +413,17 @@ openapi.SCHEMAS["Report"] = {
             "first by shrunk estimate), `response_rate` (tickets issued and used, per desk; "
             "ratings without a ticket have no denominator). `before_return=exclude` leaves out "
             "ratings given before the result was returned.",
+        },
+        "followup": {
+            "type": "object",
+            "nullable": True,
+            "description": "The follow-up check (docs/statistics.md) of the first agency of "
+            "the report and its subtree, from the latest follow-up draw of the period (null "
+            "without one): `draw`, `period`, `seed`, `test`, and per sampled agency "
+            "`sampled`, `answered`, `refused`, `unreachable`, `pending`, "
+            "`followup_response_rate`, `followup` (satisfied, responses, rate, Wilson "
+            "low/high), `self_selected` (satisfied, responses, rate), `self_minus_followup` "
+            "(Newcombe interval) and `differs_beyond_chance`.",
         },
     },
 }

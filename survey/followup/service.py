@@ -21,6 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from analysis import proportion_ci
 from analysis.followup import SelectionCheck, allocate, selection_check
 from survey.extensions import db
 from survey.followup.models import FollowupDraw, FollowupItem, Outcome
@@ -204,6 +205,51 @@ class AgencyCheck:
         called = self.answered + self.refused + self.unreachable
         return self.answered / called if called else None
 
+    @property
+    def followup_rate(self) -> float | None:
+        return self.followup_satisfied / self.answered if self.answered else None
+
+    @property
+    def self_rate(self) -> float | None:
+        return self.self_satisfied / self.self_responses if self.self_responses else None
+
+    def followup_interval(self, confidence: float = 0.95) -> tuple[float | None, float | None]:
+        """Wilson's interval of the follow-up estimate (a simple random sample within the
+        agency's stratum)."""
+        if not self.answered:
+            return None, None
+        ci = proportion_ci(self.followup_satisfied, self.answered, confidence)
+        return float(ci.low), float(ci.high)
+
+    def to_json(self) -> dict:
+        low, high = self.followup_interval(self.check.confidence if self.check else 0.95)
+        check = self.check
+        return {
+            "agency": self.code,
+            "sampled": self.sampled,
+            "answered": self.answered,
+            "refused": self.refused,
+            "unreachable": self.unreachable,
+            "pending": self.pending,
+            "followup_response_rate": self.response_rate,
+            "followup": {
+                "satisfied": self.followup_satisfied,
+                "responses": self.answered,
+                "rate": self.followup_rate,
+                "low": low,
+                "high": high,
+            },
+            "self_selected": {
+                "satisfied": self.self_satisfied,
+                "responses": self.self_responses,
+                "rate": self.self_rate,
+            },
+            "self_minus_followup": None
+            if check is None
+            else {"difference": check.difference, "low": check.low, "high": check.high},
+            "differs_beyond_chance": None if check is None else bool(check.differs),
+        }
+
 
 def comparison(followup: FollowupDraw, confidence: float = 0.95) -> list[AgencyCheck]:
     """Per stratum (agency): the follow-up estimate and its response rate beside the
@@ -268,3 +314,93 @@ def comparison(followup: FollowupDraw, confidence: float = 0.95) -> list[AgencyC
             )
         )
     return checks
+
+
+def latest_draw(period: Period, agency_ids: set[int]) -> FollowupDraw | None:
+    """The most recent draw of `period` with a stratum among `agency_ids`."""
+    for followup in db.session.scalars(
+        sa.select(FollowupDraw)
+        .where(FollowupDraw.period == period.key)
+        .order_by(FollowupDraw.id.desc())
+    ):
+        if {int(a) for a in followup.allocation} & agency_ids:
+            return followup
+    return None
+
+
+def report_checks(
+    period: Period, agency_ids: set[int], confidence: float = 0.95
+) -> tuple[FollowupDraw | None, list[AgencyCheck]]:
+    """For the report of a subtree (`agency_ids`): the latest draw of the period and its
+    comparison for the strata inside the subtree."""
+    followup = latest_draw(period, agency_ids)
+    if followup is None:
+        return None, []
+    return followup, [c for c in comparison(followup, confidence) if c.agency_id in agency_ids]
+
+
+def checks_json(followup: FollowupDraw | None, checks: list[AgencyCheck]) -> dict | None:
+    if followup is None:
+        return None
+    return {
+        "draw": followup.id,
+        "period": followup.period,
+        "seed": followup.seed,
+        "test": "Newcombe hybrid score interval of self-selected minus follow-up; "
+        "differs beyond chance when it excludes 0",
+        "agencies": [c.to_json() for c in checks],
+    }
+
+
+CHECKS_HEADER = [
+    "agency_code",
+    "agency",
+    "sampled",
+    "answered",
+    "refused",
+    "unreachable",
+    "pending",
+    "followup_response_rate",
+    "followup_satisfied",
+    "followup_rate",
+    "followup_low",
+    "followup_high",
+    "self_satisfied",
+    "self_responses",
+    "self_rate",
+    "difference",
+    "difference_low",
+    "difference_high",
+    "differs_beyond_chance",
+]
+
+
+def checks_table(checks: list[AgencyCheck], fmt: str = "csv") -> bytes:
+    rows = []
+    for c in checks:
+        low, high = c.followup_interval(c.check.confidence if c.check else 0.95)
+        check = c.check
+        rows.append(
+            [
+                c.code,
+                c.name,
+                c.sampled,
+                c.answered,
+                c.refused,
+                c.unreachable,
+                c.pending,
+                c.response_rate,
+                c.followup_satisfied,
+                c.followup_rate,
+                low,
+                high,
+                c.self_satisfied,
+                c.self_responses,
+                c.self_rate,
+                check.difference if check else None,
+                check.low if check else None,
+                check.high if check else None,
+                ("yes" if check.differs else "no") if check else "",
+            ]
+        )
+    return write_table(fmt, CHECKS_HEADER, rows, sheet="followup")

@@ -18,13 +18,16 @@ from flask_wtf import FlaskForm
 from wtforms.validators import InputRequired, Optional
 
 from survey.audit import audit
-from survey.auth.decorators import reviewer_required
+from survey.auth.decorators import reviewer_required, role_required
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.fields import ChoiceRadioField, choices
 from survey.followup import bp
+from survey.followup.forms import DrawForm
 from survey.followup.models import FollowupDraw, FollowupItem, Outcome
-from survey.followup.service import FollowupError, call_list, comparison, record_outcome
+from survey.followup.service import FollowupError, call_list, comparison, draw, record_outcome
+from survey.models import Agency, Role
+from survey.periods import PeriodError
 from survey.reporting import formatting
 from survey.scope import user_scope
 
@@ -57,15 +60,65 @@ def _draw(draw_id: int) -> FollowupDraw:
     return followup
 
 
-@bp.route("/")
-@reviewer_required
-def index():
+def _draw_form() -> DrawForm:
+    """The draw form; an administrator limited to an agency draws within its subtree only (the
+    choices hold nothing else, and no "every agency")."""
+    from survey.admin.common import agency_choices
+
+    form = DrawForm()
+    form.agency.choices = agency_choices(empty_label=_("Every agency"))
+    return form
+
+
+def _index(form: DrawForm | None, status: int = 200, error: str | None = None):
     draws = [
         d
         for d in db.session.scalars(sa.select(FollowupDraw).order_by(FollowupDraw.id.desc()))
         if _visible(d)
     ]
-    return render_template("followup/index.html", draws=draws)
+    return (
+        render_template("followup/index.html", draws=draws, form=form, error=error),
+        status,
+    )
+
+
+@bp.route("/")
+@reviewer_required
+def index():
+    return _index(_draw_form() if current_user.role == Role.ADMIN else None)
+
+
+@bp.route("/draws", methods=["POST"])
+@role_required(Role.ADMIN)
+def new_draw():
+    """Draw a sample on the web, as `flask followup draw` does; administrators only."""
+    form = _draw_form()
+    if not form.validate_on_submit():
+        return _index(form, 400)
+    agency_code = None
+    if form.agency.data:
+        agency = db.session.get(Agency, int(form.agency.data))
+        agency_code = agency.code if agency is not None else None
+    try:
+        result = draw(
+            form.period.data.strip(),
+            form.size.data,
+            agency_code=agency_code,
+            seed=form.seed.data,
+            actor=current_user.email,
+        )
+    except (FollowupError, PeriodError) as problem:
+        db.session.rollback()
+        return _index(form, 400, str(problem))
+    audit(
+        "followup.draw",
+        target=str(result.id),
+        period=result.period,
+        size=len(result.items),
+        seed=result.seed,
+    )
+    db.session.commit()
+    return redirect(url_for("followup.show", draw_id=result.id), code=303)
 
 
 @bp.route("/<int:draw_id>")

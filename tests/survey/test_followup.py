@@ -23,7 +23,7 @@ from survey.followup.service import (
     draw,
     record_outcome,
 )
-from survey.models import Channel, Level, Response, Role, Ticket
+from survey.models import AuditLog, Channel, Level, Response, Role, Ticket
 from survey.responses import Submission, record
 from tests.conftest import csrf_token, html
 
@@ -141,7 +141,7 @@ def _self_rating(desk, satisfied: bool, when: datetime):
     )
 
 
-def test_outcomes_and_the_comparison_match_the_planted_rows(frame):
+def test_outcomes_and_the_comparison_match_the_planted_rows(frame, client, login, make_user):
     _province, agencies, desks, _returned = frame
     followup = draw("2026-Q3", 90, agency_code="HL", seed=11)
     # Self-selected: XA 95 of 100 satisfied (steered), XB 20 of 30.
@@ -204,6 +204,74 @@ def test_outcomes_and_the_comparison_match_the_planted_rows(frame):
         assert (c.check.low, c.check.high) == pytest.approx((low, high))
         assert c.check.differs == (low > 0 or high < 0)
     assert checks["XA"].check.differs  # 95% self-selected against about 2 in 3 on the phone
+
+    # The same comparison in the report: the agency page, its CSV and the JSON report, each
+    # checked against the planted rows.
+    from statsmodels.stats.proportion import proportion_confint
+
+    from survey.api.auth import issue_api_key
+
+    expected = {}
+    for code, k in planted.items():
+        called = k["answered"] + k["refused"] + k["unreachable"]
+        low, high = proportion_confint(k["satisfied"], k["answered"], method="wilson")
+        d_low, d_high = confint_proportions_2indep(
+            *self_counts[code], k["satisfied"], k["answered"], method="newcomb", compare="diff"
+        )
+        expected[code] = {
+            "followup": (k["satisfied"], k["answered"]),
+            "interval": (low, high),
+            "response_rate": k["answered"] / called,
+            "called": called,
+            "self": self_counts[code],
+            "differs": bool(d_low > 0 or d_high < 0),
+        }
+    login(make_user(role=Role.ADMIN))
+    page = html(client.get("/dashboard/agency/HL?period=2026-Q3&lang=en"))
+    rows = {tr["data-code"]: tr for tr in page.select("#followup-report tbody tr")}
+    assert set(rows) == set(expected)
+    for code, e in expected.items():
+        cells = rows[code]
+        x, n = e["followup"]
+        assert f"({x}/{n})" in cells.select_one(".followup-estimate").get_text()
+        assert f"({n}/{e['called']})" in cells.select_one(".followup-response").get_text()
+        assert "({}/{})".format(*e["self"]) in cells.select_one(".self-estimate").get_text()
+        assert ("flagged" in (cells.get("class") or [])) == e["differs"]
+    table = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/dashboard/agency/HL/followup.csv?period=2026-Q3").data.decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
+    assert {line["agency_code"] for line in table} == set(expected)
+    for line in table:
+        e = expected[line["agency_code"]]
+        assert (int(line["followup_satisfied"]), int(line["answered"])) == e["followup"]
+        assert float(line["followup_low"]) == pytest.approx(e["interval"][0], abs=1e-6)
+        assert float(line["followup_high"]) == pytest.approx(e["interval"][1], abs=1e-6)
+        assert float(line["followup_response_rate"]) == pytest.approx(e["response_rate"])
+        assert (int(line["self_satisfied"]), int(line["self_responses"])) == e["self"]
+        assert line["differs_beyond_chance"] == ("yes" if e["differs"] else "no")
+    _key, token = issue_api_key("Sở Nội vụ", ["reports:read"])
+    db.session.commit()
+    body = client.get(
+        "/api/v1/report?period=2026-Q3&agency=HL", headers={"Authorization": f"Bearer {token}"}
+    ).json["followup"]
+    assert body["draw"] == followup.id and body["seed"] == 11
+    for agency in body["agencies"]:
+        e = expected[agency["agency"]]
+        got = agency["followup"]
+        assert (got["satisfied"], got["responses"]) == e["followup"]
+        assert (got["low"], got["high"]) == pytest.approx(e["interval"])
+        assert agency["followup_response_rate"] == pytest.approx(e["response_rate"])
+        assert (
+            agency["self_selected"]["satisfied"],
+            agency["self_selected"]["responses"],
+        ) == e["self"]
+        assert agency["differs_beyond_chance"] is e["differs"]
     # An answered call is final.
     answered = db.session.scalar(
         sa.select(FollowupItem).where(FollowupItem.outcome == "answered").limit(1)
@@ -303,3 +371,69 @@ def test_the_purge_takes_follow_up_entries_with_their_tickets(frame, runner):
         == 0
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
+
+
+def test_an_administrator_draws_on_the_web_as_the_command_does(frame, client, login, make_user):
+    _province, agencies, _desks, _returned = frame
+    login(make_user(role=Role.ADMIN))
+    page = client.get("/followup/")
+    assert html(page).select_one("#new-draw form") is not None
+    token = csrf_token(page)
+    answer = client.post(
+        "/followup/draws",
+        data={
+            "csrf_token": token,
+            "period": "2026-Q3",
+            "size": "12",
+            "agency": str(agencies["XA"].id),
+            "seed": "77",
+        },
+    )
+    assert answer.status_code == 303
+    web = db.session.scalar(sa.select(FollowupDraw).order_by(FollowupDraw.id.desc()))
+    assert (web.period, web.size, web.seed, web.agency_id) == ("2026-Q3", 12, 77, agencies["XA"].id)
+    again = draw("2026-Q3", 12, agency_code="XA", seed=77)
+    assert [i.ticket_id for i in web.items] == [i.ticket_id for i in again.items]
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.action == "followup.draw")
+    )
+    bad = client.post(
+        "/followup/draws", data={"csrf_token": token, "period": "2026-Q9", "size": "5"}
+    )
+    assert bad.status_code == 400
+    assert html(bad).select_one("#draw-error") is not None
+    without_csrf = client.post("/followup/draws", data={"period": "2026-Q3", "size": "5"})
+    assert without_csrf.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupDraw)) == 2
+
+
+def test_only_administrators_draw_on_the_web_within_their_agency(frame, client, login, make_user):
+    _province, agencies, _desks, _returned = frame
+    login(make_user(role=Role.ADMIN, agency=agencies["XB"], email="admin.xb@example.org"))
+    page = client.get("/followup/")
+    options = [o["value"] for o in html(page).select("#new-draw select option")]
+    assert options == [str(agencies["XB"].id)]  # no "every agency", no other commune
+    token = csrf_token(page)
+    refused = client.post(
+        "/followup/draws",
+        data={
+            "csrf_token": token,
+            "period": "2026-Q3",
+            "size": "5",
+            "agency": str(agencies["XA"].id),
+        },
+    )
+    assert refused.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupDraw)) == 0
+
+
+def test_analysts_see_no_draw_form_and_cannot_post_one(frame, client, login, make_user):
+    login(make_user(role=Role.ANALYST))
+    page = client.get("/followup/")
+    assert page.status_code == 200 and html(page).select_one("#new-draw") is None
+    token = csrf_token(client.get("/dashboard"))
+    refused = client.post(
+        "/followup/draws", data={"csrf_token": token, "period": "2026-Q3", "size": "5"}
+    )
+    assert refused.status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupDraw)) == 0
