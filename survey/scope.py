@@ -102,6 +102,8 @@ AGENCY_ADMIN_ENDPOINTS = frozenset(
         "kiosks.new_code",
         "kiosks.revoke",
         "kiosks.settings",
+        # Confined by the form: its agency choices are the subtree (survey.followup.views).
+        "followup.new_draw",
     }
 )
 

@@ -54,6 +54,7 @@ NOT_HTML = {
     "dashboard.export",
     "dashboard.dossiers_export",
     "dashboard.splits_export",
+    "dashboard.followup_export",
     "followup.calls",
     "dashboard.trend",
     "kiosk.manifest",
