@@ -33,6 +33,7 @@ from survey.imports import (
     _run,
     _tick,
     parse_date,
+    update_by_id,
 )
 from survey.models import Agency, Desk, Level, Procedure, Ticket, utcnow
 from survey.periods import LOCAL_OFFSET
@@ -440,19 +441,16 @@ def _write_dossiers(rows: list[_DossierRow], result: ImportResult) -> None:
     if new:
         _insert_tickets(new, now, expires)
     result.created = len(new)
-    if updates:
-        statement = (
-            sa.update(table)
-            .where(table.c.id == sa.bindparam("b_id"))
-            .values(
-                procedure=sa.bindparam("procedure"),
-                due_date=sa.bindparam("due_date"),
-                returned_date=sa.bindparam("returned_date"),
-                expires_at=sa.bindparam("b_expires"),
-            )
-        )
-        for start in range(0, len(updates), CHUNK):
-            db.session.execute(statement, updates[start : start + CHUNK])
+    update_by_id(
+        table,
+        updates,
+        {
+            "procedure": "procedure",
+            "due_date": "due_date",
+            "returned_date": "returned_date",
+            "expires_at": "b_expires",
+        },
+    )
     db.session.expire_all()
 
 

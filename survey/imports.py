@@ -441,6 +441,23 @@ def _run(table_factory, work, result: ImportResult, dry_run: bool) -> ImportResu
     return result
 
 
+def update_by_id(table: sa.Table, rows: list[dict], columns) -> None:
+    """`UPDATE table SET <column> = :<key>, ... WHERE id = :b_id` for every dict of `rows`,
+    executed many at a time in chunks of `CHUNK` (one statement, Core executemany). `columns`
+    names the columns to set, each read from the key of the same name, or maps column names
+    to keys (e.g. `{"expires_at": "b_expires"}`: a bound name may not be a column's)."""
+    if not rows:
+        return
+    mapping = columns if isinstance(columns, dict) else {c: c for c in columns}
+    statement = (
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("b_id"))
+        .values({column: sa.bindparam(key) for column, key in mapping.items()})
+    )
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(statement, rows[start : start + CHUNK])
+
+
 def _tick(table: Table, progress: Progress | None) -> None:
     if progress is not None:
         progress(*table.progress())
@@ -703,19 +720,7 @@ def _write_agencies(rows: dict[str, _AgencyRow], existing: dict, result: ImportR
         elif parent_id is None:
             continue
         updates.append({"b_id": ids[code], **values})
-    statement = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("b_id"))
-        .values(
-            name=sa.bindparam("name"),
-            name_en=sa.bindparam("name_en"),
-            parent_id=sa.bindparam("parent_id"),
-            level=sa.bindparam("level"),
-            kind=sa.bindparam("kind"),
-        )
-    )
-    for start in range(0, len(updates), CHUNK):
-        db.session.execute(statement, updates[start : start + CHUNK])
+    update_by_id(table, updates, ("name", "name_en", "parent_id", "level", "kind"))
     db.session.expire_all()
 
 
