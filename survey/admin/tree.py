@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from survey.audit import audit
+from survey.collation import by_name
 from survey.extensions import db
 from survey.models import Agency, ApiKey, Desk, Kiosk, Response, Target, Ticket, User
 from survey.scope import subtree_ids
@@ -18,9 +19,11 @@ class TreeError(ValueError):
 
 
 def ordered_tree(agencies: list[Agency] | None = None) -> list[tuple[Agency, int]]:
-    """Every agency with its depth, parents before children, siblings by code (one query)."""
+    """Every agency with its depth, parents before children, siblings in Vietnamese alphabetical
+    order of their names (one query)."""
     if agencies is None:
-        agencies = list(db.session.scalars(sa.select(Agency).order_by(Agency.code)))
+        agencies = list(db.session.scalars(sa.select(Agency)))
+    agencies = by_name(agencies, lambda a: a.name, lambda a: a.code)
     ids = {agency.id for agency in agencies}
     children: dict[int | None, list[Agency]] = {}
     for agency in agencies:

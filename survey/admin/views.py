@@ -40,6 +40,7 @@ from survey.admin.tree import (
     why_not_delete,
 )
 from survey.audit import audit
+from survey.collation import by_name
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.imports import export_agencies
@@ -104,9 +105,7 @@ def agencies():
     tree = ordered_tree(
         None
         if scope is None
-        else list(
-            db.session.scalars(sa.select(Agency).where(Agency.id.in_(scope)).order_by(Agency.code))
-        )
+        else list(db.session.scalars(sa.select(Agency).where(Agency.id.in_(scope))))
     )
     return render_template(
         "admin/agencies.html", tree=tree, desk_counts=desk_counts, form=ConfirmForm()
@@ -205,7 +204,10 @@ def agency(agency_id: int):
     return render_template(
         "admin/agency.html",
         agency=agency,
-        desks=[(desk, survey_url(desk)) for desk in agency.desks],
+        desks=[
+            (desk, survey_url(desk))
+            for desk in by_name(agency.desks, lambda d: d.name, lambda d: d.code)
+        ],
         delete_blocked=why_not_delete(agency),
         changeable=not is_scope_root(agency),
         form=ConfirmForm(),

@@ -20,6 +20,7 @@ from survey.cases.forms import (
     ReplyForm,
 )
 from survey.cases.models import OPEN_STATUSES, Case, CaseStatus
+from survey.collation import by_name
 from survey.errors import abort_with
 from survey.extensions import db, limiter
 from survey.fields import choices
@@ -73,9 +74,9 @@ def _agency_choices(scope: set[int] | None) -> list[tuple[str, str]]:
     """The agencies in scope that have cases (a long tree has few of them)."""
     with_cases = _scoped(sa.select(Case.agency_id).distinct(), scope)
     agencies = db.session.execute(
-        sa.select(Agency.code, Agency.name).where(Agency.id.in_(with_cases)).order_by(Agency.name)
+        sa.select(Agency.code, Agency.name).where(Agency.id.in_(with_cases))
     )
-    return [(row.code, row.name) for row in agencies]
+    return [(row.code, row.name) for row in by_name(agencies, lambda r: r.name, lambda r: r.code)]
 
 
 @bp.route("/cases/")

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from survey.admin.common import language_choices
 from survey.audit import audit
 from survey.auth.decorators import admin_required
+from survey.collation import sort_key
 from survey.extensions import db
 from survey.fields import choices
 from survey.kiosk import admin_bp, enrolment
@@ -49,11 +50,11 @@ def _desk_choices() -> list:
         _in_scope(
             sa.select(Desk.id, Desk.name, Desk.code, Agency.name)
             .join(Agency, Desk.agency_id == Agency.id)
-            .where(Desk.active, Agency.active)
-            .order_by(Agency.name, Desk.code),
+            .where(Desk.active, Agency.active),
             user_scope(),
         )
     )
+    rows = sorted(rows, key=lambda r: (sort_key(r[3]), sort_key(r[1]), r[2]))
     return choices((str(d_id), f"{agency} › {name} ({code})") for d_id, name, code, agency in rows)
 
 
@@ -93,11 +94,18 @@ def index():
         _in_scope(
             sa.select(Kiosk)
             .join(Desk, Kiosk.desk_id == Desk.id)
-            .join(Agency, Desk.agency_id == Agency.id)
-            .order_by(Agency.name, Desk.code, Kiosk.name, Kiosk.id),
+            .join(Agency, Desk.agency_id == Agency.id),
             user_scope(),
         )
     ).all()
+    kiosks.sort(
+        key=lambda k: (
+            sort_key(k.desk.agency.name),
+            sort_key(k.desk.name),
+            sort_key(k.name),
+            k.id,
+        )
+    )
     now = utcnow()
     return render_template(
         "kiosk/admin/index.html",

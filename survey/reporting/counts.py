@@ -24,6 +24,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from survey.cases.models import Case
+from survey.collation import sort_key
 from survey.extensions import db
 from survey.models import (
     Agency,
@@ -411,7 +412,8 @@ def channel_counts(period: Period, agency_ids: Iterable[int] | None) -> dict[str
 def desk_counts(
     period: Period, agency_ids: Iterable[int] | None
 ) -> list[tuple[str, str, int, int]]:
-    """(desk code, desk name, valid, satisfied) of the desks with valid responses, by code."""
+    """(desk code, desk name, valid, satisfied) of the desks with valid responses, by name in
+    Vietnamese alphabetical order."""
     found = response_counts(period, ("desk",), agency_ids, valid_only=True)
     if not found:
         return []
@@ -421,7 +423,10 @@ def desk_counts(
             sa.select(Desk.id, Desk.code, Desk.name).where(Desk.id.in_([r[0] for r in found]))
         )
     }
-    return sorted((*names[desk_id], n, x) for desk_id, n, x in found)
+    return sorted(
+        ((*names[desk_id], n, x) for desk_id, n, x in found),
+        key=lambda row: (sort_key(row[1]), row[0]),
+    )
 
 
 def level_counts(period: Period, agency_ids: Iterable[int] | None) -> dict[int, dict[str, int]]:

@@ -21,6 +21,7 @@ import analysis
 from analysis.design import ClusterMoments, design_effects
 from analysis.intervals import interval_bounds
 from analysis.target import exact_limits
+from survey.collation import by_name, sort_key
 from survey.models import Channel, utcnow
 from survey.periods import Period
 from survey.reporting import counts as sql
@@ -245,7 +246,7 @@ class Report:
             return rows[::-1] if options.descending else rows
         missing = -math.inf if options.descending else math.inf
         keys = {
-            "name": lambda r: r.name,
+            "name": lambda r: sort_key(r.name),
             "rate": lambda r: r.rate if r.rate is not None else missing,
             "low": lambda r: r.low if r.low is not None else missing,
             "valid": lambda r: r.valid,
@@ -276,6 +277,11 @@ def _load_tree(root_id: int | None) -> tuple[list[_Node], dict[int, _Node]]:
             roots.append(node)
         else:
             parent.children.append(node)
+    # Siblings in Vietnamese alphabetical order of their names (the "tree" sort of the table).
+    roots = by_name(roots, lambda n: n.name, lambda n: n.code)
+    for node in nodes.values():
+        if len(node.children) > 1:
+            node.children = by_name(node.children, lambda n: n.name, lambda n: n.code)
     if root_id is not None:
         roots = [nodes[root_id]] if root_id in nodes else []
     return roots, nodes

@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from survey.audit import audit
 from survey.auth.decorators import reviewer_required
 from survey.cases import service as cases
+from survey.collation import sort_key
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.integrity import RULES, explain
@@ -59,8 +60,8 @@ def _filter_form(scope: set[int] | None) -> QueueFilterForm:
         sa.select(Desk.code, Desk.name, Agency.name.label("agency"))
         .join(Agency, Desk.agency_id == Agency.id)
         .where(Desk.id.in_(_flagged(scope).with_only_columns(Response.desk_id).distinct()))
-        .order_by(Agency.name, Desk.name)
     )
+    desks = sorted(desks, key=lambda d: (sort_key(d.agency), sort_key(d.name), d.code))
     reasons = [(rule, str(SHORT_REASONS[rule])) for rule in RULES]
     return QueueFilterForm(
         [(d.code, f"{d.agency} – {d.name}") for d in desks], reasons, formdata=request.args
