@@ -55,6 +55,17 @@ class ReportForm(FlaskForm):
         "level",
     )
 
+    # Statistical settings, in the filter bar's "advanced" section: most readers keep the defaults.
+    ADVANCED = ("confidence", "method", "adjust", "deff")
+
+    def advanced_open(self) -> bool:
+        """Show the advanced section open when one of its settings is not the default or is
+        wrong, so that nobody reads a report without seeing that it was changed."""
+        defaults = {name: str(getattr(ReportOptions, name)) for name in self.ADVANCED}
+        return any(
+            self[name].errors or str(self[name].data) != defaults[name] for name in self.ADVANCED
+        )
+
     def __init__(self, options: ReportOptions):
         args = options.query()
         data = {

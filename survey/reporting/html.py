@@ -190,6 +190,8 @@ class HtmlColumn:
     sort: str | None = None
 
 
+# What an analyst reads first comes first: on a 1440 px screen the columns up to the responses
+# needed are in view beside the sticky agency name; the official outputs follow.
 TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
     HtmlColumn(_l("Valid"), "num valid", lambda r, p: p.integer(r.valid), sort="valid"),
     HtmlColumn(_l("Satisfied"), "num", lambda r, p: p.integer(r.satisfied)),
@@ -212,7 +214,6 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
         + (p.small if r.small_sample else "")
         + (p.pooled if r.family == "pooled" else ""),
     ),
-    HtmlColumn(_l("Responses needed"), "num", lambda r, p: p.needed(r), sort="needed"),
     HtmlColumn(
         _l("Change"),
         "change",
@@ -221,6 +222,12 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
         + p.changes[r.change_verdict],
         sort="change",
     ),
+    HtmlColumn(
+        _l("Flagged / excluded"),
+        "num flagged",
+        lambda r, p: f"{p.integer(r.flagged)} / {p.integer(r.excluded)}",
+    ),
+    HtmlColumn(_l("Responses needed"), "num", lambda r, p: p.needed(r), sort="needed"),
     HtmlColumn(
         _l("Cases answered on time"),
         "num cases",
@@ -236,11 +243,6 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
     HtmlColumn(_l("Administrative verdict"), "admin-verdict", lambda r, p: p.admin(r)),
     HtmlColumn(_l("By level, best first"), "num levels", lambda r, p: p.levels(r)),
     HtmlColumn(_l("Indicator score"), "num points", lambda r, p: p.score(r)),
-    HtmlColumn(
-        _l("Flagged / excluded"),
-        "num",
-        lambda r, p: f"{p.integer(r.flagged)} / {p.integer(r.excluded)}",
-    ),
 )
 
 _ROW_START = (
