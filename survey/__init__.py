@@ -56,6 +56,10 @@ def create_app(config: str | dict | None = None) -> Flask:
     from survey.reporting import formatting
 
     formatting.init_app(app)
+    from survey import periods
+
+    # Looked up at each call: tests pin "today" by replacing periods.local_today.
+    app.add_template_global(lambda: periods.local_today(), "local_today")
     app.cli.add_command(i18n_tools.translate)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext as _
@@ -155,6 +155,13 @@ class Period:
 
     def is_closed(self, today: date) -> bool:
         return self.end < today
+
+    def covered(self, today: date) -> Period | None:
+        """The part of a period that has not ended (it holds `today`) that has data so far,
+        from its start to today; None for a period that has ended or not begun."""
+        if not self.start <= today <= self.end:
+            return None
+        return replace(self, end=today)
 
     def buckets(self, unit: str, count: int) -> list[Period]:
         """`count` consecutive months or quarters ending with the one holding `self.end`."""

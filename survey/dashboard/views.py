@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Response, render_template, request, url_for
+from flask import Response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -89,13 +89,21 @@ def _period_links(options: ReportOptions) -> list[tuple[str, str]]:
 @bp.route("")  # registered first, so url_for gives /dashboard
 @staff_required
 def index():
-    options, errors = _options_or_errors()
-    report = _report(options)
+    return _dashboard(*_options_or_errors())
+
+
+def _form(options: ReportOptions, errors: dict[str, str]) -> ReportForm:
     form = ReportForm(options)
     for name, message in errors.items():
         # Show what was typed, with its message, in the form itself.
         form[name].data = request.args.get(name, "")
         form[name].errors = [message]
+    return form
+
+
+def _dashboard(options: ReportOptions, errors: dict[str, str]):
+    report = _report(options)
+    form = _form(options, errors)
     page = render_template(
         "dashboard/index.html",
         report=report,
@@ -141,7 +149,8 @@ def _sort_url(options: ReportOptions, key: str) -> str:
 @bp.route("/agency/<code>")
 @staff_required
 def agency(code: str):
-    options, report = _agency_report(code, _options())
+    options, errors = _options_or_errors()
+    options, report = _agency_report(code, options)
     row = report.rows[0]
     unit = _trend_unit(options)
     search = CommentSearchForm(formdata=None, data={"q": request.args.get("q", "")})
@@ -169,7 +178,7 @@ def agency(code: str):
         if options.sort == "tree"
         else [r for r in report.visible_rows() if r.id != row.id],
         options=options,
-        form=ReportForm(options),
+        form=_form(options, errors),
         period_links=_period_links(options),
         trend_unit=unit,
         trend=charts.trend_rows(report, about.trend_buckets, about.trend_counts),
@@ -187,7 +196,7 @@ def agency(code: str):
         splits=splits,
         followup_draw=followup_draw,
         followup_checks=followup_checks,
-    )
+    ), (400 if errors else 200)
 
 
 def _history() -> str:
@@ -282,7 +291,11 @@ def _download(body: bytes, fmt: str, name: str) -> Response:
 def export(fmt: str):
     if fmt not in exports.FORMATS:
         abort_with(404, _("Exports are available as CSV, Excel (xlsx), PDF, JSON and Word (docx)."))
-    options = _options()
+    options, errors = _options_or_errors()
+    if errors:
+        # A download link with a wrong period (typed into the address, or an old bookmark):
+        # the dashboard of the same view, which shows the message in its form.
+        return redirect(url_for("dashboard.index", **request.args), 303)
     report = _report(options)
     body = exports.export(report, fmt)
     audit(

@@ -15,10 +15,11 @@ from datetime import datetime
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from survey import periods
 from survey.periods import to_local
 from survey.reporting import labels
 from survey.reporting.columns import file_columns, json_row
-from survey.reporting.formatting import number, percent
+from survey.reporting.formatting import day, number, percent
 from survey.reporting.official import (
     ADMINISTRATIVE_LABELS,
     ADMINISTRATIVE_VERDICTS,
@@ -153,7 +154,12 @@ def parameters(report: Report) -> list[tuple[str, str]]:
         (_("Scope"), report.root_name),
         (
             _("Period"),
-            f"{report.period.label()} ({report.period.start:%d/%m/%Y}–{report.period.end:%d/%m/%Y})",
+            f"{report.period.label()} ({day(report.period.start)}–{day(report.period.end)})",
+        ),
+        *(
+            [(_("Period not ended"), note)]
+            if (note := labels.open_period_note(report.period, periods.local_today()))
+            else []
         ),
         (_("Compared with"), report.previous.label()),
         (_("Target"), target),

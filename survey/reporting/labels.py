@@ -117,3 +117,21 @@ def adjustment_note(adjust: str, families: dict[str, int]) -> str | None:
         units=families.get("unit", 0),
         pooled=families.get("pooled", 0),
     )
+
+
+def open_period_note(period, today) -> str | None:
+    """For a period that has not ended (it holds `today`): says so, with the dates its data
+    cover, so that nobody compares a part of a quarter with a whole one without knowing."""
+    covered = period.covered(today)
+    if covered is None:
+        return None
+    from survey.reporting.formatting import day
+
+    return _(
+        "Period not ended: the data run from %(first)s to %(last)s, %(days)d of its %(total)d "
+        "days. The comparison with the previous period, a full one, is not like for like.",
+        first=day(covered.start),
+        last=day(covered.end),
+        days=covered.days,
+        total=period.days,
+    )
