@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import BinaryIO, NamedTuple
 
@@ -38,6 +38,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from survey.cases import service as cases
+from survey.collation import fold
 from survey.extensions import db
 from survey.fields import COMMENT_MAX_LENGTH
 from survey.models import (
@@ -177,6 +178,12 @@ class Table:
         else:
             self._open_csv(head)
 
+    def _set_header(self, cells) -> None:
+        self.header = [header_key(cell) for cell in cells]
+        # The headings as the file spells them, for error messages ("mức độ hài lòng").
+        self.raw_header = [_clean(cell).lstrip("\ufeff") for cell in cells]
+        self.headings: dict[str, str] = {}
+
     # CSV ---------------------------------------------------------------------------------
     def _open_csv(self, head: bytes) -> None:
         self.encoding = detect_encoding(head)
@@ -189,7 +196,7 @@ class Table:
         self._reader = csv.reader(self._text, delimiter=delimiter, strict=True)
         self._line = 0
         try:
-            self.header = [header_key(cell) for cell in self._next_csv()]
+            self._set_header(self._next_csv())
         except StopIteration:
             raise FileProblem(_l("The file is empty.")) from None
 
@@ -230,7 +237,7 @@ class Table:
         self._rows = sheet.iter_rows(values_only=True)
         self._line = 0
         try:
-            self.header = [header_key(cell) for cell in self._next_xlsx()]
+            self._set_header(self._next_xlsx())
         except StopIteration:
             raise FileProblem(_l("The file is empty.")) from None
         while self.header and not self.header[-1]:
@@ -320,6 +327,7 @@ class Table:
                     _l("The column %(column)s appears twice.", column=name), row=1, column=heading
                 )
             found[name] = index
+            self.headings[name] = self.raw_header[index] or heading
         missing = [name for name in required if name not in found]
         if missing:
             raise FileProblem(
@@ -419,6 +427,7 @@ def detect_encoding(head: bytes) -> str:
 def _run(table_factory, work, result: ImportResult, dry_run: bool) -> ImportResult:
     """Run `work` in one transaction: commit only when there is no error and it is not a dry run."""
     result.dry_run = dry_run
+    table = None
     try:
         table = table_factory()
         work(table)
@@ -434,6 +443,11 @@ def _run(table_factory, work, result: ImportResult, dry_run: bool) -> ImportResu
             ),
         )
         return result
+    if table is not None and table.headings:
+        # Errors name columns by the file's own headings, not by the internal codes.
+        result.errors = [
+            replace(e, column=table.headings.get(e.column, e.column)) for e in result.errors
+        ]
     if result.ok and not dry_run:
         db.session.commit()
     else:
@@ -819,13 +833,23 @@ class _Scale:
             for label in level["label"].values():
                 if label:
                     self.lookup[" ".join(label.lower().split())] = level["code"]
+        # Without accents and in any case ("rat hai long", "RẤT HÀI LÒNG"), unless two levels
+        # would then read alike.
+        folded: dict[str, set[str]] = {}
+        for level in questionnaire.levels:
+            for text in (level["code"].replace("_", " "), *level["label"].values()):
+                if text:
+                    folded.setdefault(fold(text), set()).add(level["code"])
+        self.folded = {key: codes.pop() for key, codes in folded.items() if len(codes) == 1}
         self.criteria = set(questionnaire.criterion_codes())
         self.satisfied = frozenset(questionnaire.satisfied)
         self.pairs = {code: (code, code in self.satisfied) for code in self.codes}
 
     def level(self, raw: str) -> str | None:
         found = self.lookup.get(raw)  # most cells hold the code itself
-        return found if found is not None else self.lookup.get(" ".join(raw.lower().split()))
+        if found is None:
+            found = self.lookup.get(" ".join(raw.lower().split()))
+        return found if found is not None else self.folded.get(fold(raw))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -1493,8 +1517,22 @@ class _PaperChunks:
         return json.loads(db.session.scalar(query))
 
 
-def paper_template(fmt: str, questionnaire: Questionnaire) -> bytes:
-    """An empty paper-form file with the columns for `questionnaire`'s criteria."""
-    header = ["desk_code", "date", "level", *questionnaire.criterion_codes(), "comment"]
-    header.append("form_number")
+# The paper template's headings in Vietnamese (each is one of PAPER_COLUMNS' spellings); the
+# English codes stay accepted and are the English template's.
+PAPER_HEADINGS_VI = {
+    "desk_code": "mã quầy",
+    "date": "ngày đánh giá",
+    "level": "mức độ hài lòng",
+    "comment": "ý kiến",
+    "form_number": "số phiếu",
+}
+
+
+def paper_template(fmt: str, questionnaire: Questionnaire, vietnamese: bool = True) -> bytes:
+    """An empty paper-form file with the columns for `questionnaire`'s criteria, headed in
+    Vietnamese (or with the English codes); criteria are headed by their codes."""
+    names = PAPER_HEADINGS_VI if vietnamese else {}
+    fixed = [names.get(code, code) for code in ("desk_code", "date", "level")]
+    tail = [names.get(code, code) for code in ("comment", "form_number")]
+    header = [*fixed, *questionnaire.criterion_codes(), *tail]
     return write_table(fmt, header, [], sheet=_("Paper forms"))

@@ -17,6 +17,7 @@ import threading
 
 import sqlalchemy as sa
 from flask import Response, current_app, render_template, request, send_file, stream_with_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -225,7 +226,8 @@ def import_template(kind: str, fmt: str):
         )
         if questionnaire is None:
             abort_with(404, _("This questionnaire does not exist."))
-        data = imports.paper_template(fmt, questionnaire)
+        # Headed in the reader's language: Vietnamese headings, or the English codes.
+        data = imports.paper_template(fmt, questionnaire, str(get_locale()) != "en")
         name = f"paper-forms-{questionnaire.key}-v{questionnaire.version}.{fmt}"
     return send_file(
         io.BytesIO(data), mimetype=MIMETYPES[fmt], as_attachment=True, download_name=name

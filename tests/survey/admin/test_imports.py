@@ -13,12 +13,13 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
+from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
 
 from survey import imports
 from survey.extensions import db
-from survey.imports import import_agencies, import_paper
-from survey.models import Agency, Answer, AuditLog, Channel, Level, Response
+from survey.imports import import_agencies, import_paper, paper_template
+from survey.models import Agency, Answer, AuditLog, Channel, Level, Questionnaire, Response
 from tests.conftest import count, html, text_of
 from tests.survey.admin.conftest import post
 from tests.survey.admin.files import (
@@ -530,12 +531,48 @@ def test_the_import_page_has_a_progress_bar_and_a_normal_form(admin_client):
     assert page.select_one("label[for=file]") is not None
 
 
-def test_the_paper_template_has_the_questionnaires_criteria(admin_client):
+VI_HEADER = [
+    "mã quầy",
+    "ngày đánh giá",
+    "mức độ hài lòng",
+    *PAPER_HEADER[3:-2],
+    "ý kiến",
+    "số phiếu",
+]
+
+
+def test_the_paper_template_has_vietnamese_headings_and_the_questionnaires_criteria(
+    admin_client,
+):
     response = admin_client.get("/admin/imports/paper/template.csv")
     header = response.data.decode("utf-8-sig").strip().split(",")
-    assert header == PAPER_HEADER
+    assert header == VI_HEADER
     xlsx = admin_client.get("/admin/imports/paper/template.xlsx")
-    assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert [cell.value for cell in sheet[1]] == VI_HEADER
+    # In English, the column codes (still accepted in any file).
+    english = paper_template("csv", Questionnaire.default(), vietnamese=False)
+    assert english.decode("utf-8-sig").strip().split(",") == PAPER_HEADER
+
+
+def test_the_vietnamese_template_filled_in_without_accents_imports(app, desks):
+    rows = [row[:] for row in PAPER]
+    rows[0][2], rows[1][2], rows[2][2] = "rat hai long", "KHONG HAI LONG", "Hài  Lòng"
+    result = paper_from(to_csv(VI_HEADER, rows))
+    assert errors(result) == [] and result.created == 3
+    levels = sorted(db.session.scalars(sa.select(Response.level)))
+    assert levels == ["hai_long", "khong_hai_long", "rat_hai_long"]
+
+
+def test_paper_errors_name_the_files_own_column_headings(app, desks):
+    rows = [row[:] for row in PAPER]
+    rows[0][0], rows[1][2] = "Q9", "tam duoc"
+    result = paper_from(to_xlsx(VI_HEADER, rows))
+    assert errors(result) == [
+        "Hàng 2, cột mã quầy: Không có quầy nào mang mã Q9.",
+        "Hàng 3, cột mức độ hài lòng: Mức tam duoc không hợp lệ. Hãy dùng một trong các giá trị: "
+        "rat_hai_long, hai_long, khong_hai_long.",
+    ]
 
 
 # ---- on the command line ---------------------------------------------------------------------
