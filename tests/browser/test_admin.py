@@ -129,3 +129,34 @@ def test_importing_the_tree_in_the_browser_shows_progress_then_the_result(
         from survey.models import Agency
 
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Agency)) == 300
+
+
+def test_the_admin_header_is_one_line_at_1440_px_with_the_sections_in_a_menu(live_server, page):
+    # Issue 17, point 13: "Bảng điều khiển" once, and the links grouped so they fit one line.
+    with live_server.app.app_context():
+        db.session.add(
+            User(email="admin@example.org", role=Role.ADMIN, password_hash=hash_password(PASSWORD))
+        )
+        db.session.commit()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}/auth/login")
+    page.fill("#email", "admin@example.org")
+    page.fill("#password", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(lambda address: "/auth/login" not in address)
+    page.goto(f"{live_server.url}/admin/users")
+    header = page.locator("header.top")
+    assert header.get_by_text("Bảng điều khiển", exact=True).count() == 1
+    tops = header.locator("nav > a, nav > details > summary, nav > form, nav > span").evaluate_all(
+        "items => items.map(i => { const r = i.getBoundingClientRect();"
+        " return Math.round(r.top + r.height / 2); })"
+    )
+    # Every item's middle on the same line (items differ in height, not in line).
+    assert len(tops) >= 6 and max(tops) - min(tops) <= 6, tops
+    menu = header.locator("details#admin-menu")
+    assert menu.locator("a[href='/admin/agencies']").is_hidden()
+    menu.locator("summary").click()
+    assert menu.locator("a[href='/admin/agencies']").is_visible()
+    expect(menu.locator("a[aria-current=page]")).to_have_text("Người dùng")
+    assert menu.locator("li a").count() >= 8
+    page.screenshot(path="/tmp/t17/admin-nav.png")
