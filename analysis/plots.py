@@ -23,7 +23,14 @@ from analysis.funnel import funnel_limits
 from analysis.intervals import check_method, interval_bounds
 from analysis.target import assess_target
 
-__all__ = ["FONT_FAMILY", "VERDICT_COLOURS", "forest_plot", "funnel_plot", "trend_plot"]
+__all__ = [
+    "FONT_FAMILY",
+    "VERDICT_COLOURS",
+    "forest_plot",
+    "funnel_plot",
+    "svg_with_titles",
+    "trend_plot",
+]
 
 #: Font used for every text element; bundled with matplotlib and covers Vietnamese.
 FONT_FAMILY = "DejaVu Sans"
@@ -78,6 +85,9 @@ def funnel_plot(
     target_label: str = "Mục tiêu",
     limit_label: str = "Giới hạn {coverage}",
     point_label: str = "Cơ quan, đơn vị",
+    names: Sequence[str] | None = None,
+    parents: Sequence[bool] | None = None,
+    parent_label: str = "Cơ quan có đơn vị trực thuộc (chỉ quầy của mình)",
 ) -> Figure:
     """Funnel plot: each agency's rate against its number of responses (Spiegelhalter 2005).
 
@@ -93,6 +103,13 @@ def funnel_plot(
         Texts (Vietnamese by default).
     limit_label : str, optional
         Legend text for each pair of limits; ``{coverage}`` is replaced by e.g. ``99,8%``.
+    names : sequence of str, optional
+        One tooltip per agency. Each point is then drawn as its own artist with the SVG id
+        ``funnel-point-<i>``, and ``fig.point_titles`` maps those ids to the names: pass the
+        saved SVG through :func:`svg_with_titles` to give every point an SVG ``<title>``.
+    parents : sequence of bool, optional
+        Agencies that have units under them (drawn as squares, with ``parent_label`` in the
+        legend), to tell them from leaves (circles).
 
     Returns
     -------
@@ -133,7 +150,40 @@ def funnel_plot(
             [VERDICT_COLOURS["meets"], VERDICT_COLOURS["below"]],
             VERDICT_COLOURS["inconclusive"],
         )
-        ax.scatter(n[has_data], rate, c=colours, s=22, zorder=3, label=point_label)
+        square = np.zeros(n.shape, bool) if parents is None else np.asarray(parents, bool)
+        square = square[has_data]
+        if names is None:
+            for mask, marker, label in ((~square, "o", point_label), (square, "s", parent_label)):
+                if mask.any():
+                    ax.scatter(
+                        n[has_data][mask],
+                        rate[mask],
+                        c=colours[mask],
+                        s=22,
+                        marker=marker,
+                        zorder=3,
+                        label=label,
+                    )
+        else:
+            titles = {}
+            shown = np.asarray(list(names), dtype=object)[has_data]
+            labelled = set()
+            for i, (count, value) in enumerate(zip(n[has_data], rate, strict=True)):
+                marker, label = ("s", parent_label) if square[i] else ("o", point_label)
+                gid = f"funnel-point-{i}"
+                ax.scatter(
+                    [count],
+                    [value],
+                    c=[colours[i]],
+                    s=22,
+                    marker=marker,
+                    zorder=3,
+                    gid=gid,
+                    label=label if label not in labelled else "_nolegend_",
+                )
+                labelled.add(label)
+                titles[gid] = f"{shown[i]}: {_percent(value)} ({int(count)})"
+            fig.point_titles = titles
         ax.set_xlim(0, top)
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -353,3 +403,24 @@ out_of_control_label : str, optional
         ax.legend(loc="lower left", ncols=2, **_LEGEND)
         _finish_axes(ax, title, xlabel, ylabel)
     return fig
+
+
+def svg_with_titles(svg: bytes, titles: Mapping[str, str]) -> bytes:
+    """Give the SVG groups with the ids in ``titles`` a ``<title>`` child (a tooltip in every
+    browser and the name a screen reader announces), e.g. the points of :func:`funnel_plot`.
+
+    matplotlib writes an artist with ``gid`` as ``<g id="...">``; the title is inserted right
+    after that opening tag, escaped.
+
+    Examples
+    --------
+    >>> svg_with_titles(b'<svg><g id="p-0"><path/></g></svg>', {"p-0": "Xã A & B"})
+    b'<svg><g id="p-0"><title>X\xc3\xa3 A &amp; B</title><path/></g></svg>'
+    """
+    from xml.sax.saxutils import escape
+
+    text = svg.decode("utf-8")
+    for gid, title in titles.items():
+        opening = f'<g id="{gid}">'
+        text = text.replace(opening, f"{opening}<title>{escape(title)}</title>", 1)
+    return text.encode("utf-8")

@@ -47,11 +47,14 @@ def funnel_figure(report: Report) -> Figure | None:
             "out), %(period)s",
             period=report.period.label(),
         ),
-        xlabel=_("Valid responses"),
-        ylabel=_("Satisfaction rate"),
+        xlabel=_("Valid responses (own desks only)"),
+        ylabel=_("Satisfaction rate (own desks only)"),
         target_label=_("Target"),
         limit_label=_("Limits {coverage}"),
-        point_label=_("Reporting units"),
+        point_label=_("Reporting units (own desks only)"),
+        names=[u.name for u in units],
+        parents=[u.has_children for u in units],
+        parent_label=_("Agencies with units under them, own desks only (squares)"),
     )
 
 
@@ -68,6 +71,8 @@ def funnel_rows(report: Report) -> list[dict]:
             "code": unit.code,
             "name": unit.name,
             "family": unit.family,
+            "counts": "own desks only",
+            "has_children": unit.has_children,
             "valid": unit.valid,
             "satisfied": unit.satisfied,
             "rate": round(rate, 6),
@@ -227,6 +232,9 @@ def render(figure: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     with matplotlib.rc_context({"svg.fonttype": "path", "svg.hashsalt": "hailong"}):
         figure.savefig(buffer, format=fmt, dpi=110, metadata=_metadata(fmt))
+    titles = getattr(figure, "point_titles", None)
+    if fmt == "svg" and titles:
+        return plots.svg_with_titles(buffer.getvalue(), titles)
     return buffer.getvalue()
 
 

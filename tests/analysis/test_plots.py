@@ -5,6 +5,7 @@ warning would fail these tests.
 """
 
 import io
+import re
 import xml.etree.ElementTree as ET
 
 import matplotlib
@@ -104,3 +105,26 @@ def test_plots_reject_mismatched_labels():
         forest_plot([9, 1], [10, 10], 0.5, ["A"])
     with pytest.raises(ValueError, match="one label per period"):
         trend_plot([9, 1], [10, 10], ["Q1"])
+
+
+def test_funnel_points_carry_svg_titles_and_parents_are_squares():
+    from analysis.plots import svg_with_titles
+
+    fig = funnel_plot(
+        [40, 170, 75],
+        [50, 200, 100],
+        0.8,
+        names=["Xã A", "Sở <B>", "Xã C"],
+        parents=[False, True, False],
+        point_label="leaves",
+        parent_label="parents",
+    )
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg")
+    svg = svg_with_titles(buffer.getvalue(), fig.point_titles).decode()
+    titles = re.findall(r'<g id="funnel-point-\d+">\s*<title>([^<]*)</title>', svg)
+    assert titles == ["Xã A: 80% (50)", "Sở &lt;B&gt;: 85% (200)", "Xã C: 75% (100)"]
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "leaves" in legend and "parents" in legend
+    markers = [c.get_paths()[0].vertices.shape[0] for c in fig.axes[0].collections]
+    assert markers[1] != markers[0] == markers[2]  # the parent's square is not a circle

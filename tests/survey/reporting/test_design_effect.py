@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -89,3 +90,23 @@ def test_the_agency_page_shows_the_design_effect(app, client, province, login, m
 def test_an_unknown_design_effect_option_is_refused(app):
     with app.test_request_context(), pytest.raises(reporting.OptionError):
         reporting.parse_options({"period": "2026-Q3", "deff": "guess"}, None)
+
+
+def test_funnel_svg_points_have_titles_and_the_csv_says_own_desks_only(
+    app, client, province, login, make_user
+):
+    # Issue 13, deliverable 6: the funnel shows the reporting units' own desks, and says so.
+    login(make_user())
+    svg = client.get("/dashboard/charts/funnel.svg?period=2026-Q3").data.decode()
+    titles = re.findall(r'<g id="funnel-point-\d+">\s*<title>([^<]*)</title>', svg)
+    report = _report(app)
+    expected = {r.name for r in report.units()}
+    assert len(titles) == len(expected) == 2
+    assert {t.rsplit(":", 1)[0] for t in titles} == expected
+    rows = client.get("/dashboard/charts/funnel.csv?period=2026-Q3").data.decode("utf-8-sig")
+    header = rows.splitlines()[0].split(",")
+    assert "counts" in header
+    assert all(
+        line.split(",")[header.index("counts")] == "own desks only"
+        for line in rows.splitlines()[1:]
+    )
