@@ -90,6 +90,9 @@ class Agency(db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     questionnaire_id: Mapped[int | None] = mapped_column(sa.ForeignKey("questionnaire.id"))
     merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"))
+    # The local date the merger took effect (0:00 Vietnam time): reports of periods that end
+    # before it show the agency as it was (survey.reporting.mergers).
+    merged_on: Mapped[date | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Agency | None] = relationship(
@@ -103,6 +106,9 @@ class Agency(db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        sa.CheckConstraint(
+            "merged_on IS NULL OR merged_into_id IS NOT NULL", name="merged_on_with_successor"
+        ),
     )
 
     def __repr__(self) -> str:

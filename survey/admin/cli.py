@@ -194,25 +194,38 @@ def export_agencies(out: Path):
 @click.command("merge-agencies")
 @click.option("--into", "target_code", required=True, help="Code of the agency that remains.")
 @click.argument("sources", nargs=-1, required=True)
+@click.option(
+    "--date",
+    "merged_on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The local date the merger took effect (default today); a past date records a merger "
+    "done before hailong.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @_with_request
-def merge_agencies(target_code: str, sources: tuple[str, ...], yes: bool):
+def merge_agencies(target_code: str, sources: tuple[str, ...], merged_on, yes: bool):
     """Merge the agencies SOURCES (codes) into --into: their desks and sub-agencies move, and
-    they are deactivated. Past responses keep their agency, so past reports stay as they were."""
+    they are deactivated. Past responses keep their agency, so past reports stay as they were;
+    the new agency's page can show the combined history."""
     from survey.admin.tree import TreeError, merge
 
     target = _agency(target_code, "--into")
     agencies = [_agency(code, "SOURCES") for code in sources]
+    day = merged_on.date() if merged_on else None
     if not yes:
-        click.confirm(f"Merge {', '.join(sources)} into {target.code} ({target.name})?", abort=True)
+        when = f" on {day.isoformat()}" if day else ""
+        click.confirm(
+            f"Merge {', '.join(sources)} into {target.code} ({target.name}){when}?", abort=True
+        )
     try:
-        summary = merge(agencies, target)
+        summary = merge(agencies, target, merged_on=day)
     except TreeError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(
-        f"Merged {', '.join(summary.sources)} into {summary.target}: {summary.desks} desks and "
+        f"Merged {', '.join(summary.sources)} into {summary.target} on "
+        f"{summary.merged_on.isoformat()}: {summary.desks} desks and "
         f"{summary.children} sub-agencies moved."
     )
     if summary.users_left:

@@ -147,6 +147,15 @@ class MergeForm(FlaskForm):
         validators=[InputRequired(message=_l("Choose at least one agency to merge."))],
     )
     target = SelectField(_l("Merge into"), choices=[])
+    merged_on = LocalDateField(
+        _l("Date of the merger"),
+        validators=[InputRequired(message=_l("Please enter a date."))],
+        description=_l(
+            "The day the merger took effect, e.g. 2025-07-01. For a merger done before hailong, "
+            "enter its date: reports of periods before it show the old agencies, and the new "
+            "agency's combined history starts from their responses."
+        ),
+    )
     confirm = BooleanField(
         _l("I understand: the desks move to the new agency and the old agencies are deactivated."),
         validators=[InputRequired(message=_l("Please confirm the merger."))],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -11,6 +12,7 @@ from survey.audit import audit
 from survey.collation import by_name
 from survey.extensions import db
 from survey.models import Agency, ApiKey, Desk, Kiosk, Response, Target, Ticket, User
+from survey.periods import local_today
 from survey.scope import subtree_ids
 
 
@@ -97,21 +99,30 @@ class MergeSummary:
     desks: int
     children: int
     users_left: int
+    merged_on: date
 
 
-def merge(sources: list[Agency], target: Agency, actor=None) -> MergeSummary:
-    """Merge `sources` into `target`: their desks and sub-agencies move to the target, and they
-    are deactivated with `merged_into` set. Past responses keep their agency, so reports for
-    past periods still show the old agencies. The caller commits."""
+def merge(
+    sources: list[Agency], target: Agency, actor=None, merged_on: date | None = None
+) -> MergeSummary:
+    """Merge `sources` into `target` on `merged_on` (a local date, default today): their desks
+    and sub-agencies move to the target, and they are deactivated with `merged_into` and
+    `merged_on` set. Past responses keep their agency, so reports for past periods still show
+    the old agencies. A past date records a merger done before hailong (the sources may then
+    be inactive already). The caller commits."""
+    today = local_today()
+    merged_on = merged_on or today
     if not sources:
         raise TreeError(_("Choose at least one agency to merge."))
+    if merged_on > today:
+        raise TreeError(_("The date of the merger cannot be in the future."))
     if not target.active:
         raise TreeError(_("%(name)s is not active: merge into an active agency.", name=target.name))
     for source in sources:
         if source.id == target.id:
             raise TreeError(_("An agency cannot be merged into itself."))
-        if not source.active or source.merged_into_id is not None:
-            raise TreeError(_("%(name)s is already inactive or merged.", name=source.name))
+        if source.merged_into_id is not None:
+            raise TreeError(_("%(name)s is already merged.", name=source.name))
         if target.id in subtree_ids(source.id):
             raise TreeError(
                 _(
@@ -128,7 +139,9 @@ def merge(sources: list[Agency], target: Agency, actor=None) -> MergeSummary:
         sa.update(Agency).where(Agency.parent_id.in_(ids)).values(parent_id=target.id)
     ).rowcount
     db.session.execute(
-        sa.update(Agency).where(Agency.id.in_(ids)).values(active=False, merged_into_id=target.id)
+        sa.update(Agency)
+        .where(Agency.id.in_(ids))
+        .values(active=False, merged_into_id=target.id, merged_on=merged_on)
     )
     users_left = (
         db.session.scalar(sa.select(sa.func.count()).where(User.agency_id.in_(ids), User.active))
@@ -140,8 +153,9 @@ def merge(sources: list[Agency], target: Agency, actor=None) -> MergeSummary:
         target=target.code,
         user=actor,
         sources=codes,
+        merged_on=merged_on.isoformat(),
         desks_moved=desks,
         children_moved=children,
     )
     db.session.expire_all()
-    return MergeSummary(codes, target.code, desks, children, users_left)
+    return MergeSummary(codes, target.code, desks, children, users_left, merged_on)

@@ -56,6 +56,7 @@ from survey.models import (
     Target,
     User,
 )
+from survey.periods import local_today
 from survey.scope import is_scope_root, require_agency_in_scope, user_scope
 
 
@@ -289,17 +290,19 @@ def agency_merge():
     form = MergeForm()
     # An agency administrator's own agency cannot be merged away (require_changeable).
     own = {current_user.agency_id} if user_scope() is not None else set()
-    form.sources.choices = agency_choices(exclude=own)
+    # Inactive agencies may be merged too: the predecessors of a merger done before hailong.
+    form.sources.choices = agency_choices(exclude=own | _merged_ids(), active=False)
     form.target.choices = agency_choices()
     if request.method == "GET":
         form.target.data = request.args.get("target", "")
+        form.merged_on.data = local_today()
     if form.validate_on_submit():
         target = agency_by_id(form.target.data)
         sources = [db.session.get(Agency, int(value)) for value in form.sources.data]
         for source in sources:
             require_changeable(source)
         try:
-            summary = merge(sources, target)
+            summary = merge(sources, target, merged_on=form.merged_on.data)
         except TreeError as error:
             db.session.rollback()
             form.form_errors.append(str(error))
@@ -307,9 +310,10 @@ def agency_merge():
             db.session.commit()
             flash(
                 _(
-                    "Merged %(sources)s into %(target)s: %(desks)d desks and %(children)d sub-agencies moved.",
+                    "Merged %(sources)s into %(target)s on %(date)s: %(desks)d desks and %(children)d sub-agencies moved.",
                     sources=", ".join(summary.sources),
                     target=summary.target,
+                    date=summary.merged_on.strftime("%d/%m/%Y"),
                     desks=summary.desks,
                     children=summary.children,
                 ),
@@ -326,6 +330,10 @@ def agency_merge():
             return redirect(url_for("admin.agency", agency_id=target.id), 303)
     status = 400 if request.method == "POST" else 200
     return render_template("admin/merge.html", form=form), status
+
+
+def _merged_ids() -> set[int]:
+    return set(db.session.scalars(sa.select(Agency.id).where(Agency.merged_into_id.is_not(None))))
 
 
 @bp.route("/agencies/export.<fmt>")

@@ -184,6 +184,7 @@ def agency(code: str):
         trend=charts.trend_rows(report, about.trend_buckets, about.trend_counts),
         predecessors=about.predecessors,
         history=about.history,
+        combined=about.combined,
         sections=about.sections,
         levels=about.levels,
         heatmap=heat,

@@ -158,6 +158,7 @@ def test_the_administrators_own_agency_is_read_only_for_them(agency_admin_client
         assert post(client, f"/admin/agencies/{a.id}/{action}").status_code == 403, action
     for source in (a, tree["b"]):
         data = {"sources": str(source.id), "target": str(tree["a1"].id), "confirm": "y"}
+        data["merged_on"] = "2025-07-01"
         assert post(client, "/admin/agencies/merge", data).status_code in (400, 403)
     db.session.expire_all()
     assert db.session.get(Agency, a.id).active and db.session.get(Agency, tree["b"].id).active

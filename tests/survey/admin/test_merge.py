@@ -52,7 +52,12 @@ def test_merging_two_communes_keeps_past_reports_and_starts_the_new_one(
     response = post(
         admin_client,
         "/admin/agencies/merge",
-        {"sources": [str(an_binh.id), str(an_phu.id)], "target": str(new.id), "confirm": "y"},
+        {
+            "sources": [str(an_binh.id), str(an_phu.id)],
+            "target": str(new.id),
+            "merged_on": "2025-07-01",
+            "confirm": "y",
+        },
     )
     assert response.status_code == 303
     db.session.expire_all()
@@ -61,6 +66,7 @@ def test_merging_two_communes_keeps_past_reports_and_starts_the_new_one(
     for old in (an_binh, an_phu):
         old = db.session.get(Agency, old.id)
         assert (old.active, old.merged_into_id) == (False, new.id)
+        assert old.merged_on == date(2025, 7, 1)
     # A rating after the merger, through the same printed QR code, goes to the new commune.
     make_response(db.session.get(Desk, desk_ab.id), datetime(2025, 8, 1, 2))
     make_response(db.session.get(Desk, desk_ap.id), datetime(2025, 8, 2, 2))
@@ -78,6 +84,7 @@ def test_merging_two_communes_keeps_past_reports_and_starts_the_new_one(
     entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "agency.merge"))
     assert entry.target == "XABP"
     assert entry.detail["sources"] == ["XAB", "XAP"] and entry.detail["desks_moved"] == 2
+    assert entry.detail["merged_on"] == "2025-07-01"
 
 
 def test_the_new_agency_page_names_the_merged_communes(
@@ -88,11 +95,72 @@ def test_the_new_agency_page_names_the_merged_communes(
     post(
         admin_client,
         "/admin/agencies/merge",
-        {"sources": [str(i) for i in sources], "target": str(new.id), "confirm": "y"},
+        {
+            "sources": [str(i) for i in sources],
+            "target": str(new.id),
+            "merged_on": "2025-07-01",
+            "confirm": "y",
+        },
     )
     page = admin_client.get(f"/admin/agencies/{new.id}")
     assert [row["data-code"] for row in html(page).select("#desks tbody tr")] == ["Q-AB", "Q-AP"]
-    assert "Xã An Bình" in text_of(page, ".facts")
+    assert "Xã An Bình (sáp nhập ngày 01/07/2025)" in text_of(page, ".facts")
+
+
+def test_the_merge_form_offers_today_and_inactive_agencies_but_not_merged_ones(
+    admin_client, make_agency, monkeypatch
+):
+    monkeypatch.setattr("survey.admin.views.local_today", lambda: date(2026, 3, 2))
+    new = make_agency(code="NEW")
+    closed = make_agency(code="CLOSED", active=False)
+    merged = make_agency(code="GONE", active=False)
+    merged.merged_into_id, merged.merged_on = new.id, date(2025, 7, 1)
+    db.session.commit()
+    page = html(admin_client.get("/admin/agencies/merge"))
+    assert page.select_one("#merged_on")["value"] == "2026-03-02"
+    offered = {box["value"] for box in page.select("input[name=sources]")}
+    assert str(closed.id) in offered and str(merged.id) not in offered
+
+
+def test_a_merger_done_before_hailong_is_recorded_with_its_date(
+    admin_client, make_agency, make_desk, make_response
+):
+    """The province starts with hailong in 2026; the communes merged on 1 July 2025 and their
+    old ratings were imported under the old (already inactive) communes."""
+    province = make_agency(code="TINH", level=Level.PROVINCE)
+    old = make_agency(code="XCU", name="Xã Cũ", parent=province)
+    make_response(make_desk(agency=old), datetime(2025, 5, 10, 2))
+    old.active = False
+    db.session.commit()
+    new = make_agency(code="XMOI", name="Xã Mới", parent=province)
+    response = post(
+        admin_client,
+        "/admin/agencies/merge",
+        {
+            "sources": [str(old.id)],
+            "target": str(new.id),
+            "merged_on": "2025-07-01",
+            "confirm": "y",
+        },
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    old = db.session.get(Agency, old.id)
+    assert (old.merged_into_id, old.merged_on) == (new.id, date(2025, 7, 1))
+
+
+def test_a_merger_date_in_the_future_or_missing_is_refused(admin_client, make_agency):
+    old, new = make_agency(), make_agency()
+    for day in ("2999-01-01", "", "01/07/2025"):
+        response = post(
+            admin_client,
+            "/admin/agencies/merge",
+            {"sources": [str(old.id)], "target": str(new.id), "merged_on": day, "confirm": "y"},
+        )
+        assert response.status_code == 400, day
+        assert html(response).select(".error-summary"), day
+    db.session.expire_all()
+    assert db.session.get(Agency, old.id).merged_into_id is None
 
 
 def test_merging_into_an_agency_inside_a_source_is_refused(admin_client, make_agency):
@@ -101,7 +169,12 @@ def test_merging_into_an_agency_inside_a_source_is_refused(admin_client, make_ag
     response = post(
         admin_client,
         "/admin/agencies/merge",
-        {"sources": [str(district.id)], "target": str(commune.id), "confirm": "y"},
+        {
+            "sources": [str(district.id)],
+            "target": str(commune.id),
+            "merged_on": "2025-07-01",
+            "confirm": "y",
+        },
     )
     assert response.status_code == 400
     assert "nằm trong" in text_of(response, ".error-summary")
@@ -112,7 +185,9 @@ def test_merging_into_an_agency_inside_a_source_is_refused(admin_client, make_ag
 def test_a_merger_needs_the_confirmation_box(admin_client, make_agency):
     old, new = make_agency(), make_agency()
     response = post(
-        admin_client, "/admin/agencies/merge", {"sources": [str(old.id)], "target": str(new.id)}
+        admin_client,
+        "/admin/agencies/merge",
+        {"sources": [str(old.id)], "target": str(new.id), "merged_on": "2025-07-01"},
     )
     assert response.status_code == 400
     db.session.expire_all()
@@ -122,17 +197,20 @@ def test_a_merger_needs_the_confirmation_box(admin_client, make_agency):
 def test_merge_agencies_command_moves_desks(runner, make_agency, make_desk):
     old, new = make_agency(code="OLD"), make_agency(code="NEW")
     make_desk(agency=old)
-    result = runner.invoke(args=["merge-agencies", "--into", "NEW", "OLD", "--yes"])
+    args = ["merge-agencies", "--into", "NEW", "OLD", "--date", "2025-07-01", "--yes"]
+    result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
-    assert "1 desks" in result.output
+    assert "1 desks" in result.output and "on 2025-07-01" in result.output
     db.session.expire_all()
     assert db.session.scalar(sa.select(Desk.agency_id)) == new.id
-    assert db.session.get(Agency, old.id).merged_into_id == new.id
+    old = db.session.get(Agency, old.id)
+    assert (old.merged_into_id, old.merged_on) == (new.id, date(2025, 7, 1))
 
 
 def test_merge_agencies_command_refuses_a_merged_source(runner, make_agency):
-    make_agency(code="OLD", active=False)
+    other = make_agency(code="OTHER")
+    make_agency(code="OLD", active=False, merged_into_id=other.id, merged_on=date(2025, 7, 1))
     make_agency(code="NEW")
     result = runner.invoke(args=["merge-agencies", "--into", "NEW", "OLD", "--yes"])
     assert result.exit_code == 1
-    assert "đã ngừng hoạt động" in result.output
+    assert "đã được sáp nhập" in result.output

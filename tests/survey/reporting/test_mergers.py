@@ -4,18 +4,21 @@ the merger reads the same after it (apart from the generation time)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import io
 import json
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+import docx
 import sqlalchemy as sa
 
 from survey import reporting
 from survey.admin import tree as admin_tree
 from survey.extensions import db
 from survey.models import Level, Questionnaire, Response
-from survey.reporting import detail, exports, mergers
+from survey.reporting import detail, document, exports, mergers
 from tests.conftest import html
 
 
@@ -46,13 +49,28 @@ def _add(desk, satisfied: int, unsatisfied: int, at: datetime) -> None:
     db.session.commit()
 
 
-def _json(app, period: str) -> dict:
+PRINTED = datetime(2025, 7, 20, 2, 0)  # the generation time, the same for every print
+
+
+def _printed(app, period: str) -> dict:
+    """A report of `period` as JSON, CSV and the official document's text, generated at
+    `PRINTED` (the generation date is the one part allowed to differ between two prints)."""
     with app.test_request_context():
-        data = exports.to_json(
-            reporting.build_report(reporting.parse_options({"period": period}, None))
-        )
-    data.pop("generated_at")
-    return json.loads(json.dumps(data))
+        report = reporting.build_report(reporting.parse_options({"period": period}, None))
+        report = dataclasses.replace(report, generated_at=PRINTED)
+        data = exports.to_json(report)
+        word = docx.Document(io.BytesIO(document.to_docx(report)))
+    text = [p.text for p in word.paragraphs]
+    text += [cell.text for table in word.tables for row in table.rows for cell in row.cells]
+    return {
+        "json": json.loads(json.dumps(data)),
+        "csv": exports.to_csv(report),
+        "docx": text,
+    }
+
+
+def _json(app, period: str) -> dict:
+    return _printed(app, period)["json"]
 
 
 def test_a_merged_commune_has_its_predecessors_history_and_past_reports_stay(
@@ -66,19 +84,25 @@ def test_a_merged_commune_has_its_predecessors_history_and_past_reports_stay(
     _add(desk_b, 3, 1, _local(2025, 5, 20, 9))
     _add(desk_a, 5, 0, _local(2025, 6, 30, 23, 59))
     _add(desk_b, 2, 2, _local(2025, 6, 12, 9))
-    before = _json(app, "2025-Q2")
+    before = _printed(app, "2025-Q2")
 
     # 1 July 2025: Xã An Bình is created and the two communes are merged into it.
     merged = make_agency("XAB", name="Xã An Bình", parent=province)
     merged.created_at = _local(2025, 7, 1, 0, 0)
     db.session.commit()
-    admin_tree.merge([a, b], merged)
+    admin_tree.merge([a, b], merged, merged_on=date(2025, 7, 1))
     db.session.commit()
     _add(desk_a, 6, 1, _local(2025, 7, 1, 0, 0))  # the desk now belongs to Xã An Bình
     _add(desk_b, 4, 4, _local(2025, 8, 3, 9))
 
     assert [p.code for p in mergers.predecessors(merged.id)] == ["XA", "XB"]
-    assert _json(app, "2025-Q2") == before  # byte for byte, apart from the generation time
+    after = _printed(app, "2025-Q2")
+    # Byte for byte, apart from the generation time: the JSON, the CSV and the document.
+    assert after["csv"] == before["csv"]
+    assert after["json"] == before["json"]
+    assert after["docx"] == before["docx"]
+    assert any("Xã Bình" in line for line in after["docx"])
+    assert not any("Xã An Bình" in line for line in after["docx"])
 
     with app.test_request_context():
         report = reporting.build_report(reporting.parse_options({"period": "2025-Q3"}, None))
@@ -93,6 +117,12 @@ def test_a_merged_commune_has_its_predecessors_history_and_past_reports_stay(
     assert months["2025-07"] == (7, 6) and months["2025-08"] == (8, 4)
     own_months = dict(zip([b.key for b in own.trend_buckets], own.trend_counts, strict=True))
     assert "2025-06" not in own_months or own_months["2025-06"] == (0, 0)
+    # The period comparison over the combined history: Q2 is the predecessors' sum.
+    assert own.combined is None and row.previous_valid == 0
+    change = combined.combined
+    assert (change.previous_valid, change.valid) == (10 + 5 + 4 + 4, 7 + 8)
+    assert change.previous_rate == (8 + 5 + 3 + 2) / 23 and change.rate == (6 + 4) / 15
+    assert change.change == change.rate - change.previous_rate
 
     # The agency page offers the combined history and labels it.
     login(make_user())
@@ -101,4 +131,31 @@ def test_a_merged_commune_has_its_predecessors_history_and_past_reports_stay(
     assert "Xã An" in note and "Xã Bình" in note and "sáp nhập" in note
     rows = [r.get_text(" ", strip=True) for r in page.select("#trend tbody tr")]
     assert any(r.startswith("Tháng 5/2025 14") for r in rows)
+    card = page.select_one("#combined-change").get_text(" ", strip=True)
+    assert "lịch sử gộp" in card and "Quý 2/2025: 78,3% trên 23 phản hồi" in card
+    assert "sáp nhập ngày 01/07/2025" in note
+    assert (
+        html(client.get("/dashboard/agency/XAB?period=2025-Q3")).select_one("#combined-change")
+        is None
+    )
     assert client.get("/dashboard/agency/XAB?period=2025-Q3&history=x").status_code == 400
+
+
+def test_a_merger_recorded_later_with_an_earlier_date_dates_the_new_commune_from_the_merger(
+    app, make_agency, make_desk
+):
+    """A province starting with hailong in 2026 records that its communes merged on
+    1 July 2025: the successor, created in hailong today, exists in reports from that date."""
+    province = make_agency("P", level=Level.PROVINCE)
+    old = make_agency("XC", name="Xã Cũ", parent=province)
+    _add(make_desk(agency=old), 3, 1, _local(2025, 5, 10, 9))
+    before = _printed(app, "2025-Q2")
+    new = make_agency("XM", name="Xã Mới", parent=province)  # created now, in 2026
+    admin_tree.merge([old], new, merged_on=date(2025, 7, 1))
+    db.session.commit()
+
+    assert _printed(app, "2025-Q2") == before
+    q2 = {row["code"]: row["active"] for row in _json(app, "2025-Q2")["agencies"]}
+    assert q2 == {"P": True, "XC": True}
+    q3 = {row["code"]: row["active"] for row in _json(app, "2025-Q3")["agencies"]}
+    assert q3 == {"P": True, "XM": True}
