@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -440,6 +441,16 @@ class Ticket(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("desk_id", "dossier_code", name="uq_ticket_desk_dossier"),
     )
+
+
+class Setting(db.Model):
+    """A province-wide setting that administrators edit (survey.scoring), by key."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(sa.JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class CacheVersion(db.Model):

@@ -23,6 +23,7 @@ from survey.admin import (  # noqa: E402,F401  (modules register routes on bp)
     people,
     prompts,
     questionnaires,
+    scoring,
     targets,
     uploads,
     views,

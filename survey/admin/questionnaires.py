@@ -13,7 +13,13 @@ from sqlalchemy.orm import attributes
 
 from survey.admin import bp
 from survey.admin.common import get_or_404, questionnaire_title, require_confirm
-from survey.admin.forms import MAX_CRITERIA, MAX_LEVELS, ConfirmForm, QuestionnaireForm
+from survey.admin.forms import (
+    MAX_CRITERIA,
+    MAX_LEVELS,
+    ConfirmForm,
+    QuestionnaireForm,
+    parse_points,
+)
 from survey.audit import audit
 from survey.errors import abort_with
 from survey.extensions import db
@@ -164,10 +170,20 @@ def _fill(form: QuestionnaireForm, version: Questionnaire) -> None:
         row.label_en.data = level["label"].get("en", "")
         row.face.data = level.get("face", "")
         row.satisfied.data = level["code"] in version.satisfied
+        if isinstance(level.get("points"), int | float):
+            row.points.data = f"{level['points']:g}"
     for row, item in zip(form.criteria, version.criteria[:MAX_CRITERIA], strict=False):
         row.code.data = item["code"]
         row.label_vi.data = item["label"].get("vi", "")
         row.label_en.data = item["label"].get("en", "")
+
+
+def _level(row: dict) -> dict:
+    level = {"code": row["code"], "face": (row["face"] or "").strip(), "label": _labels(row)}
+    points = parse_points(row["points"]) if (row["points"] or "").strip() else None
+    if points is not None:  # the form checked that every level has points, or none
+        level["points"] = int(points) if points.is_integer() else points
+    return level
 
 
 def _labels(row: dict) -> dict:
@@ -187,10 +203,7 @@ def questionnaire_edit(questionnaire_id: int):
     elif form.validate_on_submit():
         levels = form.filled_levels()
         version.title = {"vi": form.title_vi.data.strip(), "en": (form.title_en.data or "").strip()}
-        version.levels = [
-            {"code": row["code"], "face": (row["face"] or "").strip(), "label": _labels(row)}
-            for row in levels
-        ]
+        version.levels = [_level(row) for row in levels]
         version.satisfied = [row["code"] for row in levels if row["satisfied"]]
         version.criteria = [
             {"code": row["code"], "label": _labels(row)} for row in form.filled_criteria()

@@ -6,10 +6,11 @@ and the provincial indicator score (0-2 points per indicator, a total out of 18 
 the rate; `build_report` puts them on every `Row` (`levels`, `points`) and on the `Summary`.
 
 The point of each level belongs to the questionnaire version (a level item's ``"points"``),
-else to the installation's settings (`POINTS_BY_LEVEL`, default Không hài lòng 0, Hài lòng 1,
-Rất hài lòng 2); a questionnaire with a level that has no point (the SIPAS scale by default)
-gets no score. The class thresholds are the installation's (`POINTS_THRESHOLDS`, default
-15/12/9/6): provincial practice, not national law (docs/reporting.md).
+else to the province's settings (survey.scoring: edited by administrators at /admin/scoring,
+else the installation's `POINTS_BY_LEVEL`, default Không hài lòng 0, Hài lòng 1, Rất hài
+lòng 2); a questionnaire with a level that has no point (the SIPAS scale by default) gets no
+score. The class thresholds are the province's too (survey.scoring, else `POINTS_THRESHOLDS`,
+default 15/12/9/6): provincial practice, not national law (docs/reporting.md).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from analysis.points import ScoreMoments, classify_score, indicator_score
+from survey import scoring
 from survey.periods import Period
 from survey.reporting import counts as sql
 from survey.reporting.formatting import integer
@@ -150,10 +151,8 @@ def _num(value: float) -> float | None:
 
 
 def classes_setting() -> tuple[tuple[str, float, bool], ...]:
-    """The class thresholds in force (`POINTS_THRESHOLDS`), best first."""
-    excellent, good, fair, average = current_app.config.get(
-        "POINTS_THRESHOLDS", (15.0, 12.0, 9.0, 6.0)
-    )
+    """The class thresholds in force (survey.scoring), best first."""
+    excellent, good, fair, average = scoring.points_thresholds()
     return (
         ("xuat_sac", float(excellent), False),
         ("tot", float(good), True),
@@ -212,7 +211,7 @@ def official_figures(
     level_codes = [code for code, _label_text in levels]
 
     # Points: the questionnaires with a mapping, their criteria and levels.
-    default_points = current_app.config.get("POINTS_BY_LEVEL", {})
+    default_points = scoring.points_by_level()
     mappings = {s.id: m for s in scales if (m := level_points(s.levels, default_points))}
     indicators: list[tuple[str, str]] = []
     digits: dict[str, int] = {}

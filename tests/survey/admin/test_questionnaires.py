@@ -160,3 +160,28 @@ def test_a_draft_can_be_deleted(admin_client):
     draft = copy_default(admin_client)
     assert post(admin_client, f"/admin/questionnaires/{draft.id}/delete").status_code == 303
     assert count(Questionnaire) == 2
+
+
+def test_a_drafts_levels_may_carry_their_own_points_all_or_none(admin_client):
+    draft = copy_default(admin_client)
+    path = f"/admin/questionnaires/{draft.id}/edit"
+    half = draft_data(**{"levels-0-points": "2"})
+    response = post(admin_client, path, half)
+    assert response.status_code == 400
+    assert "mọi mức" in text_of(response, ".error-summary")
+    wrong = draft_data(**{"levels-0-points": "12", "levels-1-points": "0"})
+    assert post(admin_client, path, wrong).status_code == 400
+    both = draft_data(**{"levels-0-points": "1,5", "levels-1-points": "0"})
+    assert post(admin_client, path, both).status_code == 303
+    db.session.expire_all()
+    levels = db.session.get(Questionnaire, draft.id).levels
+    assert [level["points"] for level in levels] == [1.5, 0]
+    # The form shows them again, and the version's page lists them.
+    page = html(admin_client.get(path))
+    assert page.select_one("#levels-0-points")["value"] == "1.5"
+    assert (
+        "1,5"
+        in html(admin_client.get(f"/admin/questionnaires/{draft.id}"))
+        .select_one("#levels")
+        .get_text()
+    )
