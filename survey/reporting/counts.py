@@ -488,6 +488,16 @@ def heatmap_counts(period: Period, agency_ids: Iterable[int]) -> dict[tuple[int,
 # ---- comments --------------------------------------------------------------------------------
 
 
+def comment_texts(period: Period, agency_ids: Iterable[int] | None) -> list[tuple[str, bool]]:
+    """(comment, satisfied) of the valid responses with a comment (for their themes)."""
+    stmt = sa.select(Response.comment, Response.satisfied).where(
+        _valid_in(period, agency_ids),
+        Response.comment.is_not(None),
+        sa.func.length(sa.func.trim(Response.comment)) > 0,
+    )
+    return [(text, bool(satisfied)) for text, satisfied in db.session.execute(stmt)]
+
+
 def comment_rows(
     period: Period, agency_ids: Iterable[int], search: str | None, limit: int, offset: int
 ) -> list[tuple[datetime, str, str, bool, str, str, str, str]]:

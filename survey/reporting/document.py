@@ -36,7 +36,7 @@ from flask_babel import force_locale
 
 from survey import periods
 from survey.periods import to_local
-from survey.reporting import labels
+from survey.reporting import labels, themes
 from survey.reporting.formatting import Numbers
 from survey.reporting.official import ADMINISTRATIVE_LABELS, CLASS_LABELS, shares, verdict_note
 from survey.reporting.table import Report, Row
@@ -464,6 +464,15 @@ def _build(report: Report, progress=_noop) -> bytes:
         align=WD_ALIGN_PARAGRAPH.LEFT,
     )
     _below_table(doc, report)
+    _para(
+        doc,
+        "V. Ý KIẾN GÓP Ý CỦA NGƯỜI DÂN THEO CHỦ ĐỀ",
+        13,
+        bold=True,
+        indent=False,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    _themes(doc, report)
     progress("tables")
 
     # Closing: nơi nhận and the signature block, portrait again.
@@ -471,7 +480,7 @@ def _build(report: Report, progress=_noop) -> bytes:
     end.orientation = WD_ORIENT.PORTRAIT
     end.page_width, end.page_height = Cm(21), Cm(29.7)
     end.left_margin, end.right_margin = Cm(3), Cm(1.5)
-    _para(doc, "V. PHƯƠNG PHÁP", 13, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _para(doc, "VI. PHƯƠNG PHÁP", 13, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
     _para(
         doc,
         "Tỷ lệ hài lòng là số phiếu Hài lòng và Rất hài lòng chia cho số phiếu hợp lệ; phiếu bị "
@@ -637,6 +646,33 @@ def _indicator_table(doc, report: Report) -> None:
         ["TT", "Chỉ số (từ thấp đến cao)", "Điểm bình quân (0–2)", "Số phiếu trả lời"],
         rows,
         [1.2, 15.0, 5.0, 4.0],
+        {0, 2, 3},
+    )
+
+
+def _themes(doc, report: Report) -> None:
+    found = themes.comment_themes(report.period, {row.id for row in report.rows})
+    if not found.comments:
+        _para(doc, "Trong kỳ không có ý kiến góp ý bằng chữ trên các phiếu hợp lệ.", 13)
+        return
+    _para(
+        doc,
+        f"Trong kỳ có {VI.integer(found.comments)} phiếu hợp lệ kèm ý kiến góp ý bằng chữ. Chủ "
+        "đề được nhận biết tự động theo từ khóa (một ý kiến có thể thuộc nhiều chủ đề hoặc "
+        "không thuộc chủ đề nào); đây là cách phân nhóm gợi ý, không thay cho việc đọc từng ý "
+        "kiến.",
+        13,
+    )
+    rows = [
+        [str(i), t.label, VI.integer(t.comments), VI.integer(t.unsatisfied)]
+        for i, t in enumerate(found.themes, start=1)
+    ]
+    rows.append(["", "Chưa xếp được chủ đề", VI.integer(found.ungrouped), ""])
+    _table(
+        doc,
+        ["TT", "Chủ đề", "Số ý kiến", "Trong đó: phiếu chưa hài lòng"],
+        rows,
+        [1.2, 14.0, 4.0, 6.0],
         {0, 2, 3},
     )
 
