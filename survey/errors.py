@@ -31,6 +31,12 @@ MESSAGES = {
     410: (_l("No longer available"), _l("This is no longer available.")),
     413: (_l("Too large"), _l("What was sent is too large.")),
     415: (_l("Unsupported content type"), _l("This form must be sent as a normal web form.")),
+    422: (
+        _l("The request cannot be carried out"),
+        _l(
+            "What was sent is well formed, but names something that does not exist or is not allowed."
+        ),
+    ),
     429: (
         _l("Too many requests"),
         _l("Too many requests in a short time. Please wait a moment and try again."),

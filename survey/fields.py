@@ -15,6 +15,16 @@ from wtforms.validators import ValidationError
 DOSSIER_CODE_MAX = 64
 DOSSIER_CODE = re.compile(rf"^[\w./-]{{1,{DOSSIER_CODE_MAX}}}\Z")
 DOSSIER_CODE_MESSAGE = _l("A dossier code contains only letters, digits, dots, dashes and slashes.")
+# The same rule in the OpenAPI document (its `$` is the end of the text, as `\Z` is here).
+DOSSIER_CODE_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": DOSSIER_CODE_MAX,
+    "pattern": r"^[\w./-]+$",
+    "example": "000.00.24.H12-261120-0001",
+    "description": "The dossier code (mã hồ sơ) printed on the receipt: letters, digits, "
+    "dots, dashes and slashes.",
+}
 
 # A comment, on every channel; the database checks it too (response.comment).
 COMMENT_MAX_LENGTH = 1000

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -53,6 +54,12 @@ class InvalidAnswer(ValueError):
         self.field = field
 
 
+def _unknown_level(code: str, levels) -> str:
+    return _(
+        "Unknown level %(code)s; allowed: %(allowed)s.", code=repr(code), allowed=", ".join(levels)
+    )
+
+
 @dataclass(frozen=True)
 class Submission:
     id: uuid.UUID
@@ -77,19 +84,20 @@ class Submission:
     def validate(self) -> None:
         levels = self.questionnaire.level_codes()
         if self.level not in levels:
-            raise InvalidAnswer(
-                "level", f"unknown level {self.level!r}; allowed: {', '.join(levels)}"
-            )
+            raise InvalidAnswer("level", _unknown_level(self.level, levels))
         criteria = self.questionnaire.criterion_codes()
         for criterion, level in self.answers.items():
             if criterion not in criteria:
                 raise InvalidAnswer(
-                    "answers", f"unknown criterion {criterion!r}; allowed: {', '.join(criteria)}"
+                    "answers",
+                    _(
+                        "Unknown criterion %(code)s; allowed: %(allowed)s.",
+                        code=repr(criterion),
+                        allowed=", ".join(criteria),
+                    ),
                 )
             if level not in levels:
-                raise InvalidAnswer(
-                    f"answers.{criterion}", f"unknown level {level!r}; allowed: {', '.join(levels)}"
-                )
+                raise InvalidAnswer(f"answers.{criterion}", _unknown_level(level, levels))
 
     def content_hash(self) -> str:
         """What makes two submissions "the same": everything the citizen chose, and where."""

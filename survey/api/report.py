@@ -11,8 +11,9 @@ from survey.api import bp, openapi
 from survey.api.auth import ApiError, require
 from survey.extensions import db
 from survey.followup.service import checks_json, report_checks
-from survey.models import Agency
+from survey.models import Agency, Kind, Level
 from survey.reporting import detail, dossier_splits, exports, labels
+from survey.reporting.options import TARGET_DECIMALS, TARGET_MAX, TARGET_MIN
 from survey.scope import subtree_ids, visible_agency_ids
 
 QUERY = (
@@ -58,7 +59,12 @@ def report():
     try:
         options = reporting.parse_options(request.args, periods.last_closed_quarter())
     except reporting.OptionError as error:
-        raise ApiError(error.status, error.message, field=error.field) from None
+        status = error.status
+        if error.field == "period" and status == 400 and len(request.args["period"]) <= 40:
+            # The document gives `period` as text (people type it in many forms, see
+            # survey/periods.py): one that follows it but is no period is a 422, not a 400.
+            status = 422
+        raise ApiError(status, error.message, field=error.field) from None
     key = g.api_client
     scope = visible_agency_ids(key.agency_id)
     try:
@@ -144,9 +150,10 @@ openapi.PATHS["/report"] = {
             {
                 "name": "period",
                 "in": "query",
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "maxLength": 40},
                 "example": "2026-Q3",
-                "description": "2026-07, 2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-09-30 (local dates, UTC+7)",
+                "description": "2026-07, 2026-Q3, 2026-H1, 2026-9M, 2026 or "
+                "2026-07-01..2026-09-30 (local dates, UTC+7); text that is no period is a 422",
             },
             {
                 "name": "agency",
@@ -188,19 +195,22 @@ openapi.PATHS["/report"] = {
                 "in": "query",
                 "schema": {
                     "type": "number",
-                    "minimum": 0,
-                    "maximum": 100,
-                    "exclusiveMinimum": True,
-                    "exclusiveMaximum": True,
+                    "minimum": TARGET_MIN,
+                    "maximum": TARGET_MAX,
                 },
-                "description": "What-if target in percent; default: the target table",
+                "description": "What-if target in percent, used to "
+                f"{TARGET_DECIMALS} decimals; default: the target table",
             },
             {
                 "name": "verdict",
                 "in": "query",
                 "schema": {"type": "string", "enum": list(labels.VERDICTS)},
             },
-            {"name": "kind", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "kind",
+                "in": "query",
+                "schema": {"type": "string", "enum": [kind.value for kind in Kind]},
+            },
             {
                 "name": "calendar",
                 "in": "query",
@@ -216,7 +226,11 @@ openapi.PATHS["/report"] = {
                 "as docx or pdf",
                 "schema": {"type": "string", "enum": list(API_FORMATS), "default": "json"},
             },
-            {"name": "level", "in": "query", "schema": {"type": "string"}},
+            {
+                "name": "level",
+                "in": "query",
+                "schema": {"type": "string", "enum": [level.value for level in Level]},
+            },
             {
                 "name": "before_return",
                 "in": "query",
@@ -236,6 +250,7 @@ openapi.PATHS["/report"] = {
             "401": {"$ref": "#/components/responses/Problem"},
             "403": {"$ref": "#/components/responses/Problem"},
             "404": {"$ref": "#/components/responses/Problem"},
+            "422": {"$ref": "#/components/responses/Problem"},
         },
     }
 }

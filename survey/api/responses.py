@@ -12,7 +12,12 @@ from survey.api import bp, openapi
 from survey.api.auth import ApiError, json_body, require
 from survey.api.validation import datetime_field, field, reject_unknown, uuid_field
 from survey.cases import service as cases
-from survey.fields import COMMENT_MAX_LENGTH, DOSSIER_CODE, DOSSIER_CODE_MESSAGE
+from survey.fields import (
+    COMMENT_MAX_LENGTH,
+    DOSSIER_CODE,
+    DOSSIER_CODE_MESSAGE,
+    DOSSIER_CODE_SCHEMA,
+)
 from survey.languages.packs import COMPILED, language_by_code
 from survey.models import Channel, Kiosk, utcnow
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
@@ -49,10 +54,16 @@ def create_response():
             400, _("The field answers must map criterion codes to level codes."), field="answers"
         )
     comment = field(data, "comment", str, required=False, max_length=COMMENT_MAX_LENGTH)
-    dossier_code = (field(data, "dossier_code", str, required=False, max_length=64) or "").strip()
-    if dossier_code and not DOSSIER_CODE.match(dossier_code):
+    dossier_code = field(data, "dossier_code", str, required=False, max_length=64)
+    if dossier_code is not None and not DOSSIER_CODE.match(dossier_code):
         raise ApiError(400, str(DOSSIER_CODE_MESSAGE), field="dossier_code")
-    client_time = datetime_field(data, "client_time", required=isinstance(g.api_client, Kiosk))
+    client_time = datetime_field(data, "client_time")
+    if client_time is None and isinstance(g.api_client, Kiosk):
+        # The document cannot make a field required for one kind of credential only: the body
+        # is valid, but a kiosk's rating without its time cannot be placed (a 422, not a 400).
+        raise ApiError(
+            422, _("A kiosk must send client_time, when the citizen answered."), field="client_time"
+        )
     now = utcnow()
     if client_time is not None and not (now - MAX_AGE <= client_time <= now + MAX_FUTURE):
         raise ApiError(
@@ -64,7 +75,7 @@ def create_response():
     kiosk = g.api_client if isinstance(g.api_client, Kiosk) else None
     language = field(data, "language", str, required=False, max_length=16)
     if language is not None and language not in COMPILED and language_by_code(language) is None:
-        raise ApiError(400, _("Unknown language %(code)s.", code=language), field="language")
+        raise ApiError(422, _("Unknown language %(code)s.", code=language), field="language")
     mode = field(data, "mode", str, required=False, max_length=20)
     if mode is not None and mode not in MODES:
         raise ApiError(
@@ -90,8 +101,8 @@ def create_response():
     )
     try:
         stored, created = record(submission)
-    except InvalidAnswer as error:
-        raise ApiError(400, str(error), field=error.field) from None
+    except InvalidAnswer as error:  # a code the desk's questionnaire does not have
+        raise ApiError(422, str(error), field=error.field) from None
     except ResponseConflict:
         raise ApiError(
             409, _("This id is already stored with different content."), field="id"
@@ -107,15 +118,14 @@ def create_response():
 def _desk(data: dict) -> cache.DeskInfo:
     """The desk to rate, from the per-process cache (survey/cache.py)."""
     client = g.api_client
+    code = field(data, "desk", str, max_length=40)  # required of every client (issue 12)
     if isinstance(client, Kiosk):
-        code = field(data, "desk", str, required=False, max_length=40)
         desk = cache.desk_by_id(client.desk_id)
-        if code is not None and code != desk.code:
+        if code != desk.code:
             raise ApiError(
                 403, _("This kiosk may only submit ratings for its own desk."), field="desk"
             )
     else:
-        code = field(data, "desk", str, max_length=40)
         desk = cache.desk_by_code(code)
         if desk is None:
             raise ApiError(422, _("Unknown desk code %(code)s.", code=code), field="desk")
@@ -164,7 +174,8 @@ openapi.PATHS["/responses"] = {
 }
 openapi.SCHEMAS["ResponseIn"] = {
     "type": "object",
-    "required": ["id", "level"],
+    "required": ["id", "desk", "level"],
+    "description": "No field may be null: leave an optional field out instead.",
     "additionalProperties": False,
     "properties": {
         "id": {
@@ -175,24 +186,30 @@ openapi.SCHEMAS["ResponseIn"] = {
         "desk": {
             "type": "string",
             "maxLength": 40,
-            "description": "Desk code; required for API keys, optional for kiosks (their own desk).",
+            "example": "SYT-01",
+            "description": "Desk code. A kiosk may only name its own desk (else 403); an unknown "
+            "or inactive desk is a 422.",
         },
         "level": {
             "type": "string",
             "maxLength": 40,
-            "description": "A level code of the desk's questionnaire, e.g. hai_long.",
+            "example": "hai_long",
+            "description": "A level code of the desk's questionnaire, e.g. hai_long; a code "
+            "the questionnaire does not have is a 422.",
         },
         "answers": {
             "type": "object",
             "additionalProperties": {"type": "string"},
-            "description": "Criterion code to level code.",
+            "description": "Criterion code to level code; codes the desk's questionnaire does "
+            "not have are a 422.",
         },
         "comment": {"type": "string", "maxLength": COMMENT_MAX_LENGTH},
-        "dossier_code": {"type": "string", "maxLength": 64},
+        "dossier_code": DOSSIER_CODE_SCHEMA,
         "language": {
             "type": "string",
             "maxLength": 16,
-            "description": "The language the citizen answered in: vi, en or an added language's code (e.g. tay).",
+            "description": "The language the citizen answered in: vi, en or an added language's "
+            "code (e.g. tay); another code is a 422.",
         },
         "mode": {
             "type": "string",
@@ -202,7 +219,8 @@ openapi.SCHEMAS["ResponseIn"] = {
         "client_time": {
             "type": "string",
             "format": "date-time",
-            "description": "When the citizen answered, with a UTC offset; required for kiosks; within the last 30 days.",
+            "description": "When the citizen answered, with a UTC offset, within the last 30 "
+            "days (else 422). Kiosks must send it (a kiosk's rating without it is a 422).",
         },
     },
 }

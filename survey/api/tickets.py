@@ -12,7 +12,7 @@ from survey.api import bp, openapi
 from survey.api.auth import ApiError, json_body, require
 from survey.api.validation import date_field, field, reject_unknown
 from survey.extensions import db
-from survey.fields import DOSSIER_CODE, DOSSIER_CODE_MESSAGE
+from survey.fields import DOSSIER_CODE, DOSSIER_CODE_MESSAGE, DOSSIER_CODE_SCHEMA
 from survey.models import Agency, Desk, Ticket
 from survey.scope import visible_agency_ids
 from survey.tickets.service import TicketRequest, issue, qr_png_data_uri, qr_svg, ticket_url
@@ -25,7 +25,7 @@ FIELDS = {"dossier_code", "desk", "agency", "procedure", "due_date", "returned_d
 def create_ticket():
     data = json_body()
     reject_unknown(data, FIELDS)
-    dossier_code = (field(data, "dossier_code", str, max_length=64) or "").strip()
+    dossier_code = field(data, "dossier_code", str, max_length=64)
     if not DOSSIER_CODE.match(dossier_code):
         raise ApiError(400, str(DOSSIER_CODE_MESSAGE), field="dossier_code")
     desk = _desk(data)
@@ -132,19 +132,25 @@ openapi.SCHEMAS["TicketIn"] = {
     "type": "object",
     "required": ["dossier_code"],
     "additionalProperties": False,
-    "description": "Give exactly one of desk and agency.",
+    "description": "Give exactly one of desk and agency (else 400). No field may be null: "
+    "leave an optional field out instead.",
+    "oneOf": [
+        {"required": ["desk"], "not": {"required": ["agency"]}},
+        {"required": ["agency"], "not": {"required": ["desk"]}},
+    ],
     "properties": {
-        "dossier_code": {
+        "dossier_code": DOSSIER_CODE_SCHEMA,
+        "desk": {
             "type": "string",
-            "maxLength": 64,
-            "pattern": r"^[\w./-]+$",
-            "description": "The dossier code (mã hồ sơ) printed on the receipt.",
+            "maxLength": 40,
+            "example": "SYT-01",
+            "description": "Desk code; an unknown or inactive desk is a 422.",
         },
-        "desk": {"type": "string", "maxLength": 40, "description": "Desk code."},
         "agency": {
             "type": "string",
             "maxLength": 40,
-            "description": "Agency code; the ticket goes to its first active desk by code.",
+            "description": "Agency code; the ticket goes to its first active desk by code. An "
+            "unknown agency, or one without an active desk, is a 422.",
         },
         "procedure": {
             "type": "string",

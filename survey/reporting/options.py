@@ -21,6 +21,11 @@ from survey.reporting.labels import (
     VERDICTS,
 )
 
+# A what-if target is a percentage, used to 4 decimals: from 0.0001 to 99.9999, the bounds the
+# OpenAPI document gives (issue 12), so that no accepted value rounds to 0 or 100.
+TARGET_DECIMALS = 4
+TARGET_MIN, TARGET_MAX = 0.0001, 99.9999
+
 
 class OptionError(ValueError):
     """A report option that cannot be used; `field` names it, the message is translated."""
@@ -157,12 +162,13 @@ def parse_options(args: Mapping[str, str], default_period: Period) -> ReportOpti
             raise OptionError(
                 "target", _("The target must be a percentage, for example 90.")
             ) from None
-        # Checked once, on the value that is used: after rounding (0.00001% rounds to 0).
-        target = round(percent / 100, 6) if math.isfinite(percent) else math.nan
-        if not 0 < target < 1:
+        # The bounds of the OpenAPI document (survey/api/report.py), checked on the number as
+        # sent; inside them, rounding to TARGET_DECIMALS can never give 0 or 100.
+        if not (math.isfinite(percent) and TARGET_MIN <= percent <= TARGET_MAX):
             raise OptionError(
                 "target", _("The target must be a percentage strictly between 0 and 100.")
             )
+        target = round(percent / 100, TARGET_DECIMALS + 2)
 
     sort, descending = get("sort") or "tree", False
     if sort.startswith("-"):

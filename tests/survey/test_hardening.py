@@ -358,6 +358,104 @@ def test_the_openapi_document_is_valid_openapi_3_0(app, client):
     assert errors == []
 
 
+def _key(*scopes):
+    _row, key = issue_api_key("Sở Nội vụ", list(scopes))
+    db.session.commit()
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.mark.parametrize(
+    ("target", "status"),
+    [("0.0001", 200), ("99.9999", 200), ("0.00009", 400), ("99.99991", 400), ("5e-324", 400)],
+)
+def test_a_target_is_accepted_exactly_within_the_documented_bounds(client, target, status):
+    """Schemathesis sent target=5e-324, inside the document's old bounds (0, 100) exclusive,
+    and got a 400: the bounds are now the ones the server uses, 0.0001 to 99.9999."""
+    schema = client.get("/api/v1/openapi.json").json["paths"]["/report"]["get"]
+    bounds = next(p["schema"] for p in schema["parameters"] if p["name"] == "target")
+    assert (bounds["minimum"], bounds["maximum"]) == (0.0001, 99.9999)
+    response = client.get(f"/api/v1/report?target={target}", headers=_key("reports:read"))
+    assert response.status_code == status, response.json
+
+
+@pytest.mark.parametrize("period", ["´", "2026-13", "2026-02-30..2026-03-01", "0" * 39])
+def test_a_report_period_that_is_no_period_is_a_documented_422(client, period):
+    """`period` is documented as text (up to 40 characters): text the server cannot read as a
+    period follows the document, so it is a 422 naming the field, and 422 is documented."""
+    response = client.get(
+        "/api/v1/report", query_string={"period": period}, headers=_key("reports:read")
+    )
+    assert response.status_code == 422
+    assert response.json["field"] == "period"
+    operation = client.get("/api/v1/openapi.json").json["paths"]["/report"]["get"]
+    assert "422" in operation["responses"]
+
+
+def test_report_kind_and_level_are_documented_as_the_values_the_server_takes(client):
+    from survey.models import Kind, Level
+
+    operation = client.get("/api/v1/openapi.json").json["paths"]["/report"]["get"]
+    enums = {p["name"]: p["schema"].get("enum") for p in operation["parameters"]}
+    assert enums["kind"] == [k.value for k in Kind]
+    assert enums["level"] == [lv.value for lv in Level]
+
+
+def test_the_heartbeat_refuses_null_and_the_document_says_it_is_not_nullable(app, client, desk):
+    from survey.api.auth import issue_kiosk_token
+    from survey.models import Kiosk
+
+    kiosk = Kiosk(desk=desk, name="Máy 1")
+    db.session.add(kiosk)
+    token = issue_kiosk_token(kiosk)
+    db.session.commit()
+    for name in ("rejected", "app_version"):
+        response = client.post(
+            "/api/v1/kiosk/heartbeat",
+            json={"queue_length": 0, name: None},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 400
+        assert response.content_type == "application/problem+json"
+        assert response.json["field"] == name
+        assert "null" in response.json["detail"]
+    db.session.expire_all()
+    assert db.session.get(Kiosk, kiosk.id).last_seen_at is None
+    schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]["KioskHeartbeat"]
+    assert not any(field.get("nullable") for field in schema["properties"].values())
+
+
+def test_tickets_document_exactly_one_of_desk_and_agency(client, desk):
+    """The server's rule, "exactly one of desk and agency", is in the schema as a oneOf, which
+    a third-party validator enforces the same way."""
+    from jsonschema import Draft4Validator
+
+    schema = client.get("/api/v1/openapi.json").json["components"]["schemas"]["TicketIn"]
+    validator = Draft4Validator({"required": schema["required"], "oneOf": schema["oneOf"]})
+    headers = _key("tickets:write")
+    for body, valid in [
+        ({"dossier_code": "HS-1", "desk": desk.code}, True),
+        ({"dossier_code": "HS-2", "agency": desk.agency.code}, True),
+        ({"dossier_code": "HS-3", "desk": desk.code, "agency": desk.agency.code}, False),
+        ({"dossier_code": "HS-4"}, False),
+    ]:
+        assert validator.is_valid(body) is valid, body
+        response = client.post("/api/v1/tickets", json=body, headers=headers)
+        assert (response.status_code < 300) is valid, (body, response.json)
+        if not valid:
+            assert response.status_code == 400 and response.json["field"] == "desk"
+
+
+def test_every_api_body_refuses_null_for_every_field(client, desk):
+    """Decided once, in survey.api.validation.field: no request field is nullable."""
+    from survey.api.openapi import document
+
+    for name in document()["components"]["schemas"]["TicketIn"]["properties"]:
+        body = {"dossier_code": "HS-1", "desk": desk.code, name: None}
+        response = client.post("/api/v1/tickets", json=body, headers=_key("tickets:write"))
+        assert response.status_code == 400, name
+        assert response.json["field"] == name
+
+
 # ---- finding 15: the public page cannot be undone by subtraction ---------------------------------
 
 

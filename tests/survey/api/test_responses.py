@@ -77,11 +77,8 @@ def test_key_scoped_to_another_agency_is_403(client, desk, make_agency, make_api
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"level": "tuyet_voi"}, "level"),
         ({"level": None}, "level"),
         ({"id": "123"}, "id"),
-        ({"answers": {"attitude": "x"}}, "answers.attitude"),
-        ({"answers": {"nope": "hai_long"}}, "answers"),
         ({"answers": ["hai_long"]}, "answers"),
         ({"comment": "x" * 1001}, "comment"),
         ({"level": 3}, "level"),
@@ -97,6 +94,29 @@ def test_malformed_payload_is_400_naming_the_field(client, desk, api_key, change
     assert response.status_code == 400, response.json
     assert response.json["field"] == field
     assert response.json["detail"]
+    assert count(Response) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"level": "tuyet_voi"}, "level"),
+        ({"answers": {"attitude": "x"}}, "answers.attitude"),
+        ({"answers": {"nope": "hai_long"}}, "answers"),
+        ({"language": "xx"}, "language"),
+    ],
+)
+def test_a_code_the_questionnaire_does_not_have_is_422_naming_the_field(
+    client, desk, api_key, change, field
+):
+    """The body follows the OpenAPI document (a level is any short text): the code is unknown,
+    which is a 422, as an unknown desk is. A 400 means that the body breaks the document."""
+    response = client.post(
+        "/api/v1/responses", json={**payload(desk), **change}, headers=bearer(api_key)
+    )
+    assert response.status_code == 422, response.json
+    assert response.json["field"] == field
+    assert "không" in response.json["detail"].lower()  # in the request's language (Vietnamese)
     assert count(Response) == 0
 
 
@@ -123,7 +143,12 @@ def test_not_json_is_415_and_broken_json_is_400(client, api_key):
 def test_kiosk_submission_keeps_the_tablet_time(client, desk, make_kiosk):
     _, token = make_kiosk(desk)
     local = datetime.now(UTC) - timedelta(hours=3)
-    body = {"id": str(uuid.uuid4()), "level": "rat_hai_long", "client_time": local.isoformat()}
+    body = {
+        "id": str(uuid.uuid4()),
+        "desk": desk.code,
+        "level": "rat_hai_long",
+        "client_time": local.isoformat(),
+    }
     response = client.post("/api/v1/responses", json=body, headers=bearer(token))
     assert response.status_code == 201
     stored = db.session.scalar(sa.select(Response))
@@ -150,7 +175,7 @@ def test_kiosk_cannot_rate_another_desk(client, desk, make_desk, make_kiosk):
 def test_kiosk_time_outside_the_window_is_refused_as_not_retryable(client, desk, make_kiosk, delta):
     _, token = make_kiosk(desk)
     when = datetime.now(UTC) - delta
-    body = {"id": str(uuid.uuid4()), "level": "hai_long", "client_time": when.isoformat()}
+    body = {**payload(desk), "client_time": when.isoformat()}
     response = client.post("/api/v1/responses", json=body, headers=bearer(token))
     assert response.status_code == 422
     assert response.json["retryable"] is False
@@ -173,3 +198,47 @@ def test_openapi_document_describes_responses(client):
     document = client.get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
     assert "post" in document["paths"]["/responses"]
+
+
+# ---- issue 12, finding 12: the server and the OpenAPI document say the same thing -------------
+
+
+def test_a_kiosk_must_name_its_desk_as_the_document_requires(client, desk, make_kiosk):
+    """`desk` is required in ResponseIn for every client; kiosks were let off before."""
+    _, token = make_kiosk(desk)
+    body = {**payload(desk), "client_time": datetime.now(UTC).isoformat()}
+    del body["desk"]
+    response = client.post("/api/v1/responses", json=body, headers=bearer(token))
+    assert response.status_code == 400
+    assert response.json["field"] == "desk"
+    assert count(Response) == 0
+
+
+def test_a_kiosk_rating_without_its_time_is_a_422(client, desk, make_kiosk):
+    """Valid by the document (client_time is optional for API keys), but a kiosk must send it."""
+    _, token = make_kiosk(desk)
+    response = client.post("/api/v1/responses", json=payload(desk), headers=bearer(token))
+    assert response.status_code == 422
+    assert response.json["field"] == "client_time"
+    assert count(Response) == 0
+
+
+@pytest.mark.parametrize("name", ["comment", "dossier_code", "answers", "language", "mode"])
+def test_null_for_an_optional_field_is_a_400_naming_it(client, desk, api_key, name):
+    response = client.post(
+        "/api/v1/responses", json={**payload(desk), name: None}, headers=bearer(api_key)
+    )
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert response.json["field"] == name
+    assert "null" in response.json["detail"]
+    assert count(Response) == 0
+
+
+@pytest.mark.parametrize("code", [" HS-1", "HS-1 ", "", "HS 1"])
+def test_a_dossier_code_is_checked_as_sent_by_the_documented_pattern(client, desk, api_key, code):
+    response = client.post(
+        "/api/v1/responses", json={**payload(desk), "dossier_code": code}, headers=bearer(api_key)
+    )
+    assert response.status_code == 400
+    assert response.json["field"] == "dossier_code"
