@@ -35,3 +35,21 @@ def test_downgrade_to_base_and_upgrade_again(app):
     downgrade(revision="base")
     upgrade()
     assert count(Questionnaire) == 2
+
+
+def test_running_the_migrations_leaves_the_apps_logger_working(app):
+    """Alembic's logging set-up used to disable every logger that existed: after a migration in
+    the same process, the app's warnings (e.g. a kiosk's dropped ratings) were lost."""
+    import logging
+
+    app.logger.warning("before")
+    upgrade()
+    seen = []
+    handler = logging.Handler()
+    handler.emit = seen.append
+    app.logger.addHandler(handler)
+    try:
+        app.logger.warning("after the migrations")
+    finally:
+        app.logger.removeHandler(handler)
+    assert [record.getMessage() for record in seen] == ["after the migrations"]
