@@ -27,8 +27,8 @@ def record_dossier_count():
     desk_code = field(data, "desk", str, max_length=40)
     try:
         span = parse_period(field(data, "period", str, max_length=40))
-    except PeriodError as error:
-        raise ApiError(400, str(error), field="period") from None
+    except PeriodError as error:  # text the document allows, but no period: 422 (issue 12)
+        raise ApiError(422, str(error), field="period") from None
     handled = field(data, "handled", int)
     if not 0 <= handled <= dossier_counts.MAX_HANDLED:
         raise ApiError(
@@ -104,13 +104,18 @@ openapi.SCHEMAS["DossierCountIn"] = {
     "required": ["desk", "period", "handled"],
     "additionalProperties": False,
     "properties": {
-        "desk": {"type": "string", "maxLength": 40, "description": "Desk code."},
+        "desk": {
+            "type": "string",
+            "maxLength": 40,
+            "example": "SYT-01",
+            "description": "Desk code; an unknown desk is a 422.",
+        },
         "period": {
             "type": "string",
             "maxLength": 40,
             "example": "2026-07",
             "description": "2026-07, 2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-07-15 (local "
-            "dates, calendar periods).",
+            "dates, calendar periods); text that is no period is a 422.",
         },
         "handled": {
             "type": "integer",
