@@ -1,6 +1,6 @@
 """The invariant of issue 13, as a property: one agency, one period, one set of options give one
 n, rate, interval, target, verdict, responses needed and change verdict, on every channel
-(table, summary, agency page, API JSON, CSV, Excel, public page) and in every view (the full
+(table, summary, agency page, API JSON, CSV, Excel, the `report` command, public page) and in every view (the full
 table, `?agency=`, a verdict filter, an analyst and an API key limited to a subtree).
 
 Hypothesis draws small provinces (random trees, kinds, targets at every scope, counts in the
@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -77,6 +78,7 @@ def provinces(draw):
                     "confidence": st.sampled_from(["90", "95", "99"]),
                     "method": st.sampled_from(["wilson", "jeffreys", "clopper_pearson"]),
                     "target": st.sampled_from([None, None, None, "70", "88"]),
+                    "deff": st.sampled_from(["estimated", "none"]),
                 }
             )
         ),
@@ -240,7 +242,7 @@ def channels(app, make_user):
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(province=provinces(), pick=st.integers(0, 6))
-def test_every_channel_and_view_gives_one_verdict(app, channels, province, pick):
+def test_every_channel_and_view_gives_one_verdict(app, channels, runner, tmp_path, province, pick):
     _empty()
     period = periods.last_closed_quarter()
     agencies = _seed(province, period)
@@ -302,6 +304,18 @@ def test_every_channel_and_view_gives_one_verdict(app, channels, province, pick)
         table = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
         for code, found in _file_rows(table, columns).items():
             _same(found, rows[code], "Excel")
+    # The `report` command (its JSON file), with the same options.
+    out = tmp_path / "report.json"
+    command = ["report", "--period", period.key, "--format", "json", "--out", str(out)]
+    for name in ("confidence", "method", "adjust", "deff", "target"):
+        if args.get(name):
+            command += [f"--{name}", args[name]]
+    result = runner.invoke(args=command)
+    assert result.exit_code == 0, result.output
+    body = json.loads(out.read_text(encoding="utf-8"))
+    assert {a["code"] for a in body["agencies"]} == set(rows)
+    for found in body["agencies"]:
+        _same(found, rows[found["code"]], "CLI")
     # The API, for the whole province and for a key limited to the chosen subtree.
     body = whole.get(f"/api/v1/report?{query}", headers=channels["key"]).json
     assert {a["code"] for a in body["agencies"]} == set(rows)
