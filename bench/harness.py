@@ -247,7 +247,7 @@ def prepare_site(database: Database, desks: int = DESKS, redis: str | None = Non
     from flask_migrate import upgrade
 
     from survey import create_app
-    from survey.api.auth import issue_api_key
+    from survey.credentials import issue_api_key
     from survey.extensions import db
     from survey.models import Agency, Desk, Level
     from survey.tokens import desk_token

@@ -8,9 +8,9 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 
-from survey.api.auth import API_KEY_SCOPES, issue_api_key
 from survey.audit import audit
 from survey.cases.models import Case
+from survey.credentials import API_KEY_SCOPES, issue_api_key
 from survey.extensions import db
 from survey.models import Agency, Answer, ApiKey, Response, Ticket, utcnow
 from survey.periods import LOCAL_OFFSET

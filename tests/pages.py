@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 from werkzeug.exceptions import HTTPException
 
 from survey import demo
-from survey.api.auth import issue_api_key
+from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.kiosk import enrolment
 from survey.kiosk.settings import WEEKDAYS, KioskSettings

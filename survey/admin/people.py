@@ -29,8 +29,8 @@ from survey.admin.forms import (
     NewUserForm,
     UserForm,
 )
-from survey.api.auth import API_KEY_SCOPES, issue_api_key
 from survey.audit import audit
+from survey.credentials import API_KEY_SCOPES, issue_api_key
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.fields import choices

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import hmac
 import json
-import secrets
 
 import sqlalchemy as sa
 from flask import g, request
@@ -18,10 +17,8 @@ from flask_babel import gettext as _
 from survey import cache
 from survey.errors import problem
 from survey.extensions import db
-from survey.models import ApiKey, Kiosk, utcnow
+from survey.models import Kiosk
 from survey.security import hash_token
-
-API_KEY_SCOPES = ("responses:write", "tickets:write", "reports:read", "directory:read")
 
 
 class ApiError(Exception):
@@ -44,36 +41,6 @@ class ApiError(Exception):
         if self.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
         return response
-
-
-def _new_secret(kind: str) -> tuple[str, str]:
-    prefix = secrets.token_hex(6)
-    return prefix, f"{kind}_{prefix}_{secrets.token_urlsafe(32)}"
-
-
-def issue_api_key(name: str, scopes: list[str], agency_id: int | None = None) -> tuple[ApiKey, str]:
-    """Create an API key; return the row and the plaintext key, which is shown only once."""
-    unknown = sorted(set(scopes) - set(API_KEY_SCOPES))
-    if unknown or not scopes:
-        raise ValueError(f"unknown scopes {unknown}; allowed: {', '.join(API_KEY_SCOPES)}")
-    prefix, key = _new_secret("hl")
-    row = ApiKey(
-        name=name,
-        prefix=prefix,
-        key_hash=hash_token(key),
-        scopes=sorted(set(scopes)),
-        agency_id=agency_id,
-    )
-    db.session.add(row)
-    return row, key
-
-
-def issue_kiosk_token(kiosk: Kiosk) -> str:
-    """Give `kiosk` a new device token (replacing any old one); return the plaintext."""
-    prefix, token = _new_secret("hk")
-    kiosk.token_prefix, kiosk.token_hash = prefix, hash_token(token)
-    kiosk.enrolled_at, kiosk.revoked_at = utcnow(), None
-    return token
 
 
 def _parse(header: str | None) -> tuple[str, str, str] | None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, url_for
 
-from survey.api.auth import issue_kiosk_token
+from survey.credentials import issue_kiosk_token
 from survey.extensions import db
 from survey.models import Kiosk, utcnow
 from survey.security import hash_token

@@ -209,7 +209,7 @@ def test_outcomes_and_the_comparison_match_the_planted_rows(frame, client, login
     # checked against the planted rows.
     from statsmodels.stats.proportion import proportion_confint
 
-    from survey.api.auth import issue_api_key
+    from survey.credentials import issue_api_key
 
     expected = {}
     for code, k in planted.items():

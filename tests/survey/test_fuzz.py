@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey.api.auth import API_KEY_SCOPES, issue_api_key, issue_kiosk_token
 from survey.api.openapi import document
+from survey.credentials import API_KEY_SCOPES, issue_api_key, issue_kiosk_token
 from survey.extensions import db
 from survey.models import Answer, Kiosk, Response, Ticket
 from survey.tickets.service import TicketRequest, issue, ticket_token

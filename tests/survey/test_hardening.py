@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from survey.api.auth import issue_api_key
+from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.models import Channel, Response, Role, Status, utcnow
 from tests.conftest import csrf_token
@@ -401,7 +401,7 @@ def test_report_kind_and_level_are_documented_as_the_values_the_server_takes(cli
 
 
 def test_the_heartbeat_refuses_null_and_the_document_says_it_is_not_nullable(app, client, desk):
-    from survey.api.auth import issue_kiosk_token
+    from survey.credentials import issue_kiosk_token
     from survey.models import Kiosk
 
     kiosk = Kiosk(desk=desk, name="Máy 1")

@@ -27,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 
 from survey import create_app
-from survey.api.auth import issue_api_key
+from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.models import Agency, Desk, Level, Response, Role, User
 from survey.security import hash_password

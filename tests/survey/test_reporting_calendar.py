@@ -137,7 +137,7 @@ def test_the_installation_chooses_the_calendar_and_a_request_can_ask_for_the_oth
 
 
 def test_the_api_and_the_dashboard_take_the_calendar(client, app, desk):
-    from survey.api.auth import issue_api_key
+    from survey.credentials import issue_api_key
 
     _add(desk, _local(2026, 9, 20, 10, 0))
     _row, key = issue_api_key("Sở Nội vụ", ["reports:read"])

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from werkzeug.routing import AnyConverter, IntegerConverter, UUIDConverter
 
-from survey.api.auth import issue_api_key
+from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.models import Kiosk, Role
 from tests.conftest import csrf_token
@@ -304,7 +304,7 @@ def test_logs_do_not_carry_raw_addresses(app, client, survey_path, caplog):
 
 
 def test_an_api_key_cannot_use_a_kiosk_only_endpoint(app, client):
-    from survey.api.auth import API_KEY_SCOPES
+    from survey.credentials import API_KEY_SCOPES
 
     _, key = issue_api_key("all scopes", list(API_KEY_SCOPES))
     db.session.commit()

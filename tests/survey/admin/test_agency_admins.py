@@ -52,7 +52,7 @@ def test_the_reviews_attack_on_the_global_admin_and_other_agencies_is_refused(
     """What the review did with `create-user --role admin --agency SYT`: disable the main
     administrator, reset its password, revoke the global key, deactivate another agency,
     revoke a kiosk outside the subtree."""
-    from survey.api.auth import issue_api_key
+    from survey.credentials import issue_api_key
 
     key, _ = issue_api_key("province", ["directory:read"], None)
     kiosk = Kiosk(desk=tree["desks"]["b"], name="Máy Bình")

@@ -1,6 +1,6 @@
 import pytest
 
-from survey.api.auth import issue_api_key, issue_kiosk_token
+from survey.credentials import issue_api_key, issue_kiosk_token
 from survey.extensions import db
 from survey.models import Kiosk
 

@@ -27,7 +27,7 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from survey.api.auth import API_KEY_SCOPES, issue_api_key, issue_kiosk_token
+from survey.credentials import API_KEY_SCOPES, issue_api_key, issue_kiosk_token
 from survey.extensions import db
 from survey.models import Kiosk
 from tests.survey.api.conftest import bearer

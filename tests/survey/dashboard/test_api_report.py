@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from survey import reporting
-from survey.api.auth import issue_api_key
+from survey.credentials import issue_api_key
 from survey.extensions import db
 from tests.survey.dashboard.conftest import QUARTER
 
@@ -61,7 +61,7 @@ def test_an_agency_narrows_the_report_to_its_subtree(client, reader):
 @pytest.mark.parametrize(
     "query, status, field",
     [
-        ("period=2026-Q9", 400, "period"),
+        ("period=2026-Q9", 422, "period"),  # follows the document, names no period
         ("period=2026-Q3&confidence=x", 400, "confidence"),
         ("period=2026-Q3&method=exact", 400, "method"),
         ("period=2026-Q3&agency=NOPE", 404, "agency"),

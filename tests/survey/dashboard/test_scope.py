@@ -10,7 +10,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from survey.api.auth import issue_api_key
+from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.models import Agency, Role
 from tests.conftest import html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from survey.api.auth import issue_kiosk_token
+from survey.credentials import issue_kiosk_token
 from survey.extensions import db
 from survey.kiosk import enrolment
 from survey.kiosk.settings import WEEKDAYS, KioskSettings

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from survey.api.auth import issue_api_key
+from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.kiosk import enrolment
 from survey.models import Kiosk, Response

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from survey.api.auth import issue_api_key
+from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.models import Channel, Questionnaire, Role
 from survey.responses import Submission, record

@@ -266,7 +266,7 @@ def test_the_response_rate_warning_follows_the_setting(app, make_agency, make_de
 def test_the_agency_page_the_csv_and_the_api_show_the_same_splits(
     planted, client, login, make_user
 ):
-    from survey.api.auth import issue_api_key
+    from survey.credentials import issue_api_key
     from survey.models import Role
     from tests.conftest import html
 
@@ -378,7 +378,7 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
     from openpyxl import load_workbook
 
     from survey import periods
-    from survey.api.auth import issue_api_key
+    from survey.credentials import issue_api_key
     from survey.models import Role
     from survey.reporting import ReportOptions, build_report
     from survey.reporting.columns import file_columns

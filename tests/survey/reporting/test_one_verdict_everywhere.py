@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from survey import periods, reporting
-from survey.api.auth import issue_api_key
+from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.models import (
     Agency,
