@@ -166,8 +166,8 @@ class Config:
     # Report periods: "calendar" (Q3 = 1/7-30/9) or "regime", the reporting regime of Decree
     # 09/2019/NĐ-CP (Q3 = 15/6-14/9); a report can ask for the other with ?calendar=.
     REPORT_CALENDAR = "calendar"
-    # Reports read whole months from the roll-up `response_month` (kept by triggers, migration
-    # 0013); off, they read every response (benchmarks compare the two).
+    # Reports read whole months from the roll-ups `response_month` and `answer_month` (kept by
+    # triggers, migrations 0014 and 0018); off, they read every row (benchmarks compare the two).
     REPORT_ROLLUP = True
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.

@@ -283,6 +283,22 @@ class ResponseMonth(db.Model):
     satisfied: Mapped[int] = mapped_column()
 
 
+class AnswerMonth(db.Model):
+    """The monthly roll-up of `answer` by criterion, kept by database triggers (migration 0018)
+    in the transaction of every write to `answer` or `response`: an answer counts under its
+    response's month (Vietnam time, `yyyymm`), agency and status. The app never writes it;
+    reports read it for whole months."""
+
+    __tablename__ = "answer_month"
+
+    month: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    criterion: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    answers: Mapped[int] = mapped_column()
+    satisfied: Mapped[int] = mapped_column()
+
+
 class Answer(db.Model):
     """A per-criterion answer, kept in its own table so reports can count it in SQL."""
 

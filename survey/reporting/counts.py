@@ -29,6 +29,7 @@ from survey.extensions import db
 from survey.models import (
     Agency,
     Answer,
+    AnswerMonth,
     Channel,
     Desk,
     Questionnaire,
@@ -462,15 +463,72 @@ def trend_counts(buckets: list[Period], agency_ids: Iterable[int]) -> list[tuple
     return [found.get(i, (0, 0)) for i in range(len(buckets))]
 
 
-def criterion_counts(period: Period, agency_ids: Iterable[int]) -> dict[str, tuple[int, int]]:
-    """{criterion code: (answers, satisfied)} over the valid responses of the period."""
-    stmt = (
-        sa.select(Answer.criterion, sa.func.count(), _satisfied_sum(Answer.satisfied))
+def criterion_counts_query(period: Period, agency_ids: Iterable[int] | None):
+    """`SELECT criterion, count(*), <satisfied>` over the answers of the period's valid
+    responses, read from `answer` joined to `response`."""
+    return (
+        sa.select(
+            Answer.criterion.label("criterion"),
+            sa.func.count().label("answers"),
+            _satisfied_sum(Answer.satisfied).label("satisfied"),
+        )
         .join(Response, Response.id == Answer.response_id)
         .where(_valid_in(period, agency_ids))
         .group_by(Answer.criterion)
     )
-    return {c: (int(n), int(x)) for c, n, x in db.session.execute(stmt)}
+
+
+def rolled_criterion_counts_query(period: Period, agency_ids: Iterable[int] | None):
+    """The same rows as `criterion_counts_query`, read from the roll-up `answer_month` for the
+    whole months of the period and from `answer` only for the partial months at its edges."""
+    months, edges = month_split(period)
+    if months is None:
+        return criterion_counts_query(period, agency_ids)
+    where = [AnswerMonth.month.between(*months), AnswerMonth.status == Status.VALID.value]
+    if agency_ids is not None:
+        where.append(AnswerMonth.agency_id.in_(sorted(agency_ids)))
+    parts = [
+        sa.select(
+            AnswerMonth.criterion.label("criterion"),
+            AnswerMonth.answers.label("answers"),
+            AnswerMonth.satisfied.label("satisfied"),
+        ).where(*where)
+    ]
+    for start, end in edges:
+        low, high = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
+        parts.append(
+            sa.select(
+                Answer.criterion.label("criterion"),
+                sa.func.count().label("answers"),
+                _satisfied_sum(Answer.satisfied).label("satisfied"),
+            )
+            .join(Response, Response.id == Answer.response_id)
+            .where(
+                Response.occurred_at >= low,
+                Response.occurred_at < high,
+                _in_agencies(agency_ids),
+                Response.status == Status.VALID,
+            )
+            .group_by(Answer.criterion)
+        )
+    both = sa.union_all(*parts).subquery()
+    return (
+        sa.select(
+            both.c.criterion,
+            sa.func.sum(both.c.answers).label("answers"),
+            sa.func.sum(both.c.satisfied).label("satisfied"),
+        )
+        .group_by(both.c.criterion)
+        .having(sa.func.sum(both.c.answers) > 0)
+    )
+
+
+def criterion_counts(period: Period, agency_ids: Iterable[int]) -> dict[str, tuple[int, int]]:
+    """{criterion code: (answers, satisfied)} over the valid responses of the period; whole
+    months come from the roll-up `answer_month` (REPORT_ROLLUP on)."""
+    on = current_app.config.get("REPORT_ROLLUP", True) if has_app_context() else True
+    query = rolled_criterion_counts_query if on else criterion_counts_query
+    return {c: (int(n), int(x)) for c, n, x in db.session.execute(query(period, agency_ids))}
 
 
 def heatmap_counts(period: Period, agency_ids: Iterable[int]) -> dict[tuple[int, int], tuple]:

@@ -1,5 +1,6 @@
-"""The monthly roll-up `response_month` equals the raw counts after any sequence of writes, and
-reports read through it give the same rows as reading every response (migration 0014)."""
+"""The monthly roll-ups `response_month` and `answer_month` equal the raw counts after any
+sequence of writes, and reports read through them give the same rows as reading every response
+and answer (migrations 0014 and 0018)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from survey.extensions import db
-from survey.models import Agency, Desk, Level, Questionnaire, Response, ResponseMonth
+from survey.models import (
+    Agency,
+    Answer,
+    AnswerMonth,
+    Desk,
+    Level,
+    Questionnaire,
+    Response,
+    ResponseMonth,
+)
 from survey.periods import LOCAL_OFFSET, Period, parse_period
 from survey.reporting import counts
 
 CHANNELS = ("qr", "kiosk", "api", "paper")
 STATUSES = ("valid", "flagged", "excluded")
 LEVELS = (("rat_hai_long", True), ("hai_long", True), ("khong_hai_long", False))
+CRITERIA = ("thai_do", "thoi_gian", "huong_dan")
 #: Local times around the edges that matter: month ends, the regime's 14th/15th, midnight.
 START = datetime(2026, 5, 31, 12)  # naive UTC
 SPAN_HOURS = 24 * 130
@@ -41,7 +52,7 @@ def world(app):
 
 def _rows(world, draws) -> list[dict]:
     rows = []
-    for desk, channel, status, level, hours in draws:
+    for desk, channel, status, level, hours, *_answers in draws:
         desk_id, agency_id = world["desks"][desk]
         rid = uuid.uuid4()
         at = START + timedelta(hours=hours)
@@ -61,6 +72,52 @@ def _rows(world, draws) -> list[dict]:
             }
         )
     return rows
+
+
+def _answers(rows, draws) -> list[dict]:
+    """The answers of `rows`: draw[5] is a bitmask of the criteria answered, draw[6] a seed
+    for their levels."""
+    found = []
+    for row, (*_, mask, seed) in zip(rows, draws, strict=True):
+        for k, criterion in enumerate(CRITERIA):
+            if mask >> k & 1:
+                level, happy = LEVELS[(seed >> (2 * k)) % 3]
+                found.append(
+                    {
+                        "response_id": row["id"],
+                        "criterion": criterion,
+                        "level": level,
+                        "satisfied": happy,
+                    }
+                )
+    return found
+
+
+def _raw_answer_months() -> Counter:
+    found: Counter = Counter()
+    for at, agency, status, criterion, happy in db.session.execute(
+        sa.select(
+            Response.occurred_at,
+            Response.agency_id,
+            sa.type_coerce(Response.status, sa.String),
+            Answer.criterion,
+            Answer.satisfied,
+        ).join(Response, Response.id == Answer.response_id)
+    ):
+        local = at + LOCAL_OFFSET
+        key = (local.year * 100 + local.month, agency, status, criterion)
+        found[key + ("n",)] += 1
+        found[key + ("x",)] += int(happy)
+    return +found
+
+
+def _rolled_answer_months() -> Counter:
+    found: Counter = Counter()
+    for m in db.session.scalars(sa.select(AnswerMonth)):
+        key = (m.month, m.agency_id, m.status, m.criterion)
+        found[key + ("n",)] += m.answers
+        found[key + ("x",)] += m.satisfied
+    return +found
 
 
 def _raw_months() -> Counter:
@@ -106,6 +163,7 @@ BY = [("agency", "status"), ("agency", "status", "channel"), ("questionnaire", "
 def _check_months() -> None:
     db.session.expire_all()
     assert _rolled_months() == _raw_months()
+    assert _rolled_answer_months() == _raw_answer_months()
 
 
 def _check() -> None:
@@ -120,6 +178,10 @@ def _check() -> None:
                     counts.response_counts_query(period, by, None, valid_only)
                 ).all()
                 assert sorted(map(_ints, rolled)) == sorted(map(_ints, raw)), (period, by)
+        for agencies in (None, sorted(db.session.scalars(sa.select(Agency.id)))[:2]):
+            rolled = db.session.execute(counts.rolled_criterion_counts_query(period, agencies))
+            raw = db.session.execute(counts.criterion_counts_query(period, agencies))
+            assert sorted(map(_ints, rolled)) == sorted(map(_ints, raw)), (period, agencies)
 
 
 def _ints(row) -> tuple:
@@ -132,6 +194,8 @@ draw = st.tuples(
     st.integers(0, 2),
     st.integers(0, 2),
     st.integers(0, SPAN_HOURS),
+    st.integers(0, 2 ** len(CRITERIA) - 1),
+    st.integers(0, 63),
 )
 operation = st.one_of(
     st.tuples(st.just("insert"), st.lists(draw, min_size=1, max_size=12)),
@@ -139,6 +203,9 @@ operation = st.one_of(
     st.tuples(st.just("delete"), st.integers(0, 2**32)),
     st.tuples(st.just("retime"), st.integers(-72, 72), st.integers(0, 2**32)),
     st.tuples(st.just("level"), st.integers(0, 2), st.integers(0, 2**32)),
+    st.tuples(st.just("merge"), st.integers(0, 2), st.integers(0, 2**32)),
+    st.tuples(st.just("purge"), st.integers(0, 2**32)),
+    st.tuples(st.just("answer"), st.integers(0, 2), st.integers(0, 2**32)),
 )
 
 
@@ -150,12 +217,34 @@ def _some_ids(seed: int) -> list:
 def _apply(world, op) -> None:
     kind = op[0]
     if kind == "insert":
-        db.session.execute(sa.insert(Response), _rows(world, op[1]))
+        rows = _rows(world, op[1])
+        db.session.execute(sa.insert(Response), rows)
+        answers = _answers(rows, op[1])
+        if answers:
+            db.session.execute(sa.insert(Answer), answers)
     elif kind == "status":  # a review decision or an exclusion
         ids = _some_ids(op[2])
         db.session.execute(sa.update(Response).where(Response.id.in_(ids)).values(status=op[1]))
-    elif kind == "delete":  # a purge
+    elif kind == "delete":  # a purge: the answers go by ON DELETE CASCADE
         db.session.execute(sa.delete(Response).where(Response.id.in_(_some_ids(op[1]))))
+    elif kind == "purge":  # the answers first, then the responses (`flask purge`)
+        ids = _some_ids(op[1])
+        db.session.execute(sa.delete(Answer).where(Answer.response_id.in_(ids)))
+        db.session.execute(sa.delete(Response).where(Response.id.in_(ids)))
+    elif kind == "merge":  # an agency merged into another: its responses change agency
+        _desk, agency_id = world["desks"][op[1]]
+        ids = _some_ids(op[2])
+        db.session.execute(
+            sa.update(Response).where(Response.id.in_(ids)).values(agency_id=agency_id)
+        )
+    elif kind == "answer":  # an answer's level corrected
+        level, happy = LEVELS[op[1]]
+        ids = _some_ids(op[2])
+        db.session.execute(
+            sa.update(Answer)
+            .where(Answer.response_id.in_(ids), Answer.criterion == CRITERIA[op[2] % 3])
+            .values(level=level, satisfied=happy)
+        )
     elif kind == "retime":  # moved across a month edge
         for rid in _some_ids(op[2]):
             response = db.session.get(Response, rid)
@@ -170,7 +259,7 @@ def _apply(world, op) -> None:
     db.session.commit()
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(operations=st.lists(operation, min_size=1, max_size=6))
 def test_the_rollup_equals_the_raw_counts_after_any_writes(app, world, operations):
     db.session.execute(sa.delete(Response))
@@ -185,11 +274,19 @@ def test_the_rollup_triggers_exist_at_head(app):
     """A migration that rebuilds `response` on SQLite (batch_alter_table) drops its triggers."""
     if db.engine.dialect.name == "postgresql":
         sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'response'::regclass"
-        expected = {"response_month_keep"}
+        expected = {"response_month_keep", "response_month_forget"}
     else:
         sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'response'"
         expected = {f"response_month_{op}" for op in ("insert", "update", "delete")}
+        expected |= {"answer_month_move", "answer_month_forget"}
     assert expected <= set(db.session.scalars(sa.text(sql)))
+    on_answer = sql.replace("'response'", "'answer'")
+    kept = (
+        {"answer_month_keep"}
+        if db.engine.dialect.name == "postgresql"
+        else {f"answer_month_{op}" for op in ("insert", "update", "delete")}
+    )
+    assert kept <= set(db.session.scalars(sa.text(on_answer)))
 
 
 def test_reports_read_the_rollup_for_whole_months_only(app):
@@ -213,10 +310,13 @@ def test_concurrent_writers_keep_the_rollup_exact(app, world):
     def writer(seed: int) -> None:
         try:
             for round_ in range(15):
-                draws = [(seed % 3, 0, 0, (seed + k) % 3, 24 * 45 + k) for k in range(4)]
+                draws = [
+                    (seed % 3, 0, 0, (seed + k) % 3, 24 * 45 + k, 7, seed + k) for k in range(4)
+                ]
                 rows = _rows(world, draws)
                 with engine.begin() as conn:
                     conn.execute(sa.insert(Response), rows)
+                    conn.execute(sa.insert(Answer), _answers(rows, draws))
                 with engine.begin() as conn:
                     conn.execute(
                         sa.update(Response)
@@ -237,4 +337,6 @@ def test_concurrent_writers_keep_the_rollup_exact(app, world):
     assert not errors, errors
     db.session.expire_all()
     assert sum(db.session.scalars(sa.select(ResponseMonth.responses))) == 6 * (15 * 4 - 3)
+    answers = 6 * (15 * 4 - 3) * len(CRITERIA)
+    assert sum(db.session.scalars(sa.select(AnswerMonth.answers))) == answers
     _check()
