@@ -169,6 +169,9 @@ class Config:
     # Reports read whole months from the roll-ups `response_month` and `answer_month` (kept by
     # triggers, migrations 0014 and 0018); off, they read every row (benchmarks compare the two).
     REPORT_ROLLUP = True
+    # With REPORTING_DATABASE_URL: after a failed check of the replica, reports read the
+    # primary (a warning in the log) for this many seconds before the replica is tried again.
+    REPLICA_RETRY_SECONDS = 30
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
     TRUSTED_PROXIES = 0

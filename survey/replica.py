@@ -13,12 +13,23 @@ primary's CPU and buffers. The routing is decided in one place, the session's `g
 
 A replica is seconds behind at most in normal running: a report may miss the ratings of the
 last seconds, never count one twice. Without the setting everything uses the one database.
+
+**When the replica is down**, reports read the primary instead, with a warning in the log: the
+first report SELECT of a request checks the replica with `SELECT 1` (a pooled connection; a
+new one gives up after `CONNECT_TIMEOUT` seconds on PostgreSQL); if that fails, this process
+reads reports from the primary for `REPLICA_RETRY_SECONDS` (default 30) before it tries the
+replica again. The primary holds every row the replica has and more, so the figures stay
+right; the cost is the primary's CPU for that time. A 503 was the other choice: it keeps the
+primary's load predictable, but leaves every dashboard blank for as long as the replica is
+down, which is the wrong trade for a report that the primary can answer.
 """
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
-from flask import g, has_app_context, request
+from flask import current_app, g, has_app_context, request
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy.sql.util import find_tables
 
@@ -29,6 +40,10 @@ PRIMARY_ONLY = frozenset({"user_account", "api_key", "kiosk", "login_attempt", "
 #: The endpoints that only read reports (every GET of these blueprints, and these endpoints).
 REPORT_BLUEPRINTS = frozenset({"dashboard", "public"})
 REPORT_ENDPOINTS = frozenset({"api.report"})
+#: Seconds a new connection to a PostgreSQL replica may take before it counts as down.
+CONNECT_TIMEOUT = 3
+#: Per process: the replica engine's URL -> monotonic time until which reports skip it.
+_down_until: dict[str, float] = {}
 
 
 def binds(url: str | None) -> dict[str, str]:
@@ -51,6 +66,44 @@ def _route_request() -> None:
 def init_app(app) -> None:
     if REPLICA in app.config.get("SQLALCHEMY_BINDS", {}):
         app.before_request(_route_request)
+        with app.app_context():
+            from survey.extensions import db
+
+            engine = db.engines[REPLICA]
+        if engine.dialect.name == "postgresql":
+
+            @sa.event.listens_for(engine, "do_connect")
+            def _timeout(dialect, record, cargs, cparams):
+                cparams.setdefault("connect_timeout", CONNECT_TIMEOUT)
+
+
+def replica_usable(engine) -> bool:
+    """Whether this request's report SELECTs may go to the replica `engine`: checked once per
+    application context, and skipped for REPLICA_RETRY_SECONDS after a failed check."""
+    known = g.get("replica_usable")
+    if known is not None:
+        return known
+    key = str(engine.url)
+    usable = time.monotonic() >= _down_until.get(key, 0.0)
+    if usable:
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except sa.exc.DBAPIError as error:
+            retry = current_app.config.get("REPLICA_RETRY_SECONDS", 30)
+            _down_until[key] = time.monotonic() + retry
+            current_app.logger.warning(
+                "The reporting replica %s is unreachable (%s): reports read the primary "
+                "for the next %s s",
+                engine.url.render_as_string(hide_password=True),
+                str(getattr(error, "orig", error)).strip(),
+                retry,
+            )
+            usable = False
+        else:
+            _down_until.pop(key, None)
+    g.replica_usable = usable
+    return usable
 
 
 class Session(FlaskSession):
@@ -64,6 +117,7 @@ class Session(FlaskSession):
             and g.get("read_reports")
             and REPLICA in self._db.engines
             and not any(t.name in PRIMARY_ONLY for t in find_tables(clause, include_aliases=True))
+            and replica_usable(self._db.engines[REPLICA])
         ):
             return self._db.engines[REPLICA]
         return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)

@@ -141,6 +141,56 @@ def test_reports_read_the_replica_and_writes_and_credentials_the_primary(tmp_pat
     assert json.loads(out.read_text())["summary"]["valid"] == 10
 
 
+def test_reports_read_the_primary_while_the_replica_is_down(tmp_path, sqlite_template, caplog):
+    """A replica that cannot be reached: reports come from the primary with a warning in the
+    log, the replica is skipped for REPLICA_RETRY_SECONDS, then used again once it is back."""
+    primary, replica = tmp_path / "primary.db", tmp_path / "gone" / "replica.db"
+    shutil.copy(sqlite_template, primary)
+    app = _app(f"sqlite:///{primary}", f"sqlite:///{replica}")  # its directory does not exist
+    with app.app_context():
+        desk_id = _setup_agency().id
+        _plant(6, db.session.get(Desk, desk_id))
+        analyst_email = _analyst("truc@example.org").email
+        _, key = issue_api_key("iGate", ["reports:read"], None)
+        db.session.commit()
+    client = app.test_client()
+    with caplog.at_level("WARNING"):
+        assert _report_valid(client, key) == 6  # the primary's count, not a 500
+    warnings = [r.getMessage() for r in caplog.records if "reporting replica" in r.getMessage()]
+    assert len(warnings) == 1 and "reports read the primary for the next 30 s" in warnings[0]
+
+    caplog.clear()
+    _login(client, analyst_email)
+    assert client.get(f"/dashboard?period={PERIOD}").status_code == 200
+    assert client.get(f"/dashboard/export.json?period={PERIOD}").json["summary"]["valid"] == 6
+    out = tmp_path / "report.json"
+    result = app.test_cli_runner().invoke(
+        args=["report", "--period", PERIOD, "--format", "json", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["summary"]["valid"] == 6
+    assert not [r for r in caplog.records if "reporting replica" in r.getMessage()]  # skipped
+
+    # The replica comes back (as of a copy with more ratings than the primary, to tell them
+    # apart); once the retry time has passed, reports read it again.
+    replica.parent.mkdir()
+    with app.app_context():
+        _plant(3, db.session.get(Desk, desk_id))
+        db.session.remove()
+        db.engine.dispose()
+    _copy_sqlite(primary, replica)
+    with app.app_context():
+        three = sa.select(Response.id).limit(3).scalar_subquery()
+        db.session.execute(sa.delete(Response).where(Response.id.in_(three)))
+        db.session.commit()
+    assert _report_valid(client, key) == 9 - 3  # still skipped: the primary's count
+    app.config["REPLICA_RETRY_SECONDS"] = 0
+    from survey import replica as routing
+
+    routing._down_until.clear()
+    assert _report_valid(client, key) == 9  # the replica's count
+
+
 def test_without_a_replica_reports_read_the_primary(tmp_path, sqlite_template):
     primary = tmp_path / "primary.db"
     shutil.copy(sqlite_template, primary)
@@ -320,6 +370,13 @@ def test_postgresql_reports_read_a_streaming_replica_and_submissions_the_primary
         cluster.replay(True)
     cluster.caught_up()
     assert _report_valid(client, key) == 15
+
+    # The standby goes down: reports read the primary (a warning in the log), not a 500.
+    with app.app_context():
+        _plant(2, db.session.scalar(sa.select(Desk)))
+    cluster.run("pg_ctl", "-D", str(cluster.root / "replica"), "-m", "fast", "-w", "stop")
+    assert _report_valid(client, key) == 17
+    assert client.get(f"/dashboard/export.json?period={PERIOD}").json["summary"]["valid"] == 17
     with app.app_context():
         db.session.remove()
         for engine in db.engines.values():
