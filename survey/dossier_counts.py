@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from survey.extensions import db
-from survey.imports import ImportResult, Progress, Table, _run, _tick
+from survey.imports import ImportResult, Progress, Table, run, tick
 from survey.models import Desk, DossierCount, utcnow
 from survey.periods import Period, PeriodError, parse_period
 
@@ -185,10 +185,10 @@ def import_counts(
             if len(result.errors) == before and not result.truncated:
                 rows.append((number, desk, span, int(raw)))
             if result.rows % 1000 == 0:
-                _tick(table, progress)
+                tick(table, progress)
             if result.full:
                 break
-        _tick(table, progress)
+        tick(table, progress)
         if not result.ok:
             return
         for number, desk, span, handled in rows:
@@ -206,4 +206,4 @@ def import_counts(
             else:
                 result.unchanged += 1
 
-    return _run(lambda: Table(stream), work, result, dry_run)
+    return run(lambda: Table(stream), work, result, dry_run)

@@ -30,9 +30,9 @@ from survey.imports import (
     ImportResult,
     Progress,
     Table,
-    _run,
-    _tick,
     parse_date,
+    run,
+    tick,
     update_by_id,
 )
 from survey.models import Agency, Desk, Level, Procedure, Ticket, utcnow
@@ -194,10 +194,10 @@ def import_procedures(
             if len(result.errors) == before and not result.truncated:
                 rows[code] = (number, name, field_name, name_en or None)
             if result.rows % 1000 == 0:
-                _tick(table, progress)
+                tick(table, progress)
             if result.full:
                 break
-        _tick(table, progress)
+        tick(table, progress)
         if not result.ok or target is None:
             return
         existing = procedure_names(target.id)
@@ -223,7 +223,7 @@ def import_procedures(
                 result.updated += 1
         db.session.flush()
 
-    return _run(lambda: Table(stream), work, result, dry_run)
+    return run(lambda: Table(stream), work, result, dry_run)
 
 
 def provinces() -> list[Agency]:
@@ -375,14 +375,14 @@ def import_dossiers(
                     )
                 )
             if result.rows % 5000 == 0:
-                _tick(table, progress)
+                tick(table, progress)
             if result.full:
                 break
-        _tick(table, progress)
+        tick(table, progress)
         if result.ok:
             _write_dossiers(rows, result)
 
-    return _run(lambda: Table(stream), work, result, dry_run)
+    return run(lambda: Table(stream), work, result, dry_run)
 
 
 def _date_parser():

@@ -9,7 +9,9 @@ so the analyst sees exactly the name. Numbers stay numbers (a negative rate is n
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 from collections.abc import Iterable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -36,6 +38,32 @@ class CsvWriter:
     def writerows(self, rows: Iterable[Iterable]) -> None:
         for row in rows:
             self.writerow(row)
+
+
+def csv_bytes(rows: Iterable[Iterable]) -> bytes:
+    """Rows as a CSV file for Excel: UTF-8 with a byte-order mark (without it Excel misreads
+    Vietnamese letters), CRLF line ends, formula-like cells neutralised."""
+    buffer = io.StringIO()
+    CsvWriter(buffer, lineterminator="\r\n").writerows(rows)
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+
+
+def write_table(fmt: str, header: list[str], rows: list[list], sheet: str = "Sheet1") -> bytes:
+    """One table as a CSV (`csv_bytes`) or XLSX file (one sheet named `sheet`)."""
+    if fmt == "csv":
+        return csv_bytes([header, *rows])
+    if fmt == "xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook(write_only=True)
+        worksheet = book.create_sheet(sheet[:31])
+        xlsx_append(worksheet, header)
+        for row in rows:
+            xlsx_append(worksheet, row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+    raise ValueError(f"unknown format {fmt!r}; allowed: csv, xlsx")
 
 
 def xlsx_append(worksheet, values: Iterable) -> None:

@@ -25,11 +25,11 @@ from analysis import proportion_ci
 from analysis.followup import SelectionCheck, allocate, selection_check
 from survey.extensions import db
 from survey.followup.models import FollowupDraw, FollowupItem, Outcome
-from survey.imports import write_table
 from survey.models import Agency, Channel, Desk, Response, Status, Ticket, utcnow
 from survey.periods import Period, parse_period
 from survey.responses import Submission, record
 from survey.scope import subtree_ids
+from survey.spreadsheets import write_table
 
 MAX_SIZE = 100_000
 

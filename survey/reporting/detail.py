@@ -138,7 +138,7 @@ def audience_splits(period, agency_ids, confidence, method) -> dict[str, list[Ra
 
 def splits_csv(splits: dict[str, list[RateRow]]) -> bytes:
     """The splits as one CSV table (UTF-8 with a BOM, for Excel): one row per language or mode."""
-    from survey.imports import write_table
+    from survey.spreadsheets import write_table
 
     header = ["split", "code", "name", "responses", "satisfied", "rate", "low", "high"]
     rows = [

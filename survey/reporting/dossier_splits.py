@@ -348,7 +348,7 @@ def to_csv(splits: DossierSplits) -> bytes:
     """The splits as one CSV table (UTF-8 with a BOM, for Excel): one row per split."""
     from flask_babel import gettext as _
 
-    from survey.imports import write_table
+    from survey.spreadsheets import write_table
 
     header = [
         "split",

@@ -27,7 +27,7 @@ from survey.reporting.official import (
     shares,
 )
 from survey.reporting.table import Report
-from survey.spreadsheets import CsvWriter, xlsx_append
+from survey.spreadsheets import csv_bytes, xlsx_append
 
 FORMATS = ("csv", "xlsx", "pdf", "json", "docx")
 MEDIA_TYPES = {
@@ -115,24 +115,20 @@ def to_csv(report: Report) -> bytes:
     """UTF-8 with a byte-order mark, so that Excel shows Vietnamese letters correctly.
 
     Rates are fractions (0.912345) with a dot, as data; use the Excel file for formatting."""
-    buffer = io.StringIO()
-    writer = CsvWriter(buffer, lineterminator="\r\n")
     cols = file_columns(report.scale)
-    writer.writerow([str(c.header) for c in cols])
-    for row in report.visible_rows():
-        writer.writerow(["" if (v := c.cell(row)) is None else v for c in cols])
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    body = (
+        ["" if (v := c.cell(row)) is None else v for c in cols] for row in report.visible_rows()
+    )
+    return csv_bytes([[str(c.header) for c in cols], *body])
 
 
 def rows_to_csv(rows: list[dict]) -> bytes:
     """Chart data as CSV (UTF-8 with BOM)."""
-    buffer = io.StringIO()
-    writer = CsvWriter(buffer, lineterminator="\r\n")
-    if rows:
-        writer.writerow(rows[0].keys())
-        for row in rows:
-            writer.writerow(["" if v is None else v for v in row.values()])
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    if not rows:
+        return csv_bytes([])
+    return csv_bytes(
+        [rows[0].keys(), *(["" if v is None else v for v in row.values()] for row in rows)]
+    )
 
 
 # ---- method description (shared by Excel, PDF and JSON) --------------------------------------

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from survey import imports
 from survey.extensions import db
-from survey.imports import import_agencies, import_paper, paper_template
+from survey.imports import bulk, import_agencies, import_paper, paper_template
 from survey.models import Agency, Answer, AuditLog, Channel, Level, Questionnaire, Response
 from tests.conftest import count, html, text_of
 from tests.survey.admin.conftest import post
@@ -376,7 +376,7 @@ def test_rows_written_in_bulk_are_stored_as_the_orm_stores_them(app, desks):
 
 def test_a_failure_while_writing_in_the_background_rolls_everything_back(app, desks, monkeypatch):
     calls = []
-    write = imports._PaperChunks.write
+    write = bulk.PaperChunks.write
 
     def write_then_fail(self, chunk):
         calls.append((len(chunk.rows), count(Response)))
@@ -384,7 +384,7 @@ def test_a_failure_while_writing_in_the_background_rolls_everything_back(app, de
             raise IntegrityError("INSERT INTO response ...", {}, Exception("UNIQUE constraint"))
         return write(self, chunk)
 
-    monkeypatch.setattr(imports._PaperChunks, "write", write_then_fail)
+    monkeypatch.setattr(bulk.PaperChunks, "write", write_then_fail)
     result = paper_from(to_csv(PAPER_HEADER, paper_rows(imports.CHUNK, ["Q1", "Q2"])))
     assert errors(result) == [
         "Có người đã thay đổi cùng dữ liệu trong lúc nhập tệp này. Chưa có gì được ghi; "
