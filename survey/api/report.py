@@ -10,7 +10,6 @@ from survey import periods, reporting
 from survey.api import bp, openapi
 from survey.api.auth import ApiError, require
 from survey.extensions import db
-from survey.followup.service import checks_json, report_checks
 from survey.models import Agency, Kind, Level
 from survey.reporting import detail, dossier_splits, exports, labels
 from survey.reporting.options import TARGET_DECIMALS, TARGET_MAX, TARGET_MIN
@@ -81,10 +80,9 @@ def report():
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         response.headers["Cache-Control"] = "private, no-store"
         return response
-    body = exports.to_json(result)
+    body = exports.to_json(detail.with_followup(result))
     body["dossiers"] = _dossiers(result, options)
     body["splits"] = _splits(result)
-    body["followup"] = _followup(result, options)
     return jsonify(body)
 
 
@@ -97,17 +95,6 @@ def _splits(result: reporting.Report) -> dict | None:
         result.period, subtree_ids(root.id), result.confidence, result.options.method
     )
     return {"agency": root.code, **detail.splits_json(splits)}
-
-
-def _followup(result: reporting.Report, options: reporting.ReportOptions) -> dict | None:
-    """The follow-up check of the report's first agency and its subtree: the latest draw of
-    the period, per stratum (agency) inside the subtree; None without a draw."""
-    if not result.rows:
-        return None
-    followup, checks = report_checks(
-        options.period, subtree_ids(result.rows[0].id), options.level_of_confidence
-    )
-    return checks_json(followup, checks)
 
 
 def _dossiers(result: reporting.Report, options: reporting.ReportOptions) -> dict | None:
@@ -432,9 +419,9 @@ openapi.SCHEMAS["Report"] = {
         "followup": {
             "type": "object",
             "nullable": True,
-            "description": "The follow-up check (docs/statistics.md) of the first agency of "
-            "the report and its subtree, from the latest follow-up draw of the period (null "
-            "without one): `draw`, `period`, `seed`, `test`, and per sampled agency "
+            "description": "The follow-up check (docs/statistics.md) of the report's agencies, "
+            "from the latest follow-up draw of the period among them (null without one; the "
+            "same in the Excel, PDF and Word reports): `draw`, `period`, `seed`, `test`, and per sampled agency "
             "`sampled`, `answered`, `refused`, `unreachable`, `pending`, "
             "`followup_response_rate`, `followup` (satisfied, responses, rate, Wilson "
             "low/high), `self_selected` (satisfied, responses, rate), `self_minus_followup` "

@@ -17,7 +17,7 @@ from survey.dashboard import bp
 from survey.dashboard.forms import CommentSearchForm, ReportForm
 from survey.errors import abort_with
 from survey.extensions import db
-from survey.followup.service import checks_table, report_checks
+from survey.followup.service import checks_table, followup_check
 from survey.models import Agency
 from survey.reporting import (
     charts,
@@ -166,9 +166,7 @@ def agency(code: str):
     history = _history()
     about = detail.agency_detail(report, row, unit, str(get_locale()), history)
     splits = _dossier_splits(row, ids, options)
-    followup_draw, followup_checks = report_checks(
-        options.period, set(ids), options.level_of_confidence
-    )
+    followup = followup_check(options.period, set(ids), options.level_of_confidence)
     heat = about.heatmap
     return render_template(
         "dashboard/agency.html",
@@ -195,8 +193,7 @@ def agency(code: str):
         page=page,
         more=more,
         splits=splits,
-        followup_draw=followup_draw,
-        followup_checks=followup_checks,
+        followup=followup,
     ), (400 if errors else 200)
 
 
@@ -368,9 +365,11 @@ def followup_export(code: str):
     """The follow-up check of the agency's subtree: the latest draw of the period."""
     options, report = _agency_report(code, _options())
     row = report.rows[0]
-    _draw, checks = report_checks(options.period, subtree_ids(row.id), options.level_of_confidence)
+    found = followup_check(options.period, subtree_ids(row.id), options.level_of_confidence)
     audit("report.export", target=report.period.key, format="followup.csv", agency=code)
     db.session.commit()
     return _download(
-        checks_table(checks), "csv", f"hailong-followup-{code}-{report.period.key}.csv"
+        checks_table(found.agencies if found else []),
+        "csv",
+        f"hailong-followup-{code}-{report.period.key}.csv",
     )

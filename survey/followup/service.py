@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from analysis import proportion_ci
 from analysis.followup import SelectionCheck, allocate, selection_check
@@ -199,11 +200,15 @@ class AgencyCheck:
     self_satisfied: int
     self_responses: int
     check: SelectionCheck | None
+    confidence: float = 0.95
+
+    @property
+    def called(self) -> int:
+        return self.answered + self.refused + self.unreachable
 
     @property
     def response_rate(self) -> float | None:
-        called = self.answered + self.refused + self.unreachable
-        return self.answered / called if called else None
+        return self.answered / self.called if self.called else None
 
     @property
     def followup_rate(self) -> float | None:
@@ -213,16 +218,23 @@ class AgencyCheck:
     def self_rate(self) -> float | None:
         return self.self_satisfied / self.self_responses if self.self_responses else None
 
-    def followup_interval(self, confidence: float = 0.95) -> tuple[float | None, float | None]:
+    def followup_interval(
+        self, confidence: float | None = None
+    ) -> tuple[float | None, float | None]:
         """Wilson's interval of the follow-up estimate (a simple random sample within the
-        agency's stratum)."""
+        agency's stratum), at the comparison's confidence unless another is given."""
         if not self.answered:
             return None, None
-        ci = proportion_ci(self.followup_satisfied, self.answered, confidence)
+        ci = proportion_ci(self.followup_satisfied, self.answered, confidence or self.confidence)
         return float(ci.low), float(ci.high)
 
+    @property
+    def differs(self) -> bool | None:
+        """Whether the two estimates differ beyond chance; None when there is no check."""
+        return None if self.check is None else bool(self.check.differs)
+
     def to_json(self) -> dict:
-        low, high = self.followup_interval(self.check.confidence if self.check else 0.95)
+        low, high = self.followup_interval()
         check = self.check
         return {
             "agency": self.code,
@@ -311,6 +323,7 @@ def comparison(followup: FollowupDraw, confidence: float = 0.95) -> list[AgencyC
                 self_satisfied=x_self,
                 self_responses=n_self,
                 check=check,
+                confidence=confidence,
             )
         )
     return checks
@@ -339,17 +352,42 @@ def report_checks(
     return followup, [c for c in comparison(followup, confidence) if c.agency_id in agency_ids]
 
 
-def checks_json(followup: FollowupDraw | None, checks: list[AgencyCheck]) -> dict | None:
+TEST_NOTE = (
+    "Newcombe hybrid score interval of self-selected minus follow-up; "
+    "differs beyond chance when it excludes 0"
+)
+
+
+@dataclass(frozen=True)
+class FollowupCheck:
+    """The follow-up check as a report shows it: the draw it rests on and, per sampled agency
+    of the report, the comparison. Computed once (`followup_check`) and rendered by every
+    format (agency page, CSV, Excel, PDF, Word, JSON), none of which queries again."""
+
+    draw: int
+    period: str
+    seed: int
+    confidence: float
+    agencies: list[AgencyCheck]
+
+    def to_json(self) -> dict:
+        return {
+            "draw": self.draw,
+            "period": self.period,
+            "seed": self.seed,
+            "test": TEST_NOTE,
+            "agencies": [c.to_json() for c in self.agencies],
+        }
+
+
+def followup_check(
+    period: Period, agency_ids: set[int], confidence: float = 0.95
+) -> FollowupCheck | None:
+    """The follow-up check of a report over `agency_ids`; None without a draw of the period."""
+    followup, checks = report_checks(period, agency_ids, confidence)
     if followup is None:
         return None
-    return {
-        "draw": followup.id,
-        "period": followup.period,
-        "seed": followup.seed,
-        "test": "Newcombe hybrid score interval of self-selected minus follow-up; "
-        "differs beyond chance when it excludes 0",
-        "agencies": [c.to_json() for c in checks],
-    }
+    return FollowupCheck(followup.id, followup.period, followup.seed, confidence, checks)
 
 
 CHECKS_HEADER = [
@@ -374,33 +412,67 @@ CHECKS_HEADER = [
     "differs_beyond_chance",
 ]
 
+#: The headers of `CHECKS_HEADER` in the reader's language (the Excel sheet's).
+CHECKS_LABELS = {
+    "agency_code": _l("Code"),
+    "agency": _l("Agency"),
+    "sampled": _l("Dossiers sampled"),
+    "answered": _l("Answered"),
+    "refused": _l("Refused"),
+    "unreachable": _l("Unreachable"),
+    "pending": _l("Not called yet"),
+    "followup_response_rate": _l("Follow-up response rate"),
+    "followup_satisfied": _l("Follow-up: satisfied"),
+    "followup_rate": _l("Follow-up estimate"),
+    "followup_low": _l("Follow-up: interval low"),
+    "followup_high": _l("Follow-up: interval high"),
+    "self_satisfied": _l("Self-selected: satisfied"),
+    "self_responses": _l("Self-selected: valid responses"),
+    "self_rate": _l("Self-selected estimate"),
+    "difference": _l("Difference (self-selected minus follow-up)"),
+    "difference_low": _l("Difference: interval low"),
+    "difference_high": _l("Difference: interval high"),
+    "differs_beyond_chance": _l("Differ beyond chance"),
+}
+CHECKS_PERCENT = {
+    "followup_response_rate",
+    "followup_rate",
+    "followup_low",
+    "followup_high",
+    "self_rate",
+    "difference",
+    "difference_low",
+    "difference_high",
+}
+
+
+def check_cells(c: AgencyCheck) -> list:
+    """One agency's comparison as the cells of `CHECKS_HEADER` (the CSV's and the Excel
+    sheet's row)."""
+    low, high = c.followup_interval()
+    check = c.check
+    return [
+        c.code,
+        c.name,
+        c.sampled,
+        c.answered,
+        c.refused,
+        c.unreachable,
+        c.pending,
+        c.response_rate,
+        c.followup_satisfied,
+        c.followup_rate,
+        low,
+        high,
+        c.self_satisfied,
+        c.self_responses,
+        c.self_rate,
+        check.difference if check else None,
+        check.low if check else None,
+        check.high if check else None,
+        ("yes" if check.differs else "no") if check else "",
+    ]
+
 
 def checks_table(checks: list[AgencyCheck], fmt: str = "csv") -> bytes:
-    rows = []
-    for c in checks:
-        low, high = c.followup_interval(c.check.confidence if c.check else 0.95)
-        check = c.check
-        rows.append(
-            [
-                c.code,
-                c.name,
-                c.sampled,
-                c.answered,
-                c.refused,
-                c.unreachable,
-                c.pending,
-                c.response_rate,
-                c.followup_satisfied,
-                c.followup_rate,
-                low,
-                high,
-                c.self_satisfied,
-                c.self_responses,
-                c.self_rate,
-                check.difference if check else None,
-                check.low if check else None,
-                check.high if check else None,
-                ("yes" if check.differs else "no") if check else "",
-            ]
-        )
-    return write_table(fmt, CHECKS_HEADER, rows, sheet="followup")
+    return write_table(fmt, CHECKS_HEADER, [check_cells(c) for c in checks], sheet="followup")

@@ -217,6 +217,25 @@ def rate_sections(report: Report, row: Row, locale: str) -> list[RateSection]:
     ]
 
 
+def report_agency_ids(report: Report) -> set[int]:
+    """The agencies a report covers: the subtrees of its top rows."""
+    ids: set[int] = set()
+    for row in report.rows:
+        if row.depth == 0:
+            ids |= subtree_ids(row.id)
+    return ids
+
+
+def with_followup(report: Report) -> Report:
+    """`report` with its follow-up check attached: the latest draw of the period among the
+    report's agencies, compared per sampled agency (`survey.followup.service.followup_check`).
+    Every format renders this one result."""
+    from survey.followup.service import followup_check
+
+    found = followup_check(report.period, report_agency_ids(report), report.confidence)
+    return replace(report, followup=found)
+
+
 def with_details(report: Report, rows: list[Row], locale: str) -> Report:
     """`report` with the rate sections of `rows` attached (for renderers that page through
     agencies, such as the PDF)."""

@@ -473,6 +473,15 @@ def _build(report: Report, progress=_noop) -> bytes:
         align=WD_ALIGN_PARAGRAPH.LEFT,
     )
     _themes(doc, report)
+    _para(
+        doc,
+        "VI. KIỂM TRA KẾT QUẢ BẰNG KHẢO SÁT GỌI LẠI",
+        13,
+        bold=True,
+        indent=False,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    _followup(doc, report)
     progress("tables")
 
     # Closing: nơi nhận and the signature block, portrait again.
@@ -480,7 +489,7 @@ def _build(report: Report, progress=_noop) -> bytes:
     end.orientation = WD_ORIENT.PORTRAIT
     end.page_width, end.page_height = Cm(21), Cm(29.7)
     end.left_margin, end.right_margin = Cm(3), Cm(1.5)
-    _para(doc, "VI. PHƯƠNG PHÁP", 13, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _para(doc, "VII. PHƯƠNG PHÁP", 13, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
     _para(
         doc,
         "Tỷ lệ hài lòng là số phiếu Hài lòng và Rất hài lòng chia cho số phiếu hợp lệ; phiếu bị "
@@ -674,6 +683,98 @@ def _themes(doc, report: Report) -> None:
         rows,
         [1.2, 14.0, 4.0, 6.0],
         {0, 2, 3},
+    )
+
+
+def followup_sentences(report: Report) -> list[str]:
+    """The follow-up check (`report.followup`) in sentences: what the sample is, how the two
+    estimates are compared, and which agencies differ."""
+    found = report.followup
+    if found is None:
+        return [
+            f"Trong {period_phrase(report)} chưa rút mẫu khảo sát gọi lại, nên chưa có căn cứ "
+            "kiểm tra các phiếu đánh giá tự nguyện: người dân tự chọn có đánh giá hay không, "
+            "nên tỷ lệ hài lòng có thể cao hoặc thấp hơn thực tế."
+        ]
+    confidence = VI.percent(found.confidence, 0)
+    out = [
+        f"Đợt rút mẫu số {found.draw} (hạt giống {found.seed}) chọn ngẫu nhiên các hồ sơ đã "
+        "trả kết quả trong kỳ, phân tầng theo cơ quan, đơn vị; cán bộ gọi điện lại hỏi ý kiến "
+        "người dân. Tỷ lệ hài lòng qua gọi lại là ước lượng từ mẫu xác suất; tỷ lệ hài lòng tự "
+        "nguyện tính từ những người tự chọn đánh giá. Hai tỷ lệ khác biệt vượt mức ngẫu nhiên "
+        f"khi khoảng tin cậy {confidence} (Newcombe) của chênh lệch không chứa 0: khi đó kết "
+        "quả đánh giá tự nguyện của cơ quan, đơn vị có thể bị lệch do ai chọn đánh giá."
+    ]
+    differ = [c for c in found.agencies if c.differs]
+    if differ:
+        out.append(
+            f"Có {len(differ)}/{len(found.agencies)} cơ quan, đơn vị có tỷ lệ hài lòng tự "
+            "nguyện khác biệt vượt mức ngẫu nhiên so với khảo sát gọi lại: "
+            + "; ".join(
+                f"{c.name} (tự nguyện {VI.percent(c.self_rate)}, gọi lại "
+                f"{VI.percent(c.followup_rate)})"
+                for c in differ
+            )
+            + "."
+        )
+    else:
+        out.append(
+            "Không có cơ quan, đơn vị nào có tỷ lệ hài lòng tự nguyện khác biệt vượt mức ngẫu "
+            "nhiên so với khảo sát gọi lại."
+        )
+    return out
+
+
+def _followup(doc, report: Report) -> None:
+    for sentence in followup_sentences(report):
+        _para(doc, sentence, 13)
+    found = report.followup
+    if found is None or not found.agencies:
+        return
+    rows = []
+    for i, c in enumerate(found.agencies, start=1):
+        low, high = c.followup_interval()
+        check = c.check
+        rows.append(
+            [
+                str(i),
+                c.name,
+                VI.integer(c.sampled),
+                f"{VI.percent(c.response_rate, 0)} ({VI.integer(c.answered)}/"
+                f"{VI.integer(c.called)})"
+                if c.response_rate is not None
+                else "–",
+                f"{VI.percent(c.followup_rate)} ({VI.integer(c.followup_satisfied)}/"
+                f"{VI.integer(c.answered)}; {VI.percent(low)}–{VI.percent(high)})"
+                if c.answered
+                else "–",
+                f"{VI.percent(c.self_rate)} ({VI.integer(c.self_satisfied)}/"
+                f"{VI.integer(c.self_responses)})"
+                if c.self_responses
+                else "–",
+                f"{VI.points(check.difference)} ({VI.points(check.low)} … {VI.points(check.high)})"
+                if check is not None
+                else "–",
+                "Chưa đủ câu trả lời"
+                if check is None
+                else ("Khác biệt vượt mức ngẫu nhiên" if check.differs else "Phù hợp"),
+            ]
+        )
+    _table(
+        doc,
+        [
+            "TT",
+            "Cơ quan, đơn vị",
+            "Số hồ sơ được chọn",
+            "Tỷ lệ trả lời gọi lại",
+            "Tỷ lệ hài lòng qua gọi lại (khoảng tin cậy)",
+            "Tỷ lệ hài lòng tự nguyện",
+            "Chênh lệch tự nguyện trừ gọi lại, điểm % (khoảng tin cậy)",
+            "Kết luận",
+        ],
+        rows,
+        [1.2, 4.6, 2.0, 2.4, 5.2, 3.2, 4.6, 3.0],
+        {0, 2, 3, 4, 5, 6},
     )
 
 

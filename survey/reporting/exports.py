@@ -47,6 +47,12 @@ def _noop(_step: str) -> None:
 
 def export(report: Report, fmt: str, progress: Progress = _noop) -> bytes:
     """`report` as a file in `fmt` (one of `FORMATS`)."""
+    if fmt in ("xlsx", "pdf", "json", "docx"):
+        # The follow-up check beside the self-selected rates (the CSV is the agency table
+        # only; the agency page offers the check as a CSV of its own).
+        from survey.reporting import detail
+
+        report = detail.with_followup(report)
     if fmt == "docx":
         from survey.reporting import document
 
@@ -98,7 +104,11 @@ def progress_steps(report: Report, fmt: str) -> int:
     if fmt == "docx":
         return document.STEPS
     if fmt == "pdf":
-        return document.STEPS + 1 if official_pdf() else pdf.pdf_page_count(report)
+        if official_pdf():
+            return document.STEPS + 1
+        from survey.reporting import detail
+
+        return pdf.pdf_page_count(detail.with_followup(report))
     return 0
 
 
@@ -269,11 +279,78 @@ def to_xlsx(report: Report) -> bytes:
     method.column_dimensions["B"].width = 70
     method.freeze_panes = "A2"
 
+    _followup_sheet(workbook, report, header_font, header_fill)
+
     workbook.properties.title = _("Citizen satisfaction report")
     workbook.properties.creator = "hailong"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _followup_sheet(workbook, report: Report, header_font, header_fill) -> None:
+    """The follow-up check (`report.followup`): one row per sampled agency, the columns of
+    the follow-up CSV, then the draw it rests on and the test."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    from survey.followup.service import CHECKS_HEADER, CHECKS_LABELS, CHECKS_PERCENT, check_cells
+
+    sheet = workbook.create_sheet(_sheet(_("Follow-up")))
+    found = report.followup
+    if found is None:
+        sheet.append([followup_absent_note()])
+        sheet.column_dimensions["A"].width = 100
+        return
+    xlsx_append(sheet, [str(CHECKS_LABELS[key]) for key in CHECKS_HEADER])
+    flag = CHECKS_HEADER.index("differs_beyond_chance")
+    for check in found.agencies:
+        cells = check_cells(check)
+        cells[flag] = "" if check.differs is None else (_("yes") if check.differs else _("no"))
+        xlsx_append(sheet, [round(v, 6) if isinstance(v, float) else v for v in cells])
+    for index, key in enumerate(CHECKS_HEADER, start=1):
+        letter = get_column_letter(index)
+        head = sheet[f"{letter}1"]
+        head.font, head.fill = header_font, header_fill
+        head.alignment = Alignment(wrap_text=True, vertical="top")
+        if key in CHECKS_PERCENT:
+            for (value_cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                value_cell.number_format = "0.0%"
+        sheet.column_dimensions[letter].width = 40 if key == "agency" else 14
+    sheet.row_dimensions[1].height = 45
+    sheet.freeze_panes = "C2"
+    sheet.append([])
+    for line in followup_notes(report):
+        sheet.append([line])
+
+
+def followup_absent_note() -> str:
+    return _(
+        "No follow-up sample was drawn for this period: nothing checks these self-selected "
+        "ratings yet."
+    )
+
+
+def followup_notes(report: Report) -> list[str]:
+    """What the follow-up check (`report.followup`) rests on and how it decides, for Excel and
+    the PDF."""
+    found = report.followup
+    return [
+        _(
+            "Follow-up draw #%(id)d of %(period)s (seed %(seed)s): dossiers drawn at random "
+            "among those returned, stratified by agency, and called back.",
+            id=found.draw,
+            period=report.period.label(),
+            seed=found.seed,
+        ),
+        _(
+            "The follow-up estimate comes from a probability sample; the self-selected "
+            "estimate from the citizens who chose to rate. They differ beyond chance when "
+            "the %(level)s Newcombe interval of their difference excludes 0: the self-selected "
+            "rate is then likely biased by who chose to answer.",
+            level=percent(found.confidence, 0),
+        ),
+    ]
 
 
 def _sheet(title: str) -> str:
@@ -412,6 +489,7 @@ def to_json(report: Report) -> dict:
             },
         },
         "agencies": [json_row(row) for row in report.visible_rows()],
+        "followup": report.followup.to_json() if report.followup is not None else None,
     }
 
 

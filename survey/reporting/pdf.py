@@ -14,14 +14,23 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from survey.reporting import charts, labels
-from survey.reporting.exports import Progress, _noop, methods_note, parameters
+from survey.reporting.exports import (
+    Progress,
+    _noop,
+    followup_absent_note,
+    followup_notes,
+    methods_note,
+    parameters,
+)
 from survey.reporting.formatting import integer as _int
-from survey.reporting.formatting import number, percent
+from survey.reporting.formatting import number, percent, points
 from survey.reporting.official import ADMINISTRATIVE_LABELS, CLASS_LABELS, verdict_note
 from survey.reporting.table import Report, Row
 
 # Table rows per PDF page (A4 portrait).
 PDF_ROWS_PER_PAGE = 32
+# Agencies of the follow-up check per page (two lines each).
+FOLLOWUP_PER_PAGE = 14
 A4 = (8.27, 11.69)
 FONT = "DejaVu Sans"  # bundled with matplotlib; has every Vietnamese letter
 _PDF_RC = {
@@ -42,7 +51,7 @@ def pdf_page_count(report: Report) -> int:
     rows = report.visible_rows()
     pages = 2 + max(1, math.ceil(len(rows) / PDF_ROWS_PER_PAGE))
     pages += charts.has_funnel(report) + charts.has_forest(report)
-    return pages + len(agency_page_rows(report)) + 1
+    return pages + len(agency_page_rows(report)) + len(_followup_chunks(report)) + 1
 
 
 def to_pdf(report: Report, progress: Progress = _noop, province: str | None = None) -> bytes:
@@ -73,6 +82,10 @@ def to_pdf(report: Report, progress: Progress = _noop, province: str | None = No
         for row in agency_page_rows(report):
             pdf.savefig(_agency_page(report, row))
             progress("agency")
+        chunks = _followup_chunks(report)
+        for number, chunk in enumerate(chunks, start=1):
+            pdf.savefig(_followup_page(report, chunk, number, len(chunks)))
+            progress("followup")
         pdf.savefig(_methods_page(report))
         progress("methods")
     return buffer.getvalue()
@@ -345,6 +358,107 @@ def _agency_page(report: Report, row: Row) -> Figure:
             _text(fig, 0.78, y, _int(item.valid), fontsize=8.5, ha="right")
             _text(fig, 0.92, y, percent(item.rate), fontsize=8.5, ha="right")
             y -= 0.024
+    return fig
+
+
+def _followup_chunks(report: Report) -> list[list]:
+    """The agencies of the follow-up check, page by page (one page, empty, without a draw:
+    it then says that nothing checks the self-selected ratings)."""
+    found = report.followup
+    agencies = found.agencies if found is not None else []
+    return [
+        agencies[i : i + FOLLOWUP_PER_PAGE] for i in range(0, len(agencies), FOLLOWUP_PER_PAGE)
+    ] or [[]]
+
+
+def followup_verdict(check) -> str:
+    if check.differs is None:
+        return _("Not enough answers yet")
+    return _("Differ beyond chance") if check.differs else _("Consistent")
+
+
+def followup_line(check) -> str:
+    """One agency's follow-up check in one sentence (the numbers of the CSV and JSON)."""
+    low, high = check.followup_interval()
+    parts = []
+    if check.answered:
+        parts.append(
+            _(
+                "Follow-up: %(rate)s (%(x)s/%(n)s), interval %(low)s–%(high)s.",
+                rate=percent(check.followup_rate),
+                x=_int(check.followup_satisfied),
+                n=_int(check.answered),
+                low=percent(low),
+                high=percent(high),
+            )
+        )
+    else:
+        parts.append(_("Follow-up: no answer yet."))
+    parts.append(
+        _(
+            "Response rate of the calls: %(rate)s (%(answered)s/%(called)s; %(sampled)s "
+            "sampled, %(pending)s not called yet).",
+            rate=percent(check.response_rate, 0),
+            answered=_int(check.answered),
+            called=_int(check.called),
+            sampled=_int(check.sampled),
+            pending=_int(check.pending),
+        )
+    )
+    if check.self_responses:
+        parts.append(
+            _(
+                "Self-selected: %(rate)s (%(x)s/%(n)s).",
+                rate=percent(check.self_rate),
+                x=_int(check.self_satisfied),
+                n=_int(check.self_responses),
+            )
+        )
+    else:
+        parts.append(_("Self-selected: no rating."))
+    if check.check is not None:
+        parts.append(
+            _(
+                "Difference: %(d)s points (%(low)s … %(high)s).",
+                d=points(check.check.difference),
+                low=points(check.check.low),
+                high=points(check.check.high),
+            )
+        )
+    return " ".join(parts)
+
+
+def _followup_page(report: Report, checks: list, number: int, total: int) -> Figure:
+    fig = _page()
+    title = _("Follow-up check of the self-selected ratings")
+    if total > 1:
+        title += f" ({number}/{total})"
+    _text(fig, 0.08, 0.94, title, fontsize=15, weight="bold")
+    y = 0.895
+    found = report.followup
+    notes = followup_notes(report) if found is not None else [followup_absent_note()]
+    for paragraph in notes:
+        for line in textwrap.wrap(paragraph, 95):
+            _text(fig, 0.08, y, line, fontsize=9.5, color="#333333")
+            y -= 0.022
+        y -= 0.008
+    y -= 0.01
+    for check in checks:
+        flagged = bool(check.differs)
+        _text(
+            fig,
+            0.08,
+            y,
+            f"{check.name} ({check.code}): {followup_verdict(check)}",
+            fontsize=10,
+            weight="bold",
+            color="#a40000" if flagged else "#000000",
+        )
+        y -= 0.022
+        for line in textwrap.wrap(followup_line(check), 100):
+            _text(fig, 0.10, y, line, fontsize=8.5)
+            y -= 0.019
+        y -= 0.012
     return fig
 
 

@@ -11,6 +11,7 @@ import math
 import warnings
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from flask import current_app
@@ -218,6 +219,9 @@ class Report:
     # the whole province when an adjustment is chosen, else over the view.
     families: dict = field(default_factory=dict)
     response_warning: float = DEFAULT_RESPONSE_WARNING  # RESPONSE_RATE_WARNING
+    # The follow-up check of the report's agencies (survey.followup.service.FollowupCheck, or
+    # None without a draw of the period), attached by `survey.reporting.detail.with_followup`.
+    followup: Any = None
 
     @property
     def confidence(self) -> float:

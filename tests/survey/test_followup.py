@@ -141,10 +141,14 @@ def _self_rating(desk, satisfied: bool, when: datetime):
     )
 
 
-def test_outcomes_and_the_comparison_match_the_planted_rows(frame, client, login, make_user):
+@pytest.fixture
+def called(frame):
+    """Every returned dossier of HL drawn and called (answered, refused or unreachable by the
+    item's order; satisfied or not by a fixed pattern), beside self-selected kiosk ratings:
+    XA 95 of 100 satisfied (steered), XB 20 of 30. Returns the draw, the calls' tallies by
+    agency code and the self-selected counts."""
     _province, agencies, desks, _returned = frame
     followup = draw("2026-Q3", 90, agency_code="HL", seed=11)
-    # Self-selected: XA 95 of 100 satisfied (steered), XB 20 of 30.
     for i in range(100):
         _self_rating(desks["XA"], i < 95, datetime(2026, 7, 2, 3) + timedelta(hours=5 * i))
     for i in range(30):
@@ -175,6 +179,40 @@ def test_outcomes_and_the_comparison_match_the_planted_rows(frame, client, login
         else:
             record_outcome(item, outcome, actor="tests")
             k[outcome] += 1
+    return followup, planted, {"XA": (95, 100), "XB": (20, 30)}
+
+
+def _expected_checks(planted, self_counts) -> dict[str, dict]:
+    """The comparison per agency code, computed from the planted tallies (statsmodels for
+    the intervals)."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    expected = {}
+    for code, k in planted.items():
+        called = k["answered"] + k["refused"] + k["unreachable"]
+        low, high = proportion_confint(k["satisfied"], k["answered"], method="wilson")
+        d_low, d_high = confint_proportions_2indep(
+            *self_counts[code], k["satisfied"], k["answered"], method="newcomb", compare="diff"
+        )
+        x_self, n_self = self_counts[code]
+        expected[code] = {
+            "followup": (k["satisfied"], k["answered"]),
+            "rate": k["satisfied"] / k["answered"],
+            "interval": (low, high),
+            "response_rate": k["answered"] / called,
+            "called": called,
+            "sampled": called,  # every item was called
+            "self": self_counts[code],
+            "self_rate": x_self / n_self,
+            "difference": (x_self / n_self - k["satisfied"] / k["answered"], d_low, d_high),
+            "differs": bool(d_low > 0 or d_high < 0),
+        }
+    assert {e["differs"] for e in expected.values()} == {True, False}  # one of each
+    return expected
+
+
+def test_outcomes_and_the_comparison_match_the_planted_rows(called, client, login, make_user):
+    followup, planted, self_counts = called
     stored = db.session.scalars(
         sa.select(Response).where(Response.channel == Channel.FOLLOWUP)
     ).all()
@@ -183,7 +221,6 @@ def test_outcomes_and_the_comparison_match_the_planted_rows(frame, client, login
     assert {a.criterion for r in stored for a in r.answers} == {"attitude"}
 
     checks = {c.code: c for c in comparison(followup)}
-    self_counts = {"XA": (95, 100), "XB": (20, 30)}
     for code, k in planted.items():
         c = checks[code]
         assert (c.answered, c.refused, c.unreachable, c.pending) == (
@@ -206,26 +243,10 @@ def test_outcomes_and_the_comparison_match_the_planted_rows(frame, client, login
     assert checks["XA"].check.differs  # 95% self-selected against about 2 in 3 on the phone
 
     # The same comparison in the report: the agency page, its CSV and the JSON report, each
-    # checked against the planted rows.
-    from statsmodels.stats.proportion import proportion_confint
-
+    # checked against the planted rows (the Excel, PDF and Word reports: the next test).
     from survey.credentials import issue_api_key
 
-    expected = {}
-    for code, k in planted.items():
-        called = k["answered"] + k["refused"] + k["unreachable"]
-        low, high = proportion_confint(k["satisfied"], k["answered"], method="wilson")
-        d_low, d_high = confint_proportions_2indep(
-            *self_counts[code], k["satisfied"], k["answered"], method="newcomb", compare="diff"
-        )
-        expected[code] = {
-            "followup": (k["satisfied"], k["answered"]),
-            "interval": (low, high),
-            "response_rate": k["answered"] / called,
-            "called": called,
-            "self": self_counts[code],
-            "differs": bool(d_low > 0 or d_high < 0),
-        }
+    expected = _expected_checks(planted, self_counts)
     login(make_user(role=Role.ADMIN))
     page = html(client.get("/dashboard/agency/HL?period=2026-Q3&lang=en"))
     rows = {tr["data-code"]: tr for tr in page.select("#followup-report tbody tr")}
@@ -286,6 +307,147 @@ def test_outcomes_and_the_comparison_match_the_planted_rows(frame, client, login
             "answered",
             actor="tests",
         )  # answered needs a rating
+
+
+def _vi_percent(value: float, digits: int = 1) -> str:
+    return f"{value * 100:.{digits}f}".replace(".", ",") + "%"
+
+
+def _points(value: float) -> str:
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return f"{sign}{abs(value) * 100:.1f}"
+
+
+def test_the_excel_pdf_and_word_reports_show_the_follow_up_check_as_planted(
+    called, app, client, login, make_user
+):
+    """The report's files (Excel, the analytic PDF, the official Word document) carry the
+    follow-up check, each checked against the planted rows like the page, CSV and JSON."""
+    import re
+    import shutil
+    import subprocess
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from survey.followup.service import CHECKS_HEADER
+
+    followup, planted, self_counts = called
+    expected = _expected_checks(planted, self_counts)
+    names = {f"Xã {code}": code for code in expected}
+    login(make_user(role=Role.ADMIN))
+
+    # Excel: a sheet with the follow-up CSV's columns, then the draw it rests on.
+    book = load_workbook(
+        io.BytesIO(client.get("/dashboard/export.xlsx?period=2026-Q3&agency=HL&lang=vi").data)
+    )
+    assert book.sheetnames[-1] == "Khảo sát gọi lại"
+    sheet = book["Khảo sát gọi lại"]
+    found = {}
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        if values[0] in expected:
+            found[values[0]] = dict(zip(CHECKS_HEADER, values, strict=False))
+    assert set(found) == set(expected)
+    for code, e in expected.items():
+        line = found[code]
+        assert (line["followup_satisfied"], line["answered"]) == e["followup"]
+        assert (line["sampled"], line["pending"]) == (e["sampled"], 0)
+        assert line["followup_rate"] == pytest.approx(e["rate"], abs=1e-6)
+        assert (line["followup_low"], line["followup_high"]) == pytest.approx(
+            e["interval"], abs=1e-6
+        )
+        assert line["followup_response_rate"] == pytest.approx(e["response_rate"], abs=1e-6)
+        assert (line["self_satisfied"], line["self_responses"]) == e["self"]
+        assert line["self_rate"] == pytest.approx(e["self_rate"], abs=1e-6)
+        assert (
+            line["difference"],
+            line["difference_low"],
+            line["difference_high"],
+        ) == pytest.approx(e["difference"], abs=1e-6)
+        assert line["differs_beyond_chance"] == ("có" if e["differs"] else "không")
+    notes = [row[0] for row in sheet.iter_rows(values_only=True) if row[0] and row[1] is None]
+    assert any(f"số {followup.id} " in n and "hạt giống 11" in n for n in notes)
+
+    # The analytic PDF: a page with one block per sampled agency.
+    app.config["REPORT_PDF"] = "analysis"
+    if shutil.which("pdftotext"):
+        pdf = client.get("/dashboard/export.pdf?period=2026-Q3&agency=HL&lang=vi").data
+        text = " ".join(
+            subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+            .stdout.decode()
+            .split()
+        )
+        assert "Kiểm tra phiếu đánh giá tự nguyện bằng gọi lại" in text
+        for code, e in expected.items():
+            x, n = e["followup"]
+            low, high = e["interval"]
+            verdict = "Khác biệt vượt mức ngẫu nhiên" if e["differs"] else "Phù hợp"
+            d, d_low, d_high = (_points(v).replace(".", ",") for v in e["difference"])
+            assert re.search(
+                re.escape(
+                    f"Xã {code} ({code}): {verdict} Gọi lại: {_vi_percent(e['rate'])} "
+                    f"({x}/{n}), khoảng tin cậy {_vi_percent(low)}–{_vi_percent(high)}. "
+                    f"Tỷ lệ trả lời cuộc gọi: {_vi_percent(e['response_rate'], 0)} "
+                    f"({n}/{e['called']};"
+                )
+                + ".*?"
+                + re.escape(
+                    f"Tự nguyện: {_vi_percent(e['self_rate'])} ({e['self'][0]}/{e['self'][1]}). "
+                    f"Chênh lệch: {d} điểm phần trăm ({d_low} … {d_high})."
+                ),
+                text,
+            ), code
+
+    # Word: section VI, a sentence naming the agencies that differ, and a table.
+    doc = Document(io.BytesIO(client.get("/dashboard/export.docx?period=2026-Q3&agency=HL").data))
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert "VI. KIỂM TRA KẾT QUẢ BẰNG KHẢO SÁT GỌI LẠI" in paragraphs
+    differ = [code for code, e in expected.items() if e["differs"]]
+    summary = next(p for p in paragraphs if p.startswith("Có ") and "gọi lại:" in p)
+    assert summary.startswith(f"Có {len(differ)}/{len(expected)} cơ quan")
+    assert all(f"Xã {code} (tự nguyện" in summary for code in differ)
+    table = next(
+        t
+        for t in doc.tables
+        if len(t.columns) > 2 and t.rows[0].cells[2].text == "Số hồ sơ được chọn"
+    )
+    seen = set()
+    for row in table.rows[1:]:
+        cells = [c.text for c in row.cells]
+        code = names[cells[1]]
+        seen.add(code)
+        e = expected[code]
+        x, n = e["followup"]
+        low, high = e["interval"]
+        d, d_low, d_high = e["difference"]
+        assert cells[2] == str(e["sampled"])
+        assert cells[3] == f"{_vi_percent(e['response_rate'], 0)} ({n}/{e['called']})"
+        assert cells[4] == (
+            f"{_vi_percent(e['rate'])} ({x}/{n}; {_vi_percent(low)}–{_vi_percent(high)})"
+        )
+        assert cells[5] == f"{_vi_percent(e['self_rate'])} ({e['self'][0]}/{e['self'][1]})"
+        assert cells[6] == (
+            f"{_points(d).replace('.', ',')} ({_points(d_low).replace('.', ',')} … "
+            f"{_points(d_high).replace('.', ',')})"
+        )
+        assert cells[7] == ("Khác biệt vượt mức ngẫu nhiên" if e["differs"] else "Phù hợp")
+    assert seen == set(expected)
+
+
+def test_reports_without_a_draw_say_that_nothing_checks_the_ratings(
+    frame, client, login, make_user
+):
+    from docx import Document
+    from openpyxl import load_workbook
+
+    login(make_user(role=Role.ADMIN))
+    book = load_workbook(
+        io.BytesIO(client.get("/dashboard/export.xlsx?period=2026-Q3&agency=HL&lang=vi").data)
+    )
+    assert book["Khảo sát gọi lại"]["A1"].value.startswith("Chưa chọn mẫu gọi lại cho kỳ này")
+    doc = Document(io.BytesIO(client.get("/dashboard/export.docx?period=2026-Q3&agency=HL").data))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "chưa rút mẫu khảo sát gọi lại, nên chưa có căn cứ" in text
 
 
 def test_staff_record_a_call_on_the_page(frame, client, login, make_user):
