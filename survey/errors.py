@@ -106,6 +106,28 @@ def problem(
     return response
 
 
+class ApiError(Exception):
+    """Raised inside API views; turned into a problem-details response."""
+
+    def __init__(
+        self, status: int, detail: str, field: str | None = None, title: str | None = None, **extra
+    ):
+        super().__init__(detail)
+        self.status, self.detail, self.field, self.title, self.extra = (
+            status,
+            detail,
+            field,
+            title,
+            extra,
+        )
+
+    def response(self):
+        response = problem(self.status, self.detail, self.title, self.field, **self.extra)
+        if self.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
+        return response
+
+
 def error_page(status: int, detail: str | None = None, title: str | None = None):
     default_title, default_detail = MESSAGES.get(status, MESSAGES[400])
     if wants_json():

@@ -15,32 +15,10 @@ from flask import g, request
 from flask_babel import gettext as _
 
 from survey import cache
-from survey.errors import problem
+from survey.errors import ApiError
 from survey.extensions import db
 from survey.models import Kiosk
 from survey.security import hash_token
-
-
-class ApiError(Exception):
-    """Raised inside API views; turned into a problem-details response."""
-
-    def __init__(
-        self, status: int, detail: str, field: str | None = None, title: str | None = None, **extra
-    ):
-        super().__init__(detail)
-        self.status, self.detail, self.field, self.title, self.extra = (
-            status,
-            detail,
-            field,
-            title,
-            extra,
-        )
-
-    def response(self):
-        response = problem(self.status, self.detail, self.title, self.field, **self.extra)
-        if self.status == 401:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="hailong"'
-        return response
 
 
 def _parse(header: str | None) -> tuple[str, str, str] | None:

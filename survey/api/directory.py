@@ -7,7 +7,8 @@ from flask import g, jsonify, request
 from flask_babel import gettext as _
 
 from survey.api import bp, openapi
-from survey.api.auth import ApiError, require
+from survey.api.auth import require
+from survey.errors import ApiError
 from survey.extensions import db
 from survey.models import Agency, Desk
 from survey.scope import subtree_ids, visible_agency_ids

@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 
 from survey import dossier_counts
 from survey.api import bp, openapi
-from survey.api.auth import ApiError, json_body, require
-from survey.api.validation import field, reject_unknown
+from survey.api.auth import json_body, require
+from survey.errors import ApiError
 from survey.extensions import db
 from survey.models import Desk
+from survey.payloads import field, reject_unknown
 from survey.periods import PeriodError, parse_period
 from survey.scope import visible_agency_ids
 

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 
 from survey import periods, reporting
 from survey.api import bp, openapi
-from survey.api.auth import ApiError, require
+from survey.api.auth import require
+from survey.errors import ApiError
 from survey.extensions import db
 from survey.models import Agency, Kind, Level
 from survey.reporting import detail, dossier_splits, exports, labels

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 
 from survey import cache
 from survey.api import bp, openapi
-from survey.api.auth import ApiError, json_body, require
-from survey.api.validation import datetime_field, field, reject_unknown, uuid_field
+from survey.api.auth import json_body, require
 from survey.cases import service as cases
+from survey.errors import ApiError
 from survey.fields import (
     COMMENT_MAX_LENGTH,
     DOSSIER_CODE,
@@ -20,6 +20,7 @@ from survey.fields import (
 )
 from survey.languages.packs import COMPILED, language_by_code
 from survey.models import Channel, Kiosk, utcnow
+from survey.payloads import datetime_field, field, reject_unknown, uuid_field
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
 from survey.security import client_hash
 

@@ -9,11 +9,12 @@ from flask import g, jsonify
 from flask_babel import gettext as _
 
 from survey.api import bp, openapi
-from survey.api.auth import ApiError, json_body, require
-from survey.api.validation import date_field, field, reject_unknown
+from survey.api.auth import json_body, require
+from survey.errors import ApiError
 from survey.extensions import db
 from survey.fields import DOSSIER_CODE, DOSSIER_CODE_MESSAGE, DOSSIER_CODE_SCHEMA
 from survey.models import Agency, Desk, Ticket
+from survey.payloads import date_field, field, reject_unknown
 from survey.scope import visible_agency_ids
 from survey.tickets.service import TicketRequest, issue, qr_png_data_uri, qr_svg, ticket_url
 

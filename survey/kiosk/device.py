@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g
 from flask_babel import gettext as _
 
-from survey.api.auth import ApiError
-from survey.api.validation import field, reject_unknown
+from survey.errors import ApiError
 from survey.kiosk.settings import KioskSettings
 from survey.languages import packs
 from survey.languages.prompts import prompt_urls
 from survey.models import Kiosk, utcnow
+from survey.payloads import field, reject_unknown
 
 # The screen texts an added language replaces on the kiosk (keys of survey.kiosk.views.STRINGS).
 KIOSK_KEYS = (

@@ -1,4 +1,5 @@
-"""Small, explicit validators for JSON payloads; each failure names the field."""
+"""Small, explicit checks of JSON request bodies, shared by the API and the kiosk device
+endpoints; each failure is an `ApiError` (a 400 problem) that names the field."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from flask_babel import gettext as _
 
-from survey.api.auth import ApiError
+from survey.errors import ApiError
 
 MISSING = object()
 
@@ -17,7 +18,7 @@ def field(
 ):
     """The value of `name`, checked as the OpenAPI document describes it; None when an optional
     field is left out. No request field is nullable: `null` is refused here, for every field of
-    every API body, rather than read as "left out" (issue 12)."""
+    every API body, rather than read as "left out"."""
     value = data.get(name, MISSING)
     if value is None:
         raise ApiError(
