@@ -60,7 +60,6 @@ def create_app(config: str | dict | None = None) -> Flask:
 
     # Looked up at each call: tests pin "today" by replacing periods.local_today.
     app.add_template_global(lambda: periods.local_today(), "local_today")
-    app.cli.add_command(i18n_tools.translate)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -78,10 +77,27 @@ def create_app(config: str | dict | None = None) -> Flask:
     register_blueprints(app)
     csrf.exempt(app.blueprints["api"])  # bearer tokens, not cookies: CSRF does not apply
 
-    from survey import cli
-
-    cli.init_app(app)
+    register_commands(app)
     return app
+
+
+def register_commands(app: Flask) -> None:
+    """Each area's `flask` commands (its `cli.commands`), as the blueprints are registered."""
+    from survey import cli
+    from survey.admin import cli as admin_cli
+    from survey.alerts import cli as alerts_cli
+    from survey.dashboard import cli as dashboard_cli
+    from survey.followup import cli as followup_cli
+
+    for commands in (
+        cli.commands,  # seed-demo, backup-sqlite, purge, translate
+        admin_cli.commands,  # imports, exports, posters, mergers, users, API keys
+        dashboard_cli.commands,  # report
+        alerts_cli.commands,  # alerts run | test-mail
+        followup_cli.commands,  # followup draw
+    ):
+        for command in commands:
+            app.cli.add_command(command)
 
 
 def register_blueprints(app: Flask) -> None:

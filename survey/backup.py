@@ -1,4 +1,4 @@
-"""`flask --app wsgi backup-sqlite`: a consistent copy of a live SQLite database.
+"""A consistent copy of a live SQLite database (the `backup-sqlite` command, in survey/cli.py).
 
 Small sites run on SQLite. Copying the file with `cp` while the app writes can produce a torn
 copy (the database file and its WAL disagree), so this uses SQLite's online backup API
@@ -58,34 +58,3 @@ def backup(source: Path, out: Path) -> dict[str, int]:
         src.close()
     os.replace(partial, out)
     return counts
-
-
-@click.command("backup-sqlite")
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write the copy to, e.g. /var/backups/hailong/hailong-$(date +%F).db",
-)
-@click.option("--force", is_flag=True, help="Replace --out if it already exists.")
-def backup_sqlite(out: Path, force: bool) -> None:
-    """Copy the live SQLite database to --out, safely while the app keeps serving.
-
-    Uses SQLite's online backup API and checks the copy with PRAGMA integrity_check. To
-    restore: stop the app, replace the database file with the copy (delete any -wal and -shm
-    files next to it), start the app.
-    """
-    source = sqlite_path()
-    out = out.expanduser().resolve()
-    if out == source.resolve():
-        raise click.BadParameter("--out is the live database itself", param_hint="--out")
-    if out.exists() and not force:
-        raise click.ClickException(f"{out} exists; pass --force to replace it.")
-    if not out.parent.is_dir():
-        raise click.BadParameter(f"the folder {out.parent} does not exist", param_hint="--out")
-    counts = backup(source, out)
-    click.echo(
-        f"Backed up {source} to {out} ({out.stat().st_size / 1_048_576:.1f} MiB, integrity ok): "
-        + ", ".join(f"{n} {table}" for table, n in counts.items())
-        + "."
-    )

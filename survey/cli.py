@@ -1,39 +1,25 @@
-"""`flask --app wsgi ...` commands. Each has --help."""
+"""`flask --app wsgi seed-demo | backup-sqlite | purge | translate`: the commands of the whole
+site. Each area's own commands are in its `cli.py` (registered by `survey.register_commands`).
+Each has --help."""
 
 from __future__ import annotations
 
 import os
 import secrets
+from datetime import date, datetime, time
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app, url_for
+from flask import current_app, url_for
 
-from survey.backup import backup_sqlite
+from survey.audit import audit
+from survey.backup import backup, sqlite_path
+from survey.cases.models import Case
 from survey.extensions import db
-from survey.models import Agency, Desk, Role, User
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(seed_demo)
-    app.cli.add_command(create_user)
-    app.cli.add_command(backup_sqlite)
-    from survey import security_cli  # API keys and retention
-
-    security_cli.init_app(app)
-    from survey.dashboard import cli as dashboard_cli  # the `report` command
-
-    dashboard_cli.init_app(app)
-    from survey.admin import cli as admin_cli  # posters, imports, mergers
-
-    admin_cli.init_app(app)
-    from survey.alerts import cli as alerts_cli  # alerts and their e-mails
-
-    alerts_cli.init_app(app)
-    from survey.followup import cli as followup_cli  # the follow-up sample
-
-    followup_cli.register(app)
+from survey.i18n_tools import translate
+from survey.models import Agency, Answer, Desk, Response, Ticket, utcnow
+from survey.periods import LOCAL_OFFSET
 
 
 def _demo_password() -> str:
@@ -91,47 +77,82 @@ def seed_demo(print_only: bool) -> None:
         click.echo("")
 
 
-@click.command("create-user")
-@click.option("--email", required=True, help="Sign-in email (unique).")
+@click.command("backup-sqlite")
 @click.option(
-    "--role", type=click.Choice([r.value for r in Role]), default="analyst", show_default=True
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write the copy to, e.g. /var/backups/hailong/hailong-$(date +%F).db",
 )
-@click.option(
-    "--agency",
-    "agency_code",
-    help="Limit the user (an analyst, a leader, or an agency administrator) to this agency's "
-    "subtree (code); required for a leader. An administrator without one is global.",
-)
-@click.option("--name", help="Display name.")
-@click.password_option(help="Password (prompted when omitted); at least 10 characters.")
-def create_user(email: str, role: str, agency_code: str | None, name: str | None, password: str):
-    """Create a user who can sign in to the dashboard or the administration."""
-    from survey.audit import audit
-    from survey.security import hash_password
+@click.option("--force", is_flag=True, help="Replace --out if it already exists.")
+def backup_sqlite(out: Path, force: bool) -> None:
+    """Copy the live SQLite database to --out, safely while the app keeps serving.
 
-    email = email.strip().lower()
-    if "@" not in email:
-        raise click.BadParameter("not an email address", param_hint="--email")
-    if len(password) < 10:
-        raise click.BadParameter("use at least 10 characters", param_hint="--password")
-    if db.session.scalar(sa.select(User.id).where(User.email == email)):
-        raise click.ClickException(f"A user with email {email} already exists.")
-    if role == Role.LEADER.value and not agency_code:
-        raise click.BadParameter("a leader leads an agency: give its code", param_hint="--agency")
-    agency = None
-    if agency_code:
-        agency = db.session.scalar(sa.select(Agency).where(Agency.code == agency_code))
-        if agency is None:
-            raise click.BadParameter(f"no agency with code {agency_code!r}", param_hint="--agency")
-    user = User(
-        email=email,
-        name=name,
-        role=Role(role),
-        agency=agency,
-        password_hash=hash_password(password),
+    Uses SQLite's online backup API and checks the copy with PRAGMA integrity_check. To
+    restore: stop the app, replace the database file with the copy (delete any -wal and -shm
+    files next to it), start the app.
+    """
+    source = sqlite_path()
+    out = out.expanduser().resolve()
+    if out == source.resolve():
+        raise click.BadParameter("--out is the live database itself", param_hint="--out")
+    if out.exists() and not force:
+        raise click.ClickException(f"{out} exists; pass --force to replace it.")
+    if not out.parent.is_dir():
+        raise click.BadParameter(f"the folder {out.parent} does not exist", param_hint="--out")
+    counts = backup(source, out)
+    click.echo(
+        f"Backed up {source} to {out} ({out.stat().st_size / 1_048_576:.1f} MiB, integrity ok): "
+        + ", ".join(f"{n} {table}" for table, n in counts.items())
+        + "."
     )
-    db.session.add(user)
-    audit("user.create", target=email, role=role, agency=agency_code)
+
+
+@click.command("purge")
+@click.option(
+    "--before",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Delete what happened before this local date (YYYY-MM-DD, Vietnam time).",
+)
+@click.option("--yes", is_flag=True, help="Really delete; without it, only count.")
+def purge(before: datetime, yes: bool) -> None:
+    """Retention: delete responses (their answers and cases) from before a date, and the tickets
+    issued before it that no remaining response uses. Without --yes, only say how many."""
+    cutoff_day: date = before.date()
+    if cutoff_day > (utcnow() + LOCAL_OFFSET).date():
+        raise click.BadParameter("the date is in the future", param_hint="--before")
+    cutoff = datetime.combine(cutoff_day, time()) - LOCAL_OFFSET  # local midnight, in UTC
+    old = sa.select(Response.id).where(Response.occurred_at < cutoff)
+    responses = db.session.scalar(sa.select(sa.func.count()).select_from(old.subquery())) or 0
+    answers = db.session.scalar(sa.select(sa.func.count()).where(Answer.response_id.in_(old))) or 0
+    still_used = sa.select(Response.ticket_id).where(
+        Response.ticket_id.is_not(None), Response.occurred_at >= cutoff
+    )
+    old_tickets = sa.and_(Ticket.created_at < cutoff, Ticket.id.not_in(still_used))
+    tickets = db.session.scalar(sa.select(sa.func.count()).where(old_tickets)) or 0
+    cases = db.session.scalar(sa.select(sa.func.count()).where(Case.response_id.in_(old))) or 0
+    summary = (
+        f"{responses} responses, {answers} answers and {tickets} tickets from before "
+        f"{cutoff_day:%Y-%m-%d}, with the {cases} cases they opened"
+    )
+    if not yes:
+        click.echo(f"Would delete {summary}. Run again with --yes to delete them.")
+        return
+    db.session.execute(sa.delete(Answer).where(Answer.response_id.in_(old)))
+    db.session.execute(sa.delete(Case).where(Case.response_id.in_(old)))
+    db.session.execute(sa.delete(Response).where(Response.occurred_at < cutoff))
+    db.session.execute(sa.delete(Ticket).where(old_tickets))
+    audit(
+        "responses.purge",
+        target=f"before {cutoff_day:%Y-%m-%d}",
+        responses=responses,
+        answers=answers,
+        tickets=tickets,
+        cases=cases,
+    )
     db.session.commit()
-    scope = f", limited to {agency.code}" if agency else ""
-    click.echo(f"Created {role} {email}{scope}.")
+    click.echo(f"Deleted {summary}.")
+
+
+commands = (seed_demo, backup_sqlite, purge, translate)

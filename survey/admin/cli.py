@@ -1,5 +1,7 @@
 """`flask --app wsgi qr-posters | import-agencies | export-agencies | import-paper |
-merge-agencies | import-dossiers | import-procedures`: the administration from the command line. Each has --help."""
+merge-agencies | import-dossiers | import-procedures | import-dossier-counts | create-user |
+create-api-key | list-api-keys | revoke-api-key`: the administration from the command line.
+Each has --help."""
 
 from __future__ import annotations
 
@@ -8,25 +10,13 @@ from pathlib import Path
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 
 from survey import imports, posters
+from survey.audit import audit
+from survey.credentials import API_KEY_SCOPES, issue_api_key
 from survey.extensions import db
-from survey.models import Agency, Desk
-
-
-def init_app(app: Flask) -> None:
-    for command in (
-        qr_posters,
-        import_agencies,
-        export_agencies,
-        import_paper,
-        merge_agencies,
-        import_dossiers,
-        import_procedures,
-        import_dossier_counts,
-    ):
-        app.cli.add_command(command)
+from survey.models import Agency, ApiKey, Desk, Role, User, utcnow
 
 
 def _with_request(command):
@@ -271,3 +261,130 @@ def import_dossier_counts(file: Path, dry_run: bool):
     from survey import dossier_counts
 
     _run_import(dossier_counts.import_counts, file, dry_run, "counts")
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="Sign-in email (unique).")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default="analyst", show_default=True
+)
+@click.option(
+    "--agency",
+    "agency_code",
+    help="Limit the user (an analyst, a leader, or an agency administrator) to this agency's "
+    "subtree (code); required for a leader. An administrator without one is global.",
+)
+@click.option("--name", help="Display name.")
+@click.password_option(help="Password (prompted when omitted); at least 10 characters.")
+def create_user(email: str, role: str, agency_code: str | None, name: str | None, password: str):
+    """Create a user who can sign in to the dashboard or the administration."""
+    from survey.audit import audit
+    from survey.security import hash_password
+
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.BadParameter("not an email address", param_hint="--email")
+    if len(password) < 10:
+        raise click.BadParameter("use at least 10 characters", param_hint="--password")
+    if db.session.scalar(sa.select(User.id).where(User.email == email)):
+        raise click.ClickException(f"A user with email {email} already exists.")
+    if role == Role.LEADER.value and not agency_code:
+        raise click.BadParameter("a leader leads an agency: give its code", param_hint="--agency")
+    agency = None
+    if agency_code:
+        agency = db.session.scalar(sa.select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            raise click.BadParameter(f"no agency with code {agency_code!r}", param_hint="--agency")
+    user = User(
+        email=email,
+        name=name,
+        role=Role(role),
+        agency=agency,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    audit("user.create", target=email, role=role, agency=agency_code)
+    db.session.commit()
+    scope = f", limited to {agency.code}" if agency else ""
+    click.echo(f"Created {role} {email}{scope}.")
+
+
+@click.command("create-api-key")
+@click.option("--name", required=True, help="Who uses the key, e.g. 'iGate Sở Tư pháp'.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice(API_KEY_SCOPES),
+    help="What the key may do; repeat for several.",
+)
+@click.option("--agency", "agency_code", help="Limit the key to this agency's subtree (code).")
+def create_api_key(name: str, scopes: tuple[str, ...], agency_code: str | None) -> None:
+    """Create an API key for an integrator. The key is shown once: only its hash is stored."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise click.BadParameter("give a name of 1 to 120 characters", param_hint="--name")
+    agency = None
+    if agency_code:
+        agency = db.session.scalar(sa.select(Agency).where(Agency.code == agency_code))
+        if agency is None:
+            raise click.BadParameter(f"no agency with code {agency_code!r}", param_hint="--agency")
+    row, key = issue_api_key(name, list(scopes), agency.id if agency else None)
+    db.session.flush()
+    audit("api_key.create", target=row.prefix, name=name, scopes=row.scopes, agency=agency_code)
+    db.session.commit()
+    limit = f", limited to {agency.code}" if agency else ""
+    click.echo(f"Created API key {row.prefix} ({name}; {', '.join(row.scopes)}{limit}).")
+    click.echo("Copy it now; it will not be shown again:")
+    click.echo("")
+    click.echo(f"  {key}")
+    click.echo("")
+
+
+@click.command("list-api-keys")
+def list_api_keys() -> None:
+    """List API keys (never the keys themselves): prefix, name, scopes, agency, state."""
+    rows = db.session.scalars(sa.select(ApiKey).order_by(ApiKey.created_at, ApiKey.id)).all()
+    if not rows:
+        click.echo("No API keys.")
+    for row in rows:
+        state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+        agency = row.agency.code if row.agency else "all agencies"
+        used = f"last used {row.last_used_at:%Y-%m-%d}" if row.last_used_at else "never used"
+        click.echo(
+            f"{row.prefix}  {row.name}  [{', '.join(row.scopes)}]  {agency}  {state}, {used}"
+        )
+
+
+@click.command("revoke-api-key")
+@click.argument("prefix")
+def revoke_api_key(prefix: str) -> None:
+    """Revoke the API key whose prefix is PREFIX (see list-api-keys); it stops working at once."""
+    prefix = prefix.removeprefix("hl_").split("_")[0]
+    row = db.session.scalar(sa.select(ApiKey).where(ApiKey.prefix == prefix))
+    if row is None:
+        raise click.ClickException(f"No API key with prefix {prefix!r}.")
+    if row.revoked_at is not None:
+        click.echo(f"API key {prefix} was already revoked on {row.revoked_at:%Y-%m-%d}.")
+        return
+    row.revoked_at = utcnow()
+    audit("api_key.revoke", target=prefix, name=row.name)
+    db.session.commit()
+    click.echo(f"Revoked API key {prefix} ({row.name}).")
+
+
+commands = (
+    qr_posters,
+    import_agencies,
+    export_agencies,
+    import_paper,
+    merge_agencies,
+    import_dossiers,
+    import_procedures,
+    import_dossier_counts,
+    create_user,
+    create_api_key,
+    list_api_keys,
+    revoke_api_key,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from survey.models import utcnow
@@ -75,5 +75,4 @@ def test_mail(recipient: str) -> None:
     click.echo(f"Sent a test message to {recipient} through {current_app.config['MAIL_SERVER']}.")
 
 
-def init_app(app: Flask) -> None:
-    app.cli.add_command(alerts)
+commands = (alerts,)

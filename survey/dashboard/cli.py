@@ -6,17 +6,13 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import with_appcontext
 
 from survey import periods, replica, reporting
 from survey.audit import audit
 from survey.extensions import db
 from survey.reporting import exports, labels
-
-
-def init_app(app: Flask) -> None:
-    app.cli.add_command(report)
 
 
 @click.command("report")
@@ -127,3 +123,6 @@ def report(period, fmt, out, agency_code, calendar, confidence, method, adjust, 
         f"Wrote {out} ({len(body):,} bytes, {len(result.rows)} agencies, {result.period.key}).",
         err=True,
     )
+
+
+commands = (report,)

@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from survey.extensions import db
 
 group = AppGroup("followup", help="The follow-up sample of returned dossiers (docs/statistics.md).")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(group)
 
 
 @group.command("draw")
@@ -55,3 +51,6 @@ def draw_command(period: str, size: int, agency_code: str | None, seed: int | No
         f"{sum(s['population'] for s in result.allocation.values())} returned in {result.period}, "
         f"{len(result.allocation)} strata, seed {result.seed}. Call list: {out}"
     )
+
+
+commands = (group,)
