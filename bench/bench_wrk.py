@@ -297,6 +297,8 @@ def run(kind: str, args) -> list[Run]:
                             )
                             runs.append(result)
                             print_run(kind, result, flush=True)
+                if args.py_spy:
+                    warm_ok += profile(servers[0], scripts["this"], site, args)
             finally:
                 for server in servers:
                     server.stop()
@@ -309,6 +311,30 @@ def run(kind: str, args) -> list[Run]:
             return runs
         finally:
             database.drop()
+
+
+def profile(server, scripts, site, args) -> int:
+    """One more API run of `args.seconds`, not counted in the figures, with py-spy sampling
+    gunicorn's workers (`py-spy record --subprocesses --format raw`); the summary is printed
+    by bench/profile_submit.py. Returns the acknowledged requests (to count them stored)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out = Path(args.py_spy).with_suffix(f".{args.kind}.txt")
+    command = [
+        spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--full-filenames",
+        "--format", "raw", "--rate", "100", "--nonblocking", "-o", str(out),
+        "--duration", str(int(args.seconds)),
+    ]  # fmt: skip
+    sampler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    result = wrk(server, scripts["api"], _path("api", site), args, args.seconds)
+    _, errors = sampler.communicate(timeout=60)
+    print(f"{args.kind}: py-spy profile of {result['ok']:,} API requests in {out}", flush=True)
+    if sampler.returncode == 0:
+        from bench.profile_submit import summarise
+
+        summarise(out)
+    else:
+        print(f"py-spy failed: {errors.decode(errors='replace')[-500:]}")
+    return result["ok"]
 
 
 def _path(scenario: str, site) -> str:
@@ -367,6 +393,11 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py")
     parser.add_argument("--compare-root", help="another checkout to alternate with")
     parser.add_argument("--keep", action="store_true", help="keep gunicorn's logs")
+    parser.add_argument(
+        "--py-spy",
+        metavar="PATH",
+        help="after the rounds, profile one more API run with py-spy (PATH.<db>.txt)",
+    )
     args = parser.parse_args(argv)
     args.scenarios = [s for s in args.scenarios.split(",") if s]
     if not Path(WRK).exists():
@@ -378,6 +409,7 @@ def main(argv=None) -> int:
         if kind == "postgresql" and not postgres_url():
             print("postgresql: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL)")
             continue
+        args.kind = kind
         summary(kind, run(kind, args))
     return 0
 
