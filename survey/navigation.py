@@ -31,7 +31,7 @@ def staff_items() -> list[NavItem]:
 
 def _items() -> list[NavItem]:
     from survey.cases.service import overdue_count
-    from survey.review.views import flagged_count
+    from survey.review.queue import flagged_count
     from survey.scope import user_scope
 
     scope = user_scope()

@@ -38,23 +38,6 @@ def desk_for_token(token: str) -> cache.DeskInfo:
     return desk
 
 
-def page_language(desk: Desk, questionnaire) -> tuple[packs.Wording, list]:
-    """The page's wording and the admin-added languages the desk offers.
-
-    ?lang=<code> picks an offered language (remembered in the session, like vi/en); ?lang=vi
-    or ?lang=en goes back to a compiled catalogue.
-    """
-    offered = packs.offered(desk.languages, questionnaire)
-    requested = request.args.get("lang")
-    if requested in packs.COMPILED:
-        session.pop("pack_lang", None)
-    elif requested and any(lang.code == requested for lang in offered):
-        session["pack_lang"] = requested
-    code = session.get("pack_lang")
-    language = next((lang for lang in offered if lang.code == code), None)
-    return packs.wording(questionnaire, str(get_locale()), language), offered
-
-
 def _render(desk, questionnaire, form, wording, offered, status=200, notice=None):
     return (
         render_template(
@@ -77,7 +60,7 @@ def _render(desk, questionnaire, form, wording, offered, status=200, notice=None
 def survey(token: str):
     desk = desk_for_token(token)
     questionnaire = desk.current_questionnaire()
-    wording, offered = page_language(desk, questionnaire)
+    wording, offered = packs.page_language(desk, questionnaire)
     form = survey_form(questionnaire, str(get_locale()), wording=wording)
     if request.method == "GET":
         fresh = _fresh_id(request.args.get("new"))
@@ -165,7 +148,7 @@ def thanks(token: str):
     # The case this browser's rating opened, if any: its code and link are shown once, here.
     sent = _remembered_id(desk)
     case = cases.case_for_response(sent)
-    wording, offered = page_language(desk, desk.current_questionnaire())
+    wording, offered = packs.page_language(desk, desk.current_questionnaire())
     # The next person's form gets an id derived from this rating's: reloading that form, or
     # Back then Send on it, keeps the same id, so the next rating is stored once too.
     another = uuid.uuid5(uuid.UUID(sent), "another") if sent else "1"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import force_locale
+from flask import request, session
+from flask_babel import force_locale, get_locale
 
 from survey.extensions import db
 from survey.languages.models import Language, LanguagePack
@@ -130,3 +131,20 @@ def language_names() -> dict[str, str]:
     for language in db.session.scalars(sa.select(Language)):
         names[language.code] = language.name_vi
     return names
+
+
+def page_language(desk, questionnaire: Questionnaire) -> tuple[Wording, list[Language]]:
+    """The wording of a citizen's page at `desk`, and the admin-added languages the desk offers.
+
+    ?lang=<code> picks an offered language (remembered in the session, like vi/en); ?lang=vi
+    or ?lang=en goes back to a compiled catalogue.
+    """
+    languages = offered(desk.languages, questionnaire)
+    requested = request.args.get("lang")
+    if requested in COMPILED:
+        session.pop("pack_lang", None)
+    elif requested and any(lang.code == requested for lang in languages):
+        session["pack_lang"] = requested
+    code = session.get("pack_lang")
+    language = next((lang for lang in languages if lang.code == code), None)
+    return wording(questionnaire, str(get_locale()), language), languages

@@ -22,6 +22,7 @@ from survey.models import Agency, AuditLog, Desk, Response, Status
 from survey.periods import local_midnight_utc
 from survey.review import bp
 from survey.review.forms import BulkDecisionForm, DecisionForm, QueueFilterForm
+from survey.review.queue import flagged, flagged_count
 from survey.scope import subtree_ids, user_scope
 
 PAGE_SIZE = 50
@@ -39,13 +40,6 @@ def review_labels() -> dict:
     return {"channels": CHANNELS, "statuses": STATUSES}
 
 
-def _flagged(scope: set[int] | None):
-    query = sa.select(Response).where(Response.status == Status.FLAGGED)
-    if scope is not None:
-        query = query.where(Response.agency_id.in_(scope))
-    return query
-
-
 SHORT_REASONS = {
     "client_burst": _l("Burst from one connection"),
     "kiosk_burst": _l("Burst from one kiosk"),
@@ -59,7 +53,7 @@ def _filter_form(scope: set[int] | None) -> QueueFilterForm:
     desks = db.session.execute(
         sa.select(Desk.code, Desk.name, Agency.name.label("agency"))
         .join(Agency, Desk.agency_id == Agency.id)
-        .where(Desk.id.in_(_flagged(scope).with_only_columns(Response.desk_id).distinct()))
+        .where(Desk.id.in_(flagged(scope).with_only_columns(Response.desk_id).distinct()))
     )
     desks = sorted(desks, key=lambda d: (sort_key(d.agency), sort_key(d.name), d.code))
     reasons = [(rule, str(SHORT_REASONS[rule])) for rule in RULES]
@@ -70,7 +64,7 @@ def _filter_form(scope: set[int] | None) -> QueueFilterForm:
 
 def _filtered(scope: set[int] | None, form: QueueFilterForm):
     """The flagged ratings of `scope` that match the filters (already validated)."""
-    query = _flagged(scope)
+    query = flagged(scope)
     if form.desk.data:
         query = query.join(Desk, Response.desk_id == Desk.id).where(Desk.code == form.desk.data)
     if form.reason.data:
@@ -90,11 +84,6 @@ def _filtered(scope: set[int] | None, form: QueueFilterForm):
         end = local_midnight_utc(form.until.data + timedelta(days=1))
         query = query.where(Response.occurred_at < end)
     return query
-
-
-def flagged_count(scope: set[int] | None) -> int:
-    """How many ratings wait in the review queue of `scope` (the navigation's badge)."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(_flagged(scope).subquery()))
 
 
 def _page() -> int:
@@ -146,7 +135,7 @@ def queue():
     form = BulkDecisionForm()
     status = 200
     if form.validate_on_submit():
-        picked = db.session.scalars(_flagged(scope).where(Response.id.in_(form.ids.data))).all()
+        picked = db.session.scalars(flagged(scope).where(Response.id.in_(form.ids.data))).all()
         if len(picked) != len(form.ids.data):
             abort_with(
                 404,

@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 
 from survey.cases import service as cases
 from survey.citizen.forms import refused_notice, survey_form
-from survey.citizen.views import page_language
 from survey.dossiers import rated_before_return
 from survey.errors import abort_with, csrf_expired, rerender_on_csrf_failure
 from survey.extensions import db, limiter
+from survey.languages.packs import page_language
 from survey.models import Channel, Response, Ticket, utcnow
 from survey.responses import InvalidAnswer, ResponseConflict, Submission, record
 from survey.security import citizen_rate_limit, client_hash, page_rate_limit_key
