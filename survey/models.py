@@ -551,3 +551,24 @@ class DossierCount(db.Model):
         sa.CheckConstraint("handled >= 0", name="handled_not_negative"),
         sa.CheckConstraint('"end" >= start', name="span_order"),
     )
+
+
+class TreeMove(db.Model):
+    """A sub-agency or a desk that a merger moved to another agency, on the merger's local
+    date: until then it was under `from_agency`. Reports of periods before the move build the
+    tree as it was (`survey.reporting.mergers.tree_at`), so that they read the same after it."""
+
+    __tablename__ = "tree_move"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moved_on: Mapped[date] = mapped_column()  # in effect from 0:00 Vietnam time
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agency.id"), index=True)
+    desk_id: Mapped[int | None] = mapped_column(sa.ForeignKey("desk.id"), index=True)
+    from_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"))
+    to_agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agency.id"))
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(agency_id IS NULL) <> (desk_id IS NULL)", name="moves_an_agency_or_a_desk"
+        ),
+    )

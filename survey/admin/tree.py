@@ -11,7 +11,17 @@ from flask_babel import gettext as _
 from survey.audit import audit
 from survey.collation import by_name
 from survey.extensions import db
-from survey.models import Agency, ApiKey, Desk, Kiosk, Response, Target, Ticket, User
+from survey.models import (
+    Agency,
+    ApiKey,
+    Desk,
+    Kiosk,
+    Response,
+    Target,
+    Ticket,
+    TreeMove,
+    User,
+)
 from survey.periods import local_today
 from survey.scope import subtree_ids
 
@@ -62,7 +72,11 @@ def has_responses(agency: Agency) -> bool:
 
 
 def desk_has_history(desk: Desk) -> bool:
-    for model, column in ((Response, Response.desk_id), (Kiosk, Kiosk.desk_id)):
+    for model, column in (
+        (Response, Response.desk_id),
+        (Kiosk, Kiosk.desk_id),
+        (TreeMove, TreeMove.desk_id),
+    ):
         if db.session.scalar(sa.select(model.id).where(column == desk.id).limit(1)) is not None:
             return True
     return (
@@ -84,6 +98,9 @@ def why_not_delete(agency: Agency) -> str | None:
         (ApiKey, ApiKey.agency_id),
         (Target, Target.agency_id),
         (Agency, Agency.merged_into_id),
+        (TreeMove, TreeMove.agency_id),
+        (TreeMove, TreeMove.from_agency_id),
+        (TreeMove, TreeMove.to_agency_id),
     ):
         if db.session.scalar(sa.select(model.id).where(column == agency.id).limit(1)):
             return _(
@@ -132,6 +149,28 @@ def merge(
                 )
             )
     ids = [source.id for source in sources]
+    # The moves are recorded with the merger's date, so that reports of periods before it
+    # keep the tree of the time (survey.reporting.mergers.tree_at).
+    moved_desks = db.session.execute(
+        sa.select(Desk.id, Desk.agency_id).where(Desk.agency_id.in_(ids))
+    ).all()
+    moved_children = db.session.execute(
+        sa.select(Agency.id, Agency.parent_id).where(Agency.parent_id.in_(ids))
+    ).all()
+    db.session.add_all(
+        [
+            TreeMove(
+                moved_on=merged_on, desk_id=desk, from_agency_id=agency, to_agency_id=target.id
+            )
+            for desk, agency in moved_desks
+        ]
+        + [
+            TreeMove(
+                moved_on=merged_on, agency_id=child, from_agency_id=parent, to_agency_id=target.id
+            )
+            for child, parent in moved_children
+        ]
+    )
     desks = db.session.execute(
         sa.update(Desk).where(Desk.agency_id.in_(ids)).values(agency_id=target.id)
     ).rowcount

@@ -12,9 +12,9 @@ from survey.api.auth import require
 from survey.errors import ApiError
 from survey.extensions import db
 from survey.models import Agency, Kind, Level
-from survey.reporting import detail, dossier_splits, exports, labels
+from survey.reporting import detail, dossier_splits, exports, labels, mergers
 from survey.reporting.options import TARGET_DECIMALS, TARGET_MAX, TARGET_MIN
-from survey.scope import subtree_ids, visible_agency_ids
+from survey.scope import visible_agency_ids
 
 QUERY = (
     "period",
@@ -93,7 +93,10 @@ def _splits(result: reporting.Report) -> dict | None:
         return None
     root = result.rows[0]
     splits = detail.audience_splits(
-        result.period, subtree_ids(root.id), result.confidence, result.options.method
+        result.period,
+        mergers.period_subtree(root.id, result.period),
+        result.confidence,
+        result.options.method,
     )
     return {"agency": root.code, **detail.splits_json(splits)}
 
@@ -117,7 +120,7 @@ def _dossiers(result: reporting.Report, options: reporting.ReportOptions) -> dic
     root = result.rows[0]
     splits = dossier_splits.dossier_splits(
         db.session.get(Agency, root.id),
-        subtree_ids(root.id),
+        mergers.period_subtree(root.id, options.period),
         options.period,
         options.level_of_confidence,
         before,

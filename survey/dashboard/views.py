@@ -31,7 +31,7 @@ from survey.reporting import (
     official,
 )
 from survey.reporting.options import OptionError, ReportOptions
-from survey.scope import subtree_ids, user_scope
+from survey.scope import user_scope
 
 CHARTS = ("funnel", "forest")
 CHART_FORMATS = ("png", "svg", "csv")
@@ -161,7 +161,7 @@ def agency(code: str):
             _("The search text is too long (at most %(n)d characters).", n=detail.MAX_SEARCH),
         )
     page = _page_number()
-    ids = subtree_ids(row.id)
+    ids = mergers.period_subtree(row.id, options.period)
     comments, more = detail.comments(options.period, ids, query or None, page)
     history = _history()
     about = detail.agency_detail(report, row, unit, str(get_locale()), history)
@@ -255,7 +255,11 @@ def trend(code: str, fmt: str):
         abort_with(404, _("There is no such chart."))
     options, report = _agency_report(code, _options())
     row = report.rows[0]
-    ids = mergers.history_ids(row.id) if _history() == "combined" else subtree_ids(row.id)
+    ids = (
+        mergers.history_ids(row.id)
+        if _history() == "combined"
+        else mergers.period_subtree(row.id, options.period)
+    )
     buckets, counts = detail.trend_data(options.period, _trend_unit(options), ids)
     if fmt == "csv":
         rows = charts.trend_rows(report, buckets, counts)
@@ -339,7 +343,10 @@ def splits_export(code: str):
     options, report = _agency_report(code, _options())
     row = report.rows[0]
     splits = detail.audience_splits(
-        report.period, subtree_ids(row.id), report.confidence, report.options.method
+        report.period,
+        mergers.period_subtree(row.id, report.period),
+        report.confidence,
+        report.options.method,
     )
     body = detail.splits_csv(splits)
     audit("report.export", target=report.period.key, format="splits.csv", agency=code)
@@ -352,7 +359,7 @@ def splits_export(code: str):
 def dossiers_export(code: str):
     options, report = _agency_report(code, _options())
     row = report.rows[0]
-    splits = _dossier_splits(row, subtree_ids(row.id), options)
+    splits = _dossier_splits(row, mergers.period_subtree(row.id, options.period), options)
     body = dossier_splits.to_csv(splits)
     audit("report.export", target=report.period.key, format="dossiers.csv", agency=code)
     db.session.commit()
@@ -365,7 +372,9 @@ def followup_export(code: str):
     """The follow-up check of the agency's subtree: the latest draw of the period."""
     options, report = _agency_report(code, _options())
     row = report.rows[0]
-    found = followup_check(options.period, subtree_ids(row.id), options.level_of_confidence)
+    found = followup_check(
+        options.period, mergers.period_subtree(row.id, options.period), options.level_of_confidence
+    )
     audit("report.export", target=report.period.key, format="followup.csv", agency=code)
     db.session.commit()
     return _download(

@@ -40,6 +40,7 @@ from survey.models import (
     Ticket,
 )
 from survey.periods import LOCAL_OFFSET, Period, local_midnight_utc, local_today, to_local
+from survey.reporting import mergers
 
 # ---- SQL constructs --------------------------------------------------------------------------
 
@@ -781,21 +782,20 @@ def ticket_counts(
     period: Period, agency_ids: Iterable[int] | None = None
 ) -> dict[tuple[int, int], tuple[int, int]]:
     """{(agency id of the desk, desk id): (tickets issued in `period`, how many of them were
-    used)}; desks without tickets are absent."""
+    used)}; desks without tickets are absent. A desk belongs to its agency at the end of the
+    period (`survey.reporting.mergers.tree_at`)."""
     low, high = period.utc_bounds()
     query = (
-        sa.select(
-            Desk.agency_id, Ticket.desk_id, sa.func.count(Ticket.id), sa.func.count(Ticket.used_at)
-        )
-        .join(Desk, Desk.id == Ticket.desk_id)
+        sa.select(Ticket.desk_id, sa.func.count(Ticket.id), sa.func.count(Ticket.used_at))
         .where(Ticket.created_at >= low, Ticket.created_at < high)
-        .group_by(Desk.agency_id, Ticket.desk_id)
+        .group_by(Ticket.desk_id)
     )
     if agency_ids is not None:
-        query = query.where(Desk.agency_id.in_(sorted(agency_ids)))
+        query = query.where(Ticket.desk_id.in_(mergers.desks_at(high, agency_ids)))
+    rows = db.session.execute(query).all()
+    agency_of = mergers.desk_agencies_at(high, [desk_id for desk_id, _n, _used in rows])
     return {
-        (agency_id, desk_id): (int(issued), int(used))
-        for agency_id, desk_id, issued, used in db.session.execute(query)
+        (agency_of[desk_id], desk_id): (int(issued), int(used)) for desk_id, issued, used in rows
     }
 
 
@@ -810,18 +810,11 @@ def uptake_counts(
     belong to their desk's agency, ratings to the agency they were given to."""
     from survey.dossier_counts import handled_in
 
+    moment = period.utc_bounds()[1]
     tickets = ticket_counts(period, agency_ids)
-    desk_ids = None
-    if agency_ids is not None:
-        desk_ids = list(
-            db.session.scalars(sa.select(Desk.id).where(Desk.agency_id.in_(sorted(agency_ids))))
-        )
+    desk_ids = None if agency_ids is None else mergers.desks_at(moment, agency_ids)
     handled = handled_in(period, desk_ids)
-    desk_agency = dict(
-        db.session.execute(sa.select(Desk.id, Desk.agency_id).where(Desk.id.in_(sorted(handled))))
-        .tuples()
-        .all()
-    )
+    desk_agency = mergers.desk_agencies_at(moment, handled)
     # Valid ratings through a ticket at the desks without counts (they are covered by the
     # tickets), and every valid rating at the desks with counts (covered by those).
     ticketed: dict[int, int] = {}

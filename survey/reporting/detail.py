@@ -22,7 +22,6 @@ from survey.reporting import counts as sql
 from survey.reporting import mergers
 from survey.reporting.labels import CHANNEL_LABELS
 from survey.reporting.table import Report, Row, _num, interval
-from survey.scope import subtree_ids
 
 COMMENTS_PER_PAGE = 20
 MAX_SEARCH = 100
@@ -173,7 +172,7 @@ def desk_rates(period, agency_ids, confidence, method) -> list[RateRow]:
 
 def rate_sections(report: Report, row: Row, locale: str) -> list[RateSection]:
     """The tables of rates of `row`'s agency (over its subtree), in page order."""
-    ids = subtree_ids(row.id)
+    ids = mergers.period_subtree(row.id, report.period)
     period, confidence, method = report.period, report.confidence, report.options.method
     return [
         RateSection(
@@ -222,7 +221,7 @@ def report_agency_ids(report: Report) -> set[int]:
     ids: set[int] = set()
     for row in report.rows:
         if row.depth == 0:
-            ids |= subtree_ids(row.id)
+            ids |= mergers.period_subtree(row.id, report.period)
     return ids
 
 
@@ -381,7 +380,7 @@ class AgencyDetail:
 def agency_detail(
     report: Report, row: Row, trend_unit: str, locale: str, history: str = "own"
 ) -> AgencyDetail:
-    ids = subtree_ids(row.id)
+    ids = mergers.period_subtree(row.id, report.period)
     earlier = mergers.predecessors(row.id)
     combined = history == "combined" and bool(earlier)
     trend_ids = mergers.history_ids(row.id) if combined else ids

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm
 
 from survey.extensions import db
-from survey.models import Agency
+from survey.models import Agency, Desk, TreeMove
 from survey.periods import LOCAL_OFFSET, local_midnight_utc
 from survey.scope import subtree_ids
 
@@ -61,6 +61,12 @@ def merger_instant(merged_on: date) -> datetime:
     return local_midnight_utc(merged_on)
 
 
+def first_day_from(moment: datetime) -> date:
+    """The first local date whose merger takes effect at or after `moment` (naive UTC)."""
+    day = (moment + LOCAL_OFFSET).date()
+    return day + timedelta(days=1) if merger_instant(day) < moment else day
+
+
 def _merged_before(moment: datetime):
     """The condition "merged (into its successor) before `moment`" on `Agency`; a merger
     without a recorded date counts from its successor's creation."""
@@ -70,9 +76,7 @@ def _merged_before(moment: datetime):
         .where(successor.id == Agency.merged_into_id)
         .scalar_subquery()
     )
-    day = (moment + LOCAL_OFFSET).date()
-    if merger_instant(day) < moment:
-        day += timedelta(days=1)  # the first date whose merger takes effect at or after moment
+    day = first_day_from(moment)
     return Agency.merged_into_id.is_not(None) & sa.or_(
         Agency.merged_on < day, Agency.merged_on.is_(None) & (created < moment)
     )
@@ -105,3 +109,81 @@ def merged_after(moment: datetime) -> set[int]:
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class TreeAt:
+    """How the tree stood at a moment, as far as mergers moved it since: the parent of each
+    sub-agency (`parents`) and the agency of each desk (`desks`) moved at or after it. The
+    others are where they are today."""
+
+    parents: dict[int, int]
+    desks: dict[int, int]
+
+    def parent_of(self, agency_id: int, today: int | None) -> int | None:
+        return self.parents.get(agency_id, today)
+
+    def agency_of(self, desk_id: int, today: int) -> int:
+        return self.desks.get(desk_id, today)
+
+
+def tree_at(moment: datetime) -> TreeAt:
+    """The tree at `moment` (naive UTC; a report's is the end of its period): each object
+    moved since takes the agency it left in its first move at or after `moment`."""
+    rows = db.session.execute(
+        sa.select(TreeMove.agency_id, TreeMove.desk_id, TreeMove.from_agency_id)
+        .where(TreeMove.moved_on >= first_day_from(moment))
+        .order_by(TreeMove.moved_on, TreeMove.id)
+    ).all()
+    parents: dict[int, int] = {}
+    desks: dict[int, int] = {}
+    for agency_id, desk_id, from_agency_id in rows:
+        if agency_id is not None:
+            parents.setdefault(agency_id, from_agency_id)
+        else:
+            desks.setdefault(desk_id, from_agency_id)
+    return TreeAt(parents, desks)
+
+
+def subtree_at(agency_id: int, moment: datetime) -> set[int]:
+    """`survey.scope.subtree_ids` in the tree as it stood at `moment`."""
+    at = tree_at(moment)
+    if not at.parents:
+        return subtree_ids(agency_id)
+    children: dict[int | None, list[int]] = {}
+    for child, parent in db.session.execute(sa.select(Agency.id, Agency.parent_id)):
+        children.setdefault(at.parent_of(child, parent), []).append(child)
+    found, frontier = {agency_id}, [agency_id]
+    while frontier:
+        for child in children.get(frontier.pop(), ()):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
+
+
+def desk_agencies_at(moment: datetime, desk_ids=None) -> dict[int, int]:
+    """{desk id: its agency at `moment`} for `desk_ids` (default: every desk)."""
+    at = tree_at(moment)
+    query = sa.select(Desk.id, Desk.agency_id)
+    if desk_ids is not None:
+        query = query.where(Desk.id.in_(sorted(desk_ids)))
+    return {desk: at.agency_of(desk, agency) for desk, agency in db.session.execute(query)}
+
+
+def desks_at(moment: datetime, agency_ids) -> list[int]:
+    """The desks whose agency at `moment` is one of `agency_ids`."""
+    at = tree_at(moment)
+    ids = set(agency_ids)
+    if not at.desks:
+        return list(db.session.scalars(sa.select(Desk.id).where(Desk.agency_id.in_(sorted(ids)))))
+    return sorted(
+        desk
+        for desk, agency in db.session.execute(sa.select(Desk.id, Desk.agency_id))
+        if at.agency_of(desk, agency) in ids
+    )
+
+
+def period_subtree(agency_id: int, period) -> set[int]:
+    """An agency's subtree as it stood at the end of `period` (a report's tree)."""
+    return subtree_at(agency_id, period.utc_bounds()[1])

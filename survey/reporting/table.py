@@ -28,7 +28,7 @@ from survey.periods import Period
 from survey.reporting import counts as sql
 from survey.reporting.counts import CaseCounts, Counts, Uptake
 from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
-from survey.reporting.mergers import merged_after, successors_born_after
+from survey.reporting.mergers import merged_after, successors_born_after, tree_at
 from survey.reporting.official import Points, Scale, administrative_verdict, official_figures
 from survey.reporting.options import OptionError, ReportOptions
 from survey.reporting.targets import TargetResolver, TargetRule
@@ -269,9 +269,23 @@ class Report:
         return [r for r in self.rows if r.family == "unit" and r.valid > 0]
 
 
-def _load_tree(root_id: int | None) -> tuple[list[_Node], dict[int, _Node]]:
+def _load_tree(
+    root_id: int | None, moment: datetime | None = None
+) -> tuple[list[_Node], dict[int, _Node]]:
+    """The agencies as a tree: today's, or the one that stood at `moment` (naive UTC) when
+    mergers have moved sub-agencies since (`survey.reporting.mergers.tree_at`)."""
+    at = tree_at(moment) if moment is not None else None
     nodes = {
-        a.id: _Node(a.id, a.code, a.name, a.name_en, a.parent_id, a.level, a.kind, a.active)
+        a.id: _Node(
+            a.id,
+            a.code,
+            a.name,
+            a.name_en,
+            at.parent_of(a.id, a.parent_id) if at else a.parent_id,
+            a.level,
+            a.kind,
+            a.active,
+        )
         for a in sql.agencies()
     }
     roots = []
@@ -343,7 +357,9 @@ def build_report(
     agencies are counted.
     """
     period, previous = options.period, options.period.previous()
-    roots, nodes = _load_tree(root_id)
+    # The tree as it stood at the end of the period: a merger since then changes nothing here.
+    period_end = period.utc_bounds()[1]
+    roots, nodes = _load_tree(root_id, period_end)
     if root_id is None and scope is not None:
         roots = [n for n in nodes.values() if n.id in scope and n.parent_id not in scope]
     order = list(_walk(roots))
@@ -380,7 +396,6 @@ def build_report(
     ]
     # A merged agency's successor created after the period is left out (docs/reporting.md,
     # "Agencies that merged"): a past report reads the same after the merger.
-    period_end = period.utc_bounds()[1]
     unborn = successors_born_after(period_end)
     still_active = merged_after(period_end)
     shown = [(n, d) for n, d in shown if n.id not in unborn or n.pooled.total > 0 or d == 0]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from survey import reporting
 from survey.admin import tree as admin_tree
 from survey.extensions import db
-from survey.models import Level, Questionnaire, Response
+from survey.models import Kind, Level, Questionnaire, Response, Ticket, TreeMove
 from survey.reporting import detail, document, exports, mergers
 from tests.conftest import html
 
@@ -53,19 +53,22 @@ PRINTED = datetime(2025, 7, 20, 2, 0)  # the generation time, the same for every
 
 
 def _printed(app, period: str) -> dict:
-    """A report of `period` as JSON, CSV and the official document's text, generated at
-    `PRINTED` (the generation date is the one part allowed to differ between two prints)."""
+    """A report of `period` as JSON, CSV, the official document's text and every agency's
+    rate tables (criteria, channels, desks...), generated at `PRINTED` (the generation date is
+    the one part allowed to differ between two prints)."""
     with app.test_request_context():
         report = reporting.build_report(reporting.parse_options({"period": period}, None))
         report = dataclasses.replace(report, generated_at=PRINTED)
         data = exports.to_json(report)
         word = docx.Document(io.BytesIO(document.to_docx(report)))
+        sections = detail.with_details(report, report.rows, "vi").details
     text = [p.text for p in word.paragraphs]
     text += [cell.text for table in word.tables for row in table.rows for cell in row.cells]
     return {
         "json": json.loads(json.dumps(data)),
         "csv": exports.to_csv(report),
         "docx": text,
+        "sections": repr(sections),
     }
 
 
@@ -159,3 +162,80 @@ def test_a_merger_recorded_later_with_an_earlier_date_dates_the_new_commune_from
     assert q2 == {"P": True, "XC": True}
     q3 = {row["code"]: row["active"] for row in _json(app, "2025-Q3")["agencies"]}
     assert q3 == {"P": True, "XM": True}
+
+
+def _tickets(desk, issued: int, used: int, at: datetime) -> None:
+    for i in range(issued):
+        db.session.add(
+            Ticket(
+                token_hash=uuid.uuid4().hex,
+                dossier_code=f"H-{desk.code}-{at:%Y%m%d}-{i}",
+                desk_id=desk.id,
+                created_at=at,
+                expires_at=at + timedelta(days=60),
+                used_at=at + timedelta(hours=1) if i < used else None,
+            )
+        )
+    db.session.commit()
+
+
+def test_a_merger_of_communes_with_sub_agencies_and_desks_leaves_past_reports_as_they_were(
+    app, make_agency, make_desk, login, client, make_user
+):
+    """The merger moves the communes' school and desks to the new commune; the 2025-Q2 report
+    keeps them where they were then (the school under Xã An, pooled into its row; the desk's
+    tickets under Xã An), and 2025-Q3 has them under Xã An Bình."""
+    province = make_agency("P", level=Level.PROVINCE)
+    a = make_agency("XA", name="Xã An", parent=province)
+    b = make_agency("XB", name="Xã Bình", parent=province)
+    school = make_agency(
+        "TA", name="Trường Tiểu học An", parent=a, level=Level.SERVICE_UNIT, kind=Kind.EDUCATION
+    )
+    clinic = make_agency(
+        "YB", name="Trạm Y tế Bình", parent=b, level=Level.SERVICE_UNIT, kind=Kind.HEALTH
+    )
+    desk_a, desk_b = make_desk(agency=a), make_desk(agency=b)
+    desk_school, desk_clinic = make_desk(agency=school), make_desk(agency=clinic)
+    _add(desk_a, 8, 2, _local(2025, 5, 10, 9))
+    _add(desk_b, 3, 1, _local(2025, 5, 20, 9))
+    _add(desk_school, 6, 3, _local(2025, 6, 14, 23, 59))
+    _add(desk_clinic, 2, 2, _local(2025, 6, 30, 23, 59))
+    _tickets(desk_a, 12, 7, _local(2025, 6, 2, 8))
+    _tickets(desk_school, 5, 1, _local(2025, 6, 30, 23, 0))
+    before = _printed(app, "2025-Q2")
+    q2 = {row["code"]: row for row in before["json"]["agencies"]}
+    assert q2["XA"]["valid"] == 10 + 9 and q2["TA"]["parent_code"] == "XA"
+    assert q2["XA"]["tickets_issued"] == 12 + 5 and "XAB" not in q2
+
+    merged = make_agency("XAB", name="Xã An Bình", parent=province)
+    merged.created_at = _local(2025, 7, 1, 0, 0)
+    db.session.commit()
+    summary = admin_tree.merge([a, b], merged, merged_on=date(2025, 7, 1))
+    db.session.commit()
+    assert (summary.desks, summary.children) == (2, 2)
+    assert db.session.get(type(school), school.id).parent_id == merged.id  # today's tree
+    moves = db.session.scalars(sa.select(TreeMove).order_by(TreeMove.id)).all()
+    assert {(m.desk_id or m.agency_id, m.from_agency_id) for m in moves} == {
+        (desk_a.id, a.id),
+        (desk_b.id, b.id),
+        (school.id, a.id),
+        (clinic.id, b.id),
+    }
+    _add(desk_school, 4, 0, _local(2025, 7, 1, 0, 0))
+    _tickets(desk_a, 3, 3, _local(2025, 7, 2, 8))
+
+    after = _printed(app, "2025-Q2")
+    assert after["csv"] == before["csv"]
+    assert after["json"] == before["json"]
+    assert after["docx"] == before["docx"]
+    assert after["sections"] == before["sections"]
+    # The agency page of a past period shows the agency's subtree of the time.
+    login(make_user())
+    page = html(client.get("/dashboard/agency/XA?period=2025-Q2"))
+    desks = [r.get_text(" ", strip=True) for r in page.select("#desk-split tbody tr")]
+    assert len(desks) == 2
+
+    q3 = {row["code"]: row for row in _json(app, "2025-Q3")["agencies"]}
+    assert q3["TA"]["parent_code"] == "XAB" and q3["YB"]["parent_code"] == "XAB"
+    assert q3["XAB"]["valid"] == 4 and q3["XAB"]["tickets_issued"] == 3
+    assert "XA" not in q3 and "XB" not in q3
