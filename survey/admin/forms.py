@@ -28,7 +28,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from survey.fields import SelectField, SelectMultipleField, choices
-from survey.models import Kind, Level, Role
+from survey.models import Level, Role
+from survey.reporting.labels import KIND_LABELS  # the same words in the reports and here
 
 TOO_LONG = _l("At most %(max)d characters.")
 CODE_PATTERN = r"^[A-Za-z0-9_.\-]+$"
@@ -42,12 +43,6 @@ LEVEL_LABELS = {
     Level.DISTRICT: _l("District (before July 2025)"),
     Level.COMMUNE: _l("Commune or ward"),
     Level.SERVICE_UNIT: _l("Public service unit"),
-}
-KIND_LABELS = {
-    Kind.ADMINISTRATIVE: _l("Administrative"),
-    Kind.HEALTH: _l("Health"),
-    Kind.EDUCATION: _l("Education"),
-    Kind.OTHER: _l("Other"),
 }
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),

@@ -20,24 +20,19 @@ from survey.extensions import db
 from survey.integrity import RULES, explain
 from survey.models import Agency, AuditLog, Desk, Response, Status
 from survey.periods import local_midnight_utc
+from survey.reporting.labels import CHANNEL_LABELS, STATUS_LABELS
 from survey.review import bp
 from survey.review.forms import BulkDecisionForm, DecisionForm, QueueFilterForm
 from survey.review.queue import flagged, flagged_count
 from survey.scope import subtree_ids, user_scope
 
 PAGE_SIZE = 50
-CHANNELS = {
-    "qr": _l("QR code"),
-    "kiosk": _l("Kiosk"),
-    "paper": _l("Paper form"),
-    "api": _l("Portal (API)"),
-}
-STATUSES = {"valid": _l("Valid"), "flagged": _l("Flagged"), "excluded": _l("Excluded")}
 
 
 @bp.app_template_global()
 def review_labels() -> dict:
-    return {"channels": CHANNELS, "statuses": STATUSES}
+    """The reports' labels of channels and statuses (their keys are also the plain values)."""
+    return {"channels": CHANNEL_LABELS, "statuses": STATUS_LABELS}
 
 
 SHORT_REASONS = {
