@@ -446,10 +446,12 @@ def test_tickets_document_exactly_one_of_desk_and_agency(client, desk):
 
 
 def test_every_api_body_refuses_null_for_every_field(client, desk):
-    """Decided once, in survey.api.validation.field: no request field is nullable."""
+    """Decided once, in survey.payloads.field: no request field is nullable."""
     from survey.api.openapi import document
 
-    for name in document()["components"]["schemas"]["TicketIn"]["properties"]:
+    fields = document()["components"]["schemas"]["TicketIn"]["properties"]
+    assert {"dossier_code", "desk"} <= set(fields)
+    for name in fields:
         body = {"dossier_code": "HS-1", "desk": desk.code, name: None}
         response = client.post("/api/v1/tickets", json=body, headers=_key("tickets:write"))
         assert response.status_code == 400, name
