@@ -15,7 +15,7 @@ from scipy import stats
 
 from analysis._validation import check_confidence, check_counts, check_option, output
 from analysis.intervals import _wilson, interval_bounds
-from analysis.target import ADJUSTMENTS, adjust_pvalues
+from analysis.target import ADJUSTMENTS, adjust_pvalues, check_deff
 
 __all__ = ["CHANGES", "PeriodComparison", "compare_periods"]
 
@@ -103,7 +103,14 @@ def _newcombe_pvalue(x1, n1, x2, n2) -> np.ndarray:
 
 
 def compare_periods(
-    x1, n1, x2, n2, confidence: float = 0.95, adjust: str | None = None
+    x1,
+    n1,
+    x2,
+    n2,
+    confidence: float = 0.95,
+    adjust: str | None = None,
+    deff1=None,
+    deff2=None,
 ) -> PeriodComparison:
     """Did satisfaction change between two periods? Interval for ``rate2 - rate1``.
 
@@ -128,6 +135,12 @@ def compare_periods(
         Multiplicity adjustment across the comparisons that have data, as in
         :func:`analysis.assess_target`: a change is declared only when the interval excludes 0
         and the adjusted ``p_value`` is below ``1 - confidence``.
+    deff1, deff2 : float or array_like, optional
+        Design effects (>= 1) of the clustered responses of each period, as in
+        :func:`analysis.assess_target`: each period's counts are replaced by its effective
+        counts ``x / deff, n / deff`` (Kish 1965) before the interval and the p-value, so the
+        change is judged on the information each period really carries. The rates and the
+        difference stay the observed ones. Default: none (independent responses).
 
     Returns
     -------
@@ -153,7 +166,15 @@ def compare_periods(
     x1, n1, x2, n2, scalar = check_counts_pair(x1, n1, x2, n2)
     confidence = check_confidence(confidence)
     check_option("adjust", adjust, ADJUSTMENTS)
+    try:
+        deff1 = np.broadcast_to(check_deff(deff1), x1.shape)
+        deff2 = np.broadcast_to(check_deff(deff2), x2.shape)
+    except ValueError as error:
+        if "broadcast" in str(error):
+            raise ValueError("deff1 and deff2 must broadcast with the counts") from None
+        raise
     has_data = (n1 > 0) & (n2 > 0)
+    x1, n1, x2, n2 = x1 / deff1, n1 / deff1, x2 / deff2, n2 / deff2
     p1, p2, d, low, high = _newcombe(x1, n1, x2, n2, confidence)
     p_value = np.where(has_data, _newcombe_pvalue(x1, n1, x2, n2), np.nan)
     improved, declined = low > 0, high < 0

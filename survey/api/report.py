@@ -10,8 +10,7 @@ from survey import periods, reporting
 from survey.api import bp, openapi
 from survey.api.auth import require
 from survey.errors import ApiError
-from survey.extensions import db
-from survey.models import Agency, Kind, Level
+from survey.models import Kind, Level
 from survey.reporting import detail, dossier_splits, exports, labels, mergers
 from survey.reporting.options import TARGET_DECIMALS, TARGET_MAX, TARGET_MIN
 from survey.scope import visible_agency_ids
@@ -119,7 +118,7 @@ def _dossiers(result: reporting.Report, options: reporting.ReportOptions) -> dic
         return None
     root = result.rows[0]
     splits = dossier_splits.dossier_splits(
-        db.session.get(Agency, root.id),
+        root.id,
         mergers.period_subtree(root.id, options.period),
         options.period,
         options.level_of_confidence,
@@ -316,6 +315,11 @@ openapi.SCHEMAS["ReportAgency"] = {
         "previous_valid": {"type": "integer"},
         "previous_satisfied": {"type": "integer"},
         "previous_rate": _NUMBER_OR_NULL,
+        "previous_deff": {
+            "type": "number",
+            "description": "Design effect of the previous period's desk-day clusters, which "
+            "the change verdict used for that period (1: not applied)",
+        },
         "change": _NUMBER_OR_NULL,
         "change_low": _NUMBER_OR_NULL,
         "change_high": _NUMBER_OR_NULL,

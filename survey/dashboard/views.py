@@ -18,7 +18,6 @@ from survey.dashboard.forms import CommentSearchForm, ReportForm
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.followup.service import checks_table, followup_check
-from survey.models import Agency
 from survey.reporting import (
     charts,
     detail,
@@ -327,7 +326,7 @@ def _dossier_splits(row, ids, options: ReportOptions):
             ),
         )
     return dossier_splits.dossier_splits(
-        db.session.get(Agency, row.id),
+        row.id,
         ids,
         options.period,
         options.level_of_confidence,

@@ -85,6 +85,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("previous_valid", _l("Previous period: valid"), "int"),
     Column("previous_satisfied", _l("Previous period: satisfied"), "int", in_files=False),
     Column("previous_rate", _l("Previous period: rate"), "percent"),
+    Column("previous_deff", _l("Previous period: design effect"), "number"),
     Column("change", _l("Change"), "percent"),
     Column("change_low", _l("Change interval low"), "percent"),
     Column("change_high", _l("Change interval high"), "percent"),

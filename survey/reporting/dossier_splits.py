@@ -29,7 +29,7 @@ from survey.dossiers import province_of, rated_before_return
 from survey.extensions import db
 from survey.models import Agency, Channel, Desk, Procedure, Response, Status, Ticket
 from survey.periods import Period
-from survey.reporting.counts import ticket_counts
+from survey.reporting.counts import agency_by_id, ticket_counts
 from survey.reporting.table import DEFAULT_RESPONSE_WARNING, response_warning
 
 BEFORE_RETURN = ("include", "exclude")
@@ -176,15 +176,18 @@ def _none_if_nan(value) -> float | None:
 
 
 def dossier_splits(
-    root: Agency,
+    root: Agency | int,
     agency_ids: Iterable[int],
     period: Period,
     confidence: float = 0.95,
     before_return: str = "include",
     locale: str = "vi",
 ) -> DossierSplits:
+    """The splits of `agency_ids` (the subtree of `root`, an agency or its id) in `period`."""
     if before_return not in BEFORE_RETURN:
         raise ValueError(f"before_return must be one of {', '.join(BEFORE_RETURN)}")
+    if isinstance(root, int):
+        root = agency_by_id(root)
     ids = sorted(set(agency_ids))
     low, high = period.utc_bounds()
     rows = db.session.execute(

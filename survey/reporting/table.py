@@ -49,8 +49,6 @@ class _Node:
     pooled: Counts = field(default_factory=Counts)
     prev_pooled: Counts = field(default_factory=Counts)
     cases: CaseCounts = field(default_factory=CaseCounts)
-    # Desk-day cluster moments (analysis.cluster_moments), own and pooled over the subtree.
-    moments: np.ndarray = field(default_factory=lambda: np.zeros(7))
     uptake: Uptake = field(default_factory=Uptake)
 
 
@@ -139,6 +137,8 @@ class Row:
     deff: float = 1.0
     rho: float | None = None
     desk_days: int = 0
+    # The previous period's design effect, which the change verdict used for that period.
+    previous_deff: float = 1.0
 
     @property
     def counted(self) -> bool:
@@ -411,7 +411,10 @@ def build_report(
         {n.id: n.parent_id for n in nodes.values()}, {n.id: n.kind for n in nodes.values()}
     )
     design = _design_effects(period, nodes, options)
-    judged, families = _judge([node for node, _ in judged_order], every_rule, options, design)
+    previous_design = _design_effects(previous, nodes, options)
+    judged, families = _judge(
+        [node for node, _ in judged_order], every_rule, options, design, previous_design
+    )
 
     figures = official_figures(
         period, order, roots, view_ids, options.level_of_confidence, str(get_locale() or "vi")
@@ -500,30 +503,34 @@ def _target(rule: TargetRule | None, options: ReportOptions) -> float | None:
 
 
 def _design_effects(period: Period, nodes: dict[int, _Node], options: ReportOptions) -> dict:
-    """{node id: (deff, rho, desk-days)} of every agency, from the whole province's desk-day
-    clusters (so that a verdict never depends on the view); empty without the option."""
+    """{node id: (deff, rho, desk-days)} of every agency in `period`, from the whole province's
+    desk-day clusters (so that a verdict never depends on the view), and under None the
+    province's (1.0, rho, 0) and under "moments" each node's pooled cluster moments (for the
+    summary's total); empty without the option."""
     if options.deff != "estimated":
         return {}
     sums = sql.cluster_counts(period)
     order = list(_walk(_tops(nodes)))
-    for node, _depth in order:
+    own = np.zeros((len(order), 7))
+    index = {}
+    for i, (node, _depth) in enumerate(order):
+        index[node.id] = i
         k, n, x, x2n, n2 = sums.get(node.id, (0, 0, 0, 0.0, 0))
         between = x2n - (x * x / n if n else 0.0)
         spread = n - (n2 / n if n else 0.0)
-        node.moments = np.array(
-            [k, 1.0 if k else 0.0, n, max(between, 0.0), x - x2n, spread, n2], dtype=float
-        )
-    own = np.array([node.moments for node, _ in order]).reshape(-1, 7)
+        own[i] = [k, 1.0 if k else 0.0, n, max(between, 0.0), x - x2n, spread, n2]
     province = design_effects(ClusterMoments(*own.T)).rho_province
+    pooled = own.copy()
     for node, _depth in reversed(order):  # children before parents
-        node.moments = node.moments + sum((c.moments for c in node.children), np.zeros(7))
-    pooled = np.array([node.moments for node, _ in order]).reshape(-1, 7)
+        for child in node.children:
+            pooled[index[node.id]] += pooled[index[child.id]]
     result = design_effects(ClusterMoments(*pooled.T), rho_province=province)
-    found = {
+    found: dict = {
         node.id: (float(result.deff[i]), float(result.rho[i]), int(pooled[i, 0]))
         for i, (node, _depth) in enumerate(order)
     }
     found[None] = (1.0, province, 0)  # the province's value, for totals of several tops
+    found["moments"] = {node.id: pooled[i] for i, (node, _depth) in enumerate(order)}
     return found
 
 
@@ -531,17 +538,19 @@ def _total_deff(roots: list[_Node], design: dict) -> float:
     """The design effect of several top agencies judged as one total."""
     if not design or not roots:
         return 1.0
-    total = sum((node.moments for node in roots), np.zeros(7))
+    total = sum((design["moments"][node.id] for node in roots), np.zeros(7))
     moments = ClusterMoments(*total.reshape(7, 1))
     return float(design_effects(moments, rho_province=design[None][1]).deff[0])
 
 
 def _judge(
-    nodes: list[_Node], rules: dict, options: ReportOptions, design: dict
+    nodes: list[_Node], rules: dict, options: ReportOptions, design: dict, previous_design: dict
 ) -> tuple[dict[int, dict], dict[str, int]]:
     """The statistics of every node, family by family: with an adjustment, each family is
     adjusted on its own, so a verdict depends only on the family's members (the whole
-    province's units, or its pooled rows), never on the view."""
+    province's units, or its pooled rows), never on the view. With design effects, the
+    level verdict and the change verdict both use effective counts: each period's own
+    design effect (`design`, `previous_design`)."""
     confidence = options.level_of_confidence
     adjust = None if options.adjust == "none" else options.adjust
     out: dict[int, dict] = {}
@@ -559,7 +568,8 @@ def _judge(
         stats = _assess_rows(x, n, targets, has_target, confidence, options.method, adjust, deff)
         px = np.array([m.prev_pooled.satisfied for m in members], dtype=float)
         pn = np.array([m.prev_pooled.valid for m in members], dtype=float)
-        change = analysis.compare_periods(px, pn, x, n, confidence, adjust)
+        before = np.array([previous_design.get(m.id, (1.0,))[0] for m in members], dtype=float)
+        change = analysis.compare_periods(px, pn, x, n, confidence, adjust, before, deff)
         for i, node in enumerate(members):
             out[node.id] = {
                 "rate": _num(stats["rate"][i]),
@@ -582,6 +592,7 @@ def _judge(
                 "change_low": _num(np.atleast_1d(change.low)[i]),
                 "change_high": _num(np.atleast_1d(change.high)[i]),
                 "change_verdict": str(np.atleast_1d(change.verdict)[i]),
+                "previous_deff": float(before[i]),
             }
     return out, sizes
 

@@ -126,3 +126,48 @@ def test_adjusted_changes_need_the_interval_and_the_adjusted_p_value(adjust):
     # Adjustment withdraws changes, never creates or flips one.
     moved = adjusted.verdict != raw.verdict
     assert moved.any() and np.all(adjusted.verdict[moved] == "no_clear_change")
+
+
+def test_design_effects_judge_each_period_on_its_effective_counts():
+    # 80/100 then 92/100 is a clear improvement for independent ratings; with a design effect
+    # of 2 in both periods the counts carry the information of 40/50 and 46/50, whose
+    # interval (statsmodels, Newcombe's method 10) contains 0.
+    independent = compare_periods(80, 100, 92, 100)
+    clustered = compare_periods(80, 100, 92, 100, deff1=2.0, deff2=2.0)
+    assert independent.verdict == "improved"
+    assert clustered.verdict == "no_clear_change"
+    low, high = confint_proportions_2indep(46, 50, 40, 50, method="newcomb", compare="diff")
+    assert (clustered.low, clustered.high) == pytest.approx((low, high), abs=1e-9)
+    assert clustered.difference == pytest.approx(0.12)  # the observed rates are kept
+    assert clustered.p_value > independent.p_value
+
+
+def test_each_period_has_its_own_design_effect_and_they_broadcast():
+    x1, n1 = np.array([80, 160, 0]), np.array([100, 200, 0])
+    x2, n2 = np.array([92, 184, 9]), np.array([100, 200, 10])
+    both = compare_periods(x1, n1, x2, n2, deff1=[1.0, 2.0, 1.0], deff2=3.0)
+    for i in range(2):
+        d1, d2 = [1.0, 2.0][i], 3.0
+        low, high = confint_proportions_2indep(
+            x2[i] / d2, n2[i] / d2, x1[i] / d1, n1[i] / d1, method="newcomb", compare="diff"
+        )
+        assert (both.low[i], both.high[i]) == pytest.approx((low, high), abs=1e-9)
+    assert both.verdict[2] == "no_data"
+    # deff = 1 is the default, exactly.
+    plain = compare_periods(x1, n1, x2, n2)
+    ones = compare_periods(x1, n1, x2, n2, deff1=1.0, deff2=np.ones(3))
+    np.testing.assert_array_equal(plain.verdict, ones.verdict)
+    np.testing.assert_allclose(plain.p_value, ones.p_value)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"deff1": 0.5}, "deff must be finite numbers >= 1"),
+        ({"deff2": np.nan}, "deff must be finite numbers >= 1"),
+        ({"deff1": [1.0, 2.0, 3.0]}, "deff1 and deff2 must broadcast with the counts"),
+    ],
+)
+def test_compare_periods_rejects_bad_design_effects(kw, message):
+    with pytest.raises(ValueError, match=message):
+        compare_periods([1, 2], [5, 5], [2, 3], [5, 5], **kw)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from analysis import assess_target
+from analysis import assess_target, compare_periods
 from analysis.design import cluster_moments, design_effects, intraclass_correlation
 from survey import reporting
 from survey.models import Level
@@ -110,3 +110,32 @@ def test_funnel_svg_points_have_titles_and_the_csv_says_own_desks_only(
         line.split(",")[header.index("counts")] == "own desks only"
         for line in rows.splitlines()[1:]
     )
+
+
+def test_the_change_verdict_judges_both_periods_on_their_effective_counts(
+    app, province, make_desk, add_responses
+):
+    # The quarter before, at A's desk: clustered too, with a lower rate (76/120).
+    before = [6, 3, 7, 8, 3, 9, 6, 5, 10, 6, 9, 4]
+    desk = province.children[0].desks[0]
+    for day, satisfied in enumerate(before):
+        at = START - timedelta(days=80) + timedelta(days=day)
+        add_responses(desk, satisfied, 10 - satisfied, at)
+    row = _report(app).row("A")
+    assert (row.previous_valid, row.previous_satisfied) == (120, sum(before))
+    assert row.previous_deff > 1 and row.deff > 2  # each period its own estimate
+    assert row.previous_deff != row.deff
+    direct = compare_periods(
+        sum(before), 120, sum(DAYS), 120, deff1=row.previous_deff, deff2=row.deff
+    )
+    assert (row.change_verdict, row.change_low, row.change_high) == (
+        direct.verdict,
+        pytest.approx(direct.low),
+        pytest.approx(direct.high),
+    )
+    # Counted as independent ratings, the same counts would read as a clear improvement.
+    plain = _report(app, deff="none").row("A")
+    assert plain.previous_deff == 1.0
+    assert (plain.change_verdict, row.change_verdict) == ("improved", "no_clear_change")
+    # The level verdict and the change verdict of one report use one design effect each period.
+    assert _report(app, agency="A").row("A").change_verdict == row.change_verdict
