@@ -1,6 +1,7 @@
 """The invariant of issue 13, as a property: one agency, one period, one set of options give one
 n, rate, interval, target, verdict, responses needed and change verdict, on every channel
-(table, summary, agency page, API JSON, CSV, Excel, the `report` command, public page) and in every view (the full
+(table, summary, agency page, API JSON, CSV, Excel, the `report` command, public page; the
+official DOCX and the PDF in a second test with fewer examples) and in every view (the full
 table, `?agency=`, a verdict filter, an analyst and an API key limited to a subtree).
 
 Hypothesis draws small provinces (random trees, kinds, targets at every scope, counts in the
@@ -14,12 +15,17 @@ import csv
 import hashlib
 import io
 import json
+import re
+import shutil
+import subprocess
 import uuid
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from docx import Document
 from flask import g
+from flask_babel import gettext as _
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -39,10 +45,12 @@ from survey.models import (
     Target,
     User,
 )
+from survey.reporting import formatting as fmt
 from survey.reporting.columns import file_columns
+from survey.reporting.document import VI
 from survey.reporting.labels import CHANGE_LABELS, VERDICT_LABELS
 from survey.scope import subtree_ids
-from tests.conftest import PASSWORD, csrf_token, html
+from tests.conftest import PASSWORD, csrf_token, html, missing_service
 
 FIELDS = ("valid", "satisfied", "target", "verdict", "responses_needed", "change_verdict")
 NUMBERS = ("rate", "low", "high")
@@ -345,3 +353,153 @@ def test_every_channel_and_view_gives_one_verdict(app, channels, runner, tmp_pat
         for tr in page.select("#public-results tbody tr"):
             badge = tr.select_one(".verdict .badge")
             assert verdict_labels[badge.get_text(strip=True)] == rows[tr["data-code"]].verdict
+
+
+# ---- the documents: the official DOCX and the PDF ------------------------------------------
+
+
+def _docx_rows(data: bytes) -> dict[str, dict[str, str]]:
+    """The official document's agency table: {agency name: {heading: cell text}}."""
+    doc = Document(io.BytesIO(data))
+    for table in doc.tables:
+        headings = [cell.text.strip() for cell in table.rows[0].cells]
+        if headings[:3] == ["TT", "Cơ quan, đơn vị", "Số phiếu hợp lệ"]:
+            found = {}
+            for row in table.rows[1:]:
+                cells = [cell.text.strip() for cell in row.cells]
+                found[cells[1]] = dict(zip(headings, cells, strict=True))
+            return found
+    raise AssertionError("the document has no agency table")
+
+
+def _docx_expected(row) -> dict[str, str]:
+    verdict = str(VERDICT_LABELS[row.verdict])
+    if row.responses_needed and row.responses_needed > 0:
+        verdict += f" (cần thêm {VI.integer(row.responses_needed)} phiếu)"
+    return {
+        "Số phiếu hợp lệ": VI.integer(row.valid),
+        "Tỷ lệ hài lòng (khoảng tin cậy)": (
+            f"{VI.percent(row.rate)} ({VI.percent(row.low)}–{VI.percent(row.high)})"
+            if row.rate is not None
+            else "–"
+        ),
+        "Chỉ tiêu": VI.percent(row.target, 0) if row.target is not None else "–",
+        "Kết luận thống kê": verdict,
+    }
+
+
+def _pdf_pages(data: bytes, tmp_path) -> list[str]:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(data)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True
+    ).stdout.decode()
+    return text.split("\f")
+
+
+def _pdf_table_cells(row) -> list[str]:
+    """The cells of `row` on the PDF's table page, as `survey.reporting.pdf` draws them."""
+    return [
+        row.name,
+        fmt.integer(row.valid),
+        fmt.percent(row.rate),
+        f"{fmt.percent(row.low)}–{fmt.percent(row.high)}",
+        fmt.percent(row.response_rate) + ("!" if row.low_response_rate else ""),
+        str(VERDICT_LABELS[row.verdict]) + (" *" if row.small_sample else ""),
+    ]
+
+
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    province=provinces(),
+    pick=st.integers(0, 6),
+    view=st.sampled_from(["full", "agency", "limited key"]),
+)
+def test_the_documents_give_the_same_verdicts_in_every_view(
+    app, channels, tmp_path, province, pick, view
+):
+    """The official DOCX (python-docx) and the PDF (pdftotext) show each agency's n, rate,
+    interval, target, verdict and responses needed as the table does, in a view drawn per
+    example: the whole province, `?agency=`, or an API key limited to a subtree. A few
+    examples only: each renders two documents with their charts."""
+    if shutil.which("pdftotext") is None:
+        missing_service("poppler-utils (pdftotext) is needed to read the PDF")
+    _empty()
+    period = periods.last_closed_quarter()
+    agencies = _seed(province, period)
+    chosen = agencies[pick % len(agencies)]
+    args = {"period": period.key, **{k: v for k, v in province["options"].items() if v}}
+    # The PDF drawn by the app (matplotlib); the official PDF is this DOCX printed by
+    # LibreOffice (tests/survey/dashboard/test_official_document.py reads it).
+    app.config.update(REPORT_PDF="analysis")
+
+    with app.test_request_context():
+        options = reporting.parse_options(args, period)
+        rows = {r.code: r for r in reporting.report_for(options, None).rows}
+        if view == "agency":
+            shown = reporting.report_for(
+                reporting.parse_options({**args, "agency": chosen.code}, period), None
+            )
+        elif view == "limited key":
+            shown = reporting.report_for(options, subtree_ids(chosen.id))
+        else:
+            shown = reporting.report_for(options, None)
+        visible = shown.visible_rows()
+        expected_docx = {("   " * min(r.depth, 3) + r.name).strip(): r for r in visible}
+        docx_cells = {name: _docx_expected(rows[r.code]) for name, r in expected_docx.items()}
+        pdf_cells = [_pdf_table_cells(rows[r.code]) for r in visible]
+        summary = shown.summary
+        summary_lines = [
+            str(
+                _(
+                    "Province-wide satisfaction rate: %(rate)s (interval %(low)s–%(high)s)",
+                    rate=fmt.percent(summary.rate),
+                    low=fmt.percent(summary.low),
+                    high=fmt.percent(summary.high),
+                )
+            ),
+            str(
+                _(
+                    "Target: %(target)s. Verdict: %(verdict)s.",
+                    target=fmt.percent(summary.target),
+                    verdict=VERDICT_LABELS[summary.verdict],
+                )
+            ),
+        ]
+
+    query = "&".join(f"{k}={v}" for k, v in args.items())
+    whole = channels["whole"]
+    if view == "limited key":
+        _limit(ApiKey, channels["limited_key"], chosen.id)
+        headers = channels["limited_headers"]
+        docx = whole.get(f"/api/v1/report?{query}&format=docx", headers=headers)
+        pdf = whole.get(f"/api/v1/report?{query}&format=pdf", headers=headers)
+    else:
+        query += f"&agency={chosen.code}" if view == "agency" else ""
+        docx = whole.get(f"/dashboard/export.docx?{query}")
+        pdf = whole.get(f"/dashboard/export.pdf?{query}")
+    assert docx.status_code == pdf.status_code == 200, (docx.status_code, pdf.status_code)
+
+    # The official DOCX: its agency table, row by row.
+    found = _docx_rows(docx.data)
+    assert set(found) == set(docx_cells), view
+    for name, cells in docx_cells.items():
+        for heading, text in cells.items():
+            assert found[name][heading] == text, (view, name, heading)
+
+    # The PDF: the summary page, then each agency's line on the table page.
+    pages = _pdf_pages(pdf.data, tmp_path)
+    if shown.is_empty:
+        return
+    flat = " ".join(pages[1].split())
+    for line in summary_lines:
+        assert " ".join(line.split()) in flat, (view, line)
+    lines = [line.strip() for line in pages[2].splitlines()]
+    for cells in pdf_cells:
+        matches = [line for line in lines if re.split(r"\s{2,}", line)[0] == cells[0]]
+        assert len(matches) == 1, (view, cells[0], lines)
+        assert re.split(r"\s{2,}", matches[0]) == cells, (view, cells[0])
