@@ -307,6 +307,31 @@ def test_the_bulk_token_maker_writes_the_same_tokens_as_itsdangerous(app):
         assert maker.digest(ticket_id) == hash_token(token)
 
 
+def test_the_short_compressor_measures_tokens_as_zlib_does(app):
+    """`_compressed_length` decides, as itsdangerous does with zlib.compress, whether a token
+    is compressed: the same length for ordinary ids and for repetitive ones that compress."""
+    import random
+    import zlib
+
+    from survey.dossiers import _compressed_length, _TokenMaker
+    from survey.tickets.service import _serializer
+
+    rng = random.Random(15)
+    stamps = [1_790_000_000, 1_111_111_111, 1_796_083_200, rng.randrange(10**10)]
+    ids = [*range(1, 400), *(int(str(d) * k) for d in range(1, 10) for k in range(1, 19))]
+    ids += [rng.randrange(10**18) for _ in range(400)] + [i * 111_111 for i in range(1, 400)]
+    compressible = 0
+    for stamp in stamps:
+        for ticket_id in ids:
+            text = f"[{ticket_id},{stamp}]".encode()
+            assert _compressed_length(text) == len(zlib.compress(text)), text
+            compressible += len(zlib.compress(text)) < len(text) - 1
+    assert compressible > 10  # the test reaches the branch where itsdangerous compresses
+    maker = _TokenMaker(1_111_111_111)
+    assert maker.token(11_111_111_111) == _serializer().dumps([11_111_111_111, 1_111_111_111])
+    assert maker.token(11_111_111_111).startswith(".")  # compressed, as itsdangerous marks it
+
+
 def test_imported_tickets_follow_existing_ids_and_later_api_tickets_follow_them(client, make_desk):
     desk = make_desk()
     issued, _c = issue(TicketRequest(desk=desk, dossier_code="API-1"))
@@ -318,3 +343,7 @@ def test_imported_tickets_follow_existing_ids_and_later_api_tickets_follow_them(
     assert len(set(ids)) == 7 and after.id == max(ids) and issued.id == min(ids)
     for ticket in tickets.values():  # every link opens its own ticket
         assert ticket_for_token(ticket_token(ticket)).id == ticket.id
+    # Stored as the ORM stores times (on SQLite they are text, compared as text).
+    stored = db.session.execute(sa.text("SELECT created_at, expires_at FROM ticket")).all()
+    shapes = {len(v) if isinstance(v, str) else type(v) for row in stored for v in row}
+    assert len(shapes) == 1, shapes
