@@ -19,12 +19,14 @@ def _administrators_only():
 
 
 from survey.admin import (  # noqa: E402,F401  (modules register routes on bp)
+    api_keys,
+    desks,
     languages,
-    people,
     prompts,
     questionnaires,
     scoring,
     targets,
     uploads,
+    users,
     views,
 )

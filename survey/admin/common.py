@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, make_response, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -100,3 +100,20 @@ def language_choices():
 
     rows = db.session.scalars(sa.select(Language).order_by(Language.code))
     return choices((lang.code, f"{lang.name} – {lang.name_vi} ({lang.code})") for lang in rows)
+
+
+def code_taken(model, code: str, own_id: int | None) -> bool:
+    """Whether another row of `model` than `own_id` has `code` (codes are unique)."""
+    found = db.session.scalar(sa.select(model.id).where(model.code == code))
+    return found is not None and found != own_id
+
+
+def show_secret(title: str, secret: str, explanation: str, back: str):
+    """The one page that shows a secret: not cached, not stored anywhere in clear."""
+    response = make_response(
+        render_template(
+            "admin/secret.html", title=title, secret=secret, explanation=explanation, back=back
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,7 +1,6 @@
-"""Users (invite, change role and scope, disable, reset password) and API keys.
+"""Users: invite, change role and scope, disable, reset password.
 
-Secrets (an initial password, an API key) are shown exactly once, on a page that is never
-cached; only their hashes are stored.
+An initial password is shown exactly once (`show_secret`); only its hash is stored.
 """
 
 from __future__ import annotations
@@ -9,7 +8,7 @@ from __future__ import annotations
 import secrets
 
 import sqlalchemy as sa
-from flask import flash, make_response, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -20,40 +19,23 @@ from survey.admin.common import (
     get_or_404,
     require_confirm,
     scoped,
+    show_secret,
 )
 from survey.admin.forms import (
     ROLE_LABELS,
-    SCOPE_LABELS,
-    ApiKeyForm,
     ConfirmForm,
     NewUserForm,
     UserForm,
 )
 from survey.audit import audit
-from survey.credentials import API_KEY_SCOPES, issue_api_key
 from survey.errors import abort_with
 from survey.extensions import db
-from survey.fields import choices
-from survey.models import ApiKey, Role, User, utcnow
+from survey.models import Role, User
 from survey.security import hash_password
-
-
-def _show_secret(title: str, secret: str, explanation: str, back: str):
-    """The one page that shows a secret: not cached, not stored anywhere in clear."""
-    response = make_response(
-        render_template(
-            "admin/secret.html", title=title, secret=secret, explanation=explanation, back=back
-        )
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _new_password() -> str:
     return secrets.token_urlsafe(12)
-
-
-# ---- users -----------------------------------------------------------------------------------
 
 
 @bp.route("/users")
@@ -113,7 +95,7 @@ def user_new():
             if form.password.data:
                 flash(_("User %(email)s created.", email=email), "success")
                 return redirect(url_for("admin.users"), 303)
-            return _show_secret(
+            return show_secret(
                 _("User %(email)s created", email=email),
                 password,
                 _(
@@ -178,7 +160,7 @@ def user_reset_password(user_id: int):
     user.password_hash = hash_password(password)
     audit("user.reset_password", target=user.email)
     db.session.commit()
-    return _show_secret(
+    return show_secret(
         _("New password for %(email)s", email=user.email),
         password,
         _(
@@ -186,63 +168,3 @@ def user_reset_password(user_id: int):
         ),
         url_for("admin.users"),
     )
-
-
-# ---- API keys --------------------------------------------------------------------------------
-
-
-@bp.route("/api-keys")
-def api_keys():
-    rows = list(
-        db.session.scalars(
-            scoped(sa.select(ApiKey), ApiKey.agency_id).order_by(
-                ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc()
-            )
-        )
-    )
-    return render_template(
-        "admin/api_keys.html", keys=rows, scope_labels=SCOPE_LABELS, form=ConfirmForm()
-    )
-
-
-@bp.route("/api-keys/new", methods=["GET", "POST"])
-def api_key_new():
-    form = ApiKeyForm()
-    form.scopes.choices = choices((scope, SCOPE_LABELS[scope]) for scope in API_KEY_SCOPES)
-    form.agency.choices = agency_choices(_("(all agencies)"))
-    if form.validate_on_submit():
-        agency = agency_by_id(form.agency.data)
-        row, key = issue_api_key(
-            form.name.data.strip(), list(form.scopes.data), agency.id if agency else None
-        )
-        db.session.flush()
-        audit(
-            "api_key.create",
-            target=row.prefix,
-            name=row.name,
-            scopes=row.scopes,
-            agency=agency.code if agency else None,
-        )
-        db.session.commit()
-        return _show_secret(
-            _("API key %(name)s created", name=row.name),
-            key,
-            _(
-                "Copy the key now and give it to the integrator: only its hash is stored, so it will not be shown again. Send it as the header Authorization: Bearer <key>."
-            ),
-            url_for("admin.api_keys"),
-        )
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/api_key_form.html", form=form), status
-
-
-@bp.post("/api-keys/<int:key_id>/revoke")
-def api_key_revoke(key_id: int):
-    row = get_or_404(ApiKey, key_id)
-    require_confirm()
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        audit("api_key.revoke", target=row.prefix, name=row.name)
-        db.session.commit()
-    flash(_("API key %(name)s is revoked: it no longer works.", name=row.name), "success")
-    return redirect(url_for("admin.api_keys"), 303)
