@@ -1,7 +1,7 @@
 """The invariant of issue 13, as a property: one agency, one period, one set of options give one
 n, rate, interval, target, verdict, responses needed and change verdict, on every channel
-(table, summary, agency page, API JSON, CSV, Excel, the `report` command, public page; the
-official DOCX and the PDF in a second test with fewer examples) and in every view (the full
+(table, summary, agency page, forest plot data, API JSON, CSV, Excel, the `report` command,
+public page; the official DOCX and the PDF in a second test with fewer examples) and in every view (the full
 table, `?agency=`, a verdict filter, an analyst and an API key limited to a subtree).
 
 Hypothesis draws small provinces (random trees, kinds, targets at every scope, counts in the
@@ -312,6 +312,24 @@ def test_every_channel_and_view_gives_one_verdict(app, channels, runner, tmp_pat
         table = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
         for code, found in _file_rows(table, columns).items():
             _same(found, rows[code], "Excel")
+    # The forest plot's data (the table's rows, as drawn).
+    response = whole.get(f"/dashboard/charts/forest.csv?{query}")
+    assert response.status_code == 200
+    drawn = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert {d["code"] for d in drawn} == {c for c, r in rows.items() if r.valid > 0}
+    for found in drawn:
+        row = rows[found["code"]]
+        assert (int(found["valid"]), int(found["satisfied"]), found["verdict"]) == (
+            row.valid,
+            row.satisfied,
+            row.verdict,
+        ), ("forest", row.code)
+        for name in ("rate", "low", "high", "target"):
+            want = getattr(row, name)
+            value = None if found[name] == "" else float(found[name])
+            assert (value is None) == (want is None), ("forest", row.code, name)
+            if want is not None:
+                assert value == pytest.approx(want, abs=1e-6), ("forest", row.code, name)
     # The `report` command (its JSON file), with the same options.
     out = tmp_path / "report.json"
     command = ["report", "--period", period.key, "--format", "json", "--out", str(out)]
