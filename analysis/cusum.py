@@ -16,6 +16,9 @@ References
 .. [2] Brook, D. and Evans, D. A. (1972). An approach to the probability distribution of
    cusum run length. Biometrika 59(3), 539-549.
 .. [3] Page, E. S. (1954). Continuous inspection schemes. Biometrika 41(1/2), 100-115.
+
+One cohesive thing, the CUSUM chart (its statistic, its run length by a Markov chain and
+the limit chosen from it), hence over 400 lines.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ References
    Scandinavian Journal of Statistics 6, 65-70.
 .. [3] Benjamini, Y. and Hochberg, Y. (1995). Controlling the false discovery rate: a
    practical and powerful approach to multiple testing. JRSS B 57, 289-300.
+
+One cohesive thing, the verdict against a target (the tests, their intervals, the sample
+needed and the multiplicity adjustments that change them), hence over 400 lines.
 """
 
 from __future__ import annotations

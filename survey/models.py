@@ -1,4 +1,8 @@
-"""The data model. Every schema change goes through a migration in `migrations/versions`."""
+"""The data model. Every schema change goes through a migration in `migrations/versions`.
+
+The core tables, one cohesive thing, hence over 400 lines; tables that belong to one area live
+in that area (`survey/<area>/models.py`: cases, alerts, followup, languages).
+"""
 
 from __future__ import annotations
 

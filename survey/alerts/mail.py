@@ -4,6 +4,8 @@ SMTP (the standard library's smtplib and email) and retried with back-off while 
 Each alert reaches each recipient once (`AlertDelivery`), each digest once a week (its outbox
 key), and a message is marked sent only after the SMTP server accepted it: a crash between the
 two sends it again, with the same Message-ID, so that mail clients show it once.
+
+One cohesive thing, the outbox from queueing to delivery and retry, hence over 400 lines.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """GET /api/v1/report: per-agency counts, rates, intervals, verdicts, p-values and responses
-needed, for an API key with the scope reports:read (limited to the key's agency subtree)."""
+needed, for an API key with the scope reports:read (limited to the key's agency subtree).
+
+One cohesive thing, the endpoint with its parameters and its part of the OpenAPI document side
+by side, hence over 400 lines.
+"""
 
 from __future__ import annotations
 
