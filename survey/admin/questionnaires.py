@@ -13,13 +13,8 @@ from sqlalchemy.orm import attributes
 
 from survey.admin import bp
 from survey.admin.common import get_or_404, questionnaire_title, require_confirm
-from survey.admin.forms import (
-    MAX_CRITERIA,
-    MAX_LEVELS,
-    ConfirmForm,
-    QuestionnaireForm,
-    parse_points,
-)
+from survey.admin.forms import ConfirmForm, parse_points
+from survey.admin.questionnaire_forms import MAX_CRITERIA, MAX_LEVELS, QuestionnaireForm
 from survey.audit import audit
 from survey.errors import abort_with
 from survey.extensions import db

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from survey import scoring
 from survey.admin import bp
 from survey.admin.common import require_confirm
-from survey.admin.forms import ConfirmForm, scoring_form
+from survey.admin.forms import ConfirmForm
+from survey.admin.scoring_forms import scoring_form
 from survey.audit import audit
 from survey.extensions import db
 from survey.models import Questionnaire
