@@ -1,6 +1,6 @@
 """Official outputs on the demo province: the counts by level and the indicator score,
 recomputed here from the raw responses and answers, agree in every channel (API, CLI JSON,
-CSV, Excel, dashboard)."""
+CSV, Excel, dashboard table, agency pages, the official DOCX)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
+from docx import Document
 from openpyxl import load_workbook
 
 from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.models import Agency, Answer, Questionnaire, Response, Status
 from survey.periods import parse_period
+from tests.conftest import html
 from tests.survey.dashboard.conftest import QUARTER, rows_by_code
 
 POINTS = {"rat_hai_long": 2, "hai_long": 1, "khong_hai_long": 0}
@@ -198,3 +200,42 @@ def test_levels_and_points_recomputed_from_raw_answers_agree_in_every_channel(
             shown = f"{row['points']['total']:.1f}".replace(".", ",")
             assert score.startswith(shown) and classes[row["points"]["class"]] in score
     assert not math.isnan(api["summary"]["points"]["total"])
+
+    # The official document: one table row per agency, in the API's order.
+    word = Document(io.BytesIO(signed_in.get(f"/dashboard/export.docx?period={QUARTER}").data))
+    lines = [[c.text for c in r.cells] for r in word.tables[1].rows[1:]]
+    assert len(lines) == len(api["agencies"])
+    for cells, row in zip(lines, api["agencies"], strict=True):
+        assert cells[1].strip() == row["name"]
+        assert cells[3:6] == [
+            f"{row['levels'][k]:,}".replace(",", ".")
+            for k in ("rat_hai_long", "hai_long", "khong_hai_long")
+        ]
+        admin = {"dat": "Đạt", "khong_dat": "Không đạt", None: "–"}
+        assert cells[9] == admin[row["administrative_verdict"]]
+        if row["points"] and row["points"]["total"] is not None:
+            shown = f"{row['points']['total']:.2f}".replace(".", ",")
+            assert cells[11] == f"{shown} ({classes[row['points']['class']]})"
+        else:
+            assert cells[11] == "–"
+
+    # Agency pages: the counts by level, the administrative verdict and the score.
+    scored_codes = [c for c, r in agencies.items() if r["points"] and r["points"]["total"]]
+    for code in ["DEMO", scored_codes[-1]]:
+        row = agencies[code]
+        page = html(signed_in.get(f"/dashboard/agency/{code}?period={QUARTER}"))
+        counts = page.select_one("#agency-levels").get_text(" ", strip=True)
+        for label, key in (
+            ("Rất hài lòng", "rat_hai_long"),
+            ("Hài lòng", "hai_long"),
+            ("Không hài lòng", "khong_hai_long"),
+        ):
+            assert f"{label}: {row['levels'][key]:,}".replace(",", ".") in counts
+        admin = page.select_one("#agency-admin-verdict").get_text(strip=True)
+        assert (
+            admin
+            == {"dat": "Đạt", "khong_dat": "Không đạt", None: "–"}[row["administrative_verdict"]]
+        )
+        score = page.select_one("#agency-points .value").get_text(" ", strip=True)
+        shown = f"{row['points']['total']:.1f}".replace(".", ",")
+        assert score.startswith(shown) and classes[row["points"]["class"]] in score
