@@ -33,6 +33,7 @@ QUERY = (
     "before_return",
     "format",
     "calendar",
+    "history",
 )
 #: `format`: the JSON body (default), or the official document as DOCX or PDF.
 API_FORMATS = ("json", "docx", "pdf")
@@ -214,6 +215,14 @@ openapi.PATHS["/report"] = {
                 "schema": {"type": "string", "enum": ["calendar", "regime"]},
             },
             {
+                "name": "history",
+                "in": "query",
+                "description": "combined: an agency that others were merged into is compared "
+                "with the previous period over their combined history (its row says so in "
+                "history and history_agencies); default own",
+                "schema": {"type": "string", "enum": ["own", "combined"], "default": "own"},
+            },
+            {
                 "name": "format",
                 "in": "query",
                 "description": "json (default), or the official document (Decree 30/2020/NĐ-CP) "
@@ -331,6 +340,23 @@ openapi.SCHEMAS["ReportAgency"] = {
             "type": "string",
             "enum": ["improved", "declined", "no_clear_change", "no_data"],
         },
+        "history": {
+            "type": "string",
+            "enum": ["own", "combined"],
+            "description": "combined: previous_* and change* compare this agency's history "
+            "combined with the agencies merged into it (history=combined)",
+        },
+        "history_agencies": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Codes of the merged agencies the comparison includes",
+        },
+        "history_valid": {
+            "type": "integer",
+            "nullable": True,
+            "description": "Valid responses of the combined history in the period",
+        },
+        "history_satisfied": {"type": "integer", "nullable": True},
         "levels": {
             "type": "object",
             "additionalProperties": {"type": "integer"},

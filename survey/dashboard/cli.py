@@ -39,6 +39,13 @@ from survey.reporting import exports, labels
     "default: REPORT_CALENDAR).",
 )
 @click.option(
+    "--history",
+    type=click.Choice(["own", "combined"]),
+    default="own",
+    show_default=True,
+    help="combined: compare an agency that others were merged into over their combined history.",
+)
+@click.option(
     "--confidence", type=click.Choice(["90", "95", "99"]), default="95", show_default=True
 )
 @click.option(
@@ -63,7 +70,9 @@ from survey.reporting import exports, labels
     help="Language of the texts.",
 )
 @with_appcontext
-def report(period, fmt, out, agency_code, calendar, confidence, method, adjust, deff, target, lang):
+def report(
+    period, fmt, out, agency_code, calendar, history, confidence, method, adjust, deff, target, lang
+):
     """Write the satisfaction report for PERIOD as CSV, Excel, PDF, JSON or DOCX.
 
     DOCX is the official document (Decree 30/2020/NĐ-CP) to edit before signing; the PDF is
@@ -79,6 +88,7 @@ def report(period, fmt, out, agency_code, calendar, confidence, method, adjust, 
         "method": method,
         "adjust": adjust,
         "deff": deff,
+        "history": history,
     }
     if target:
         args["target"] = target

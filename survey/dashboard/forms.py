@@ -31,6 +31,7 @@ class ReportForm(FlaskForm):
         render_kw={"inputmode": "decimal"},
     )
     calendar = SelectField(_l("Calendar"))
+    history = SelectField(_l("Merged agencies in comparisons"))
     confidence = SelectField(_l("Confidence"))
     method = SelectField(_l("Estimation interval method"))
     adjust = SelectField(_l("Many agencies at once"))
@@ -46,6 +47,7 @@ class ReportForm(FlaskForm):
         "period",
         "target",
         "calendar",
+        "history",
         "confidence",
         "method",
         "adjust",
@@ -81,10 +83,12 @@ class ReportForm(FlaskForm):
             "sort": args.get("sort", ""),
             "agency": options.agency or "",
             "calendar": options.calendar,
+            "history": options.history,
         }
         super().__init__(formdata=None, data=data)
         any_ = ("", _l("All"))
         self.calendar.choices = choices(labels.CALENDAR_LABELS.items())
+        self.history.choices = choices(labels.HISTORY_CHOICES.items())
         self.confidence.choices = choices((str(c), f"{c}%") for c in labels.CONFIDENCES)
         self.method.choices = choices(labels.METHOD_LABELS.items())
         self.adjust.choices = choices(labels.ADJUST_LABELS.items())

@@ -162,7 +162,7 @@ def agency(code: str):
     page = _page_number()
     ids = mergers.period_subtree(row.id, options.period)
     comments, more = detail.comments(options.period, ids, query or None, page)
-    history = _history()
+    history = options.history
     about = detail.agency_detail(report, row, unit, str(get_locale()), history)
     splits = _dossier_splits(row, ids, options)
     followup = followup_check(options.period, set(ids), options.level_of_confidence)
@@ -181,7 +181,6 @@ def agency(code: str):
         trend=charts.trend_rows(report, about.trend_buckets, about.trend_counts),
         predecessors=about.predecessors,
         history=about.history,
-        combined=about.combined,
         sections=about.sections,
         levels=about.levels,
         heatmap=heat,
@@ -194,18 +193,6 @@ def agency(code: str):
         splits=splits,
         followup=followup,
     ), (400 if errors else 200)
-
-
-def _history() -> str:
-    """`history=combined`: the trend includes the history of the agencies merged into this
-    one (docs/reporting.md, "Agencies that merged")."""
-    history = request.args.get("history") or "own"
-    if history not in mergers.HISTORIES:
-        abort_with(
-            400,
-            _("Unknown history. Allowed: %(values)s.", values=", ".join(mergers.HISTORIES)),
-        )
-    return history
 
 
 def _trend_unit(options: ReportOptions) -> str:
@@ -256,7 +243,7 @@ def trend(code: str, fmt: str):
     row = report.rows[0]
     ids = (
         mergers.history_ids(row.id)
-        if _history() == "combined"
+        if options.history == "combined"
         else mergers.period_subtree(row.id, options.period)
     )
     buckets, counts = detail.trend_data(options.period, _trend_unit(options), ids)

@@ -3,7 +3,7 @@
 The CSV, Excel and JSON renderers iterate `COLUMNS`, so a new per-row value is a field of
 `survey.reporting.table.Row` plus one `Column` here. `kind` says how a value is written:
 `text`, `int`, `percent` (a fraction, formatted as a percentage in Excel), `number`, `bool`
-(yes/no in files, true/false in JSON), or `label` (a code, written as its translated label in
+(yes/no in files, true/false in JSON), `list` (of codes: comma-separated in files), or `label` (a code, written as its translated label in
 files and as the code in JSON; `labels` maps codes to labels).
 """
 
@@ -37,6 +37,8 @@ class Column:
             return None
         if self.kind == "label":
             return str(self.labels.get(value, value))
+        if self.kind == "list":
+            return ", ".join(value) or None
         if self.kind == "bool":
             return _("yes") if value else _("no")
         if isinstance(value, float):
@@ -90,6 +92,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("change_low", _l("Change interval low"), "percent"),
     Column("change_high", _l("Change interval high"), "percent"),
     Column("change_verdict", _l("Change verdict"), "label", labels.CHANGE_LABELS),
+    # Continuity across mergers: which history the comparison is over (docs/reporting.md).
+    Column("history", _l("Comparison history"), "label", labels.HISTORY_LABELS),
+    Column("history_agencies", _l("Comparison includes merged agencies"), "list"),
+    Column("history_valid", _l("Combined history: valid"), "int", in_files=False),
+    Column("history_satisfied", _l("Combined history: satisfied"), "int", in_files=False),
     Column("flagged", _l("Flagged"), "int"),
     Column("excluded", _l("Excluded"), "int"),
     Column("active", _l("Active"), "bool"),

@@ -14,7 +14,6 @@ from datetime import datetime
 import numpy as np
 from flask_babel import gettext as _
 
-from analysis import compare_periods
 from survey.languages.packs import language_names
 from survey.models import Channel, Status
 from survey.periods import Period, to_local
@@ -330,37 +329,6 @@ def comments(period, agency_ids, search: str | None = None, page: int = 1):
 
 
 @dataclass(frozen=True)
-class CombinedComparison:
-    """The period comparison over an agency's combined history (its own responses and its
-    predecessors'): one comparison on its own, without the report's multiplicity adjustment."""
-
-    previous_valid: int
-    previous_rate: float | None
-    valid: int
-    rate: float | None
-    change: float | None
-    low: float | None
-    high: float | None
-    verdict: str
-
-
-def combined_comparison(report: Report, agency_ids) -> CombinedComparison:
-    previous, current = sql.trend_counts([report.previous, report.period], agency_ids)
-    (pn, px), (n, x) = previous, current
-    found = compare_periods([px], [pn], [x], [n], report.options.level_of_confidence)
-    return CombinedComparison(
-        previous_valid=pn,
-        previous_rate=px / pn if pn else None,
-        valid=n,
-        rate=x / n if n else None,
-        change=_num(np.atleast_1d(found.difference)[0]),
-        low=_num(np.atleast_1d(found.low)[0]),
-        high=_num(np.atleast_1d(found.high)[0]),
-        verdict=str(np.atleast_1d(found.verdict)[0]),
-    )
-
-
-@dataclass(frozen=True)
 class AgencyDetail:
     """Everything an agency's page shows beside its row of the report."""
 
@@ -370,11 +338,10 @@ class AgencyDetail:
     trend_unit: str
     trend_buckets: list[Period]
     trend_counts: list[tuple[int, int]]
-    # Continuity across mergers (survey.reporting.mergers): the agencies merged into this one,
-    # whether the trend includes their history, and the period comparison over it.
+    # Continuity across mergers (survey.reporting.mergers): the agencies merged into this one
+    # and whether the trend includes their history (the row's comparison says it of its own).
     predecessors: list = field(default_factory=list)
     history: str = "own"
-    combined: CombinedComparison | None = None
 
 
 def agency_detail(
@@ -394,5 +361,4 @@ def agency_detail(
         trend_counts=counts,
         predecessors=earlier,
         history="combined" if combined else "own",
-        combined=combined_comparison(report, trend_ids) if combined else None,
     )

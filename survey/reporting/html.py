@@ -98,6 +98,7 @@ class _Page:
             )
         )
         self.unit = str(escape(_("pts")))
+
         self.low_response = '<span class="low-response" title="{}">{}</span>'.format(
             escape(
                 _(
@@ -126,6 +127,14 @@ class _Page:
                 )
             ),
             escape(_("pooled")),
+        )
+
+    @staticmethod
+    def combined(row) -> str:
+        """The label of a comparison over a combined history (survey.reporting.mergers)."""
+        codes = ", ".join(row.history_agencies)
+        return ' <span class="combined-history">{}</span>'.format(
+            escape(_("combined history, with %(codes)s", codes=codes))
         )
 
     def admin(self, r: Row) -> str:
@@ -219,7 +228,8 @@ TABLE_COLUMNS: tuple[HtmlColumn, ...] = (
         "change",
         lambda r, p: (f"{p.points(r.change)} {p.unit}" if r.change is not None else "")
         + " "
-        + p.changes[r.change_verdict],
+        + p.changes[r.change_verdict]
+        + (p.combined(r) if r.history == "combined" else ""),
         sort="change",
     ),
     HtmlColumn(

@@ -62,6 +62,16 @@ CALENDAR_LABELS = {
     "calendar": _l("Calendar periods"),
     "regime": _l("Reporting regime (15th to 14th)"),
 }
+# The history a comparison with the previous period is over (survey.reporting.mergers).
+HISTORY_LABELS = {
+    "own": _l("This agency's own responses"),
+    "combined": _l("Combined with the agencies merged into it"),
+}
+# The dashboard's choice of history for the comparisons.
+HISTORY_CHOICES = {
+    "own": _l("Each agency's own responses"),
+    "combined": _l("Add the history of agencies merged into it"),
+}
 CHANGE_LABELS = {
     "improved": _l("Improved"),
     "declined": _l("Declined"),

@@ -187,3 +187,23 @@ def desks_at(moment: datetime, agency_ids) -> list[int]:
 def period_subtree(agency_id: int, period) -> set[int]:
     """An agency's subtree as it stood at the end of `period` (a report's tree)."""
     return subtree_at(agency_id, period.utc_bounds()[1])
+
+
+def predecessor_ids() -> dict[int, list[int]]:
+    """{agency id: the ids of every agency merged into it, transitively}, in one query."""
+    direct: dict[int, list[int]] = {}
+    for agency_id, successor in db.session.execute(
+        sa.select(Agency.id, Agency.merged_into_id).where(Agency.merged_into_id.is_not(None))
+    ):
+        direct.setdefault(successor, []).append(agency_id)
+    found: dict[int, list[int]] = {}
+    for successor in direct:
+        seen: set[int] = set()
+        frontier = list(direct[successor])
+        while frontier:
+            agency_id = frontier.pop()
+            if agency_id not in seen and agency_id != successor:
+                seen.add(agency_id)
+                frontier.extend(direct.get(agency_id, ()))
+        found[successor] = sorted(seen)
+    return found

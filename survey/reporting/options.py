@@ -20,6 +20,7 @@ from survey.reporting.labels import (
     SORT_KEYS,
     VERDICTS,
 )
+from survey.reporting.mergers import HISTORIES
 
 # A what-if target is a percentage, used to 4 decimals: from 0.0001 to 99.9999, the bounds the
 # OpenAPI document gives (issue 12), so that no accepted value rounds to 0 or 100.
@@ -55,6 +56,9 @@ class ReportOptions:
     # Calendar periods or those of the reporting regime (Decree 09/2019/NĐ-CP); `period` is
     # already in this calendar. The installation's default is REPORT_CALENDAR.
     calendar: str = "calendar"
+    # "combined": the comparison with the previous period of an agency that others were merged
+    # into adds their history (survey.reporting.mergers), labelled on its row.
+    history: str = "own"
 
     @property
     def level_of_confidence(self) -> float:
@@ -74,6 +78,7 @@ class ReportOptions:
             "verdict",
             "kind",
             "level",
+            "history",
         ):
             value = getattr(options, name)
             if value != getattr(defaults, name) and value is not None:
@@ -192,6 +197,13 @@ def parse_options(args: Mapping[str, str], default_period: Period) -> ReportOpti
             )
         return value
 
+    history = get("history") or "own"
+    if history not in HISTORIES:
+        raise OptionError(
+            "history",
+            _("Unknown history. Allowed: %(values)s.", values=", ".join(HISTORIES)),
+        )
+
     agency = get("agency")
     if agency is not None and len(agency) > 40:
         raise OptionError("agency", _("There is no agency with this code."), status=404)
@@ -209,4 +221,5 @@ def parse_options(args: Mapping[str, str], default_period: Period) -> ReportOpti
         kind=choice("kind", [k.value for k in Kind]),
         level=choice("level", [lv.value for lv in Level]),
         calendar=calendar,
+        history=history,
     )

@@ -335,6 +335,15 @@ def _agency_page(report: Report, row: Row) -> Figure:
             rate=percent(row.previous_rate),
             valid=_int(row.previous_valid),
             change=labels.CHANGE_LABELS[row.change_verdict],
+        )
+        + (
+            " "
+            + _(
+                "Combined history: with the responses of %(codes)s, merged into this agency.",
+                codes=", ".join(row.history_agencies),
+            )
+            if row.history == "combined"
+            else ""
         ),
         uptake_line(row, report.response_warning),
         cases_line(row),

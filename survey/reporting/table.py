@@ -28,7 +28,12 @@ from survey.periods import Period
 from survey.reporting import counts as sql
 from survey.reporting.counts import CaseCounts, Counts, Uptake
 from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
-from survey.reporting.mergers import merged_after, successors_born_after, tree_at
+from survey.reporting.mergers import (
+    merged_after,
+    predecessor_ids,
+    successors_born_after,
+    tree_at,
+)
 from survey.reporting.official import Points, Scale, administrative_verdict, official_figures
 from survey.reporting.options import OptionError, ReportOptions
 from survey.reporting.targets import TargetResolver, TargetRule
@@ -102,6 +107,14 @@ class Row:
     change_low: float | None
     change_high: float | None
     change_verdict: str
+    # The history the comparison with the previous period is over: "own", or "combined" when
+    # the report asks for it and agencies were merged into this one (their codes in
+    # `history_agencies`, survey.reporting.mergers); then `previous_*` and `change*` compare
+    # the combined history, whose current side is `history_valid` / `history_satisfied`.
+    history: str = "own"
+    history_agencies: list[str] = field(default_factory=list)
+    history_valid: int | None = None
+    history_satisfied: int | None = None
     # Criterion 8, the cases opened in the period (pooled like the counts): how many, how many
     # answered, due (answered or past their due date) and answered on time, and the shares.
     cases: int = 0
@@ -412,8 +425,14 @@ def build_report(
     )
     design = _design_effects(period, nodes, options)
     previous_design = _design_effects(previous, nodes, options)
+    histories = _histories(options, nodes, judged_order)
     judged, families = _judge(
-        [node for node, _ in judged_order], every_rule, options, design, previous_design
+        [node for node, _ in judged_order],
+        every_rule,
+        options,
+        design,
+        previous_design,
+        histories,
     )
 
     figures = official_figures(
@@ -445,8 +464,7 @@ def build_report(
                 own_satisfied=node.own.satisfied,
                 target_note=rule.note if rule and options.target is None else None,
                 small_sample=0 < valid < SMALL_SAMPLE,
-                previous_valid=node.prev_pooled.valid,
-                previous_satisfied=node.prev_pooled.satisfied,
+                **_history_fields(node, histories.get(node.id)),
                 **judged[node.id],
                 **_case_fields(node.cases),
                 **_uptake_fields(node.uptake, warning),
@@ -486,6 +504,68 @@ def build_report(
         families=families,
         response_warning=warning,
     )
+
+
+@dataclass(frozen=True)
+class _History:
+    """An agency's combined history in a report's two periods: its subtree's counts and those
+    of the agencies merged into it (and their subtrees)."""
+
+    codes: list[str]
+    current: Counts
+    previous: Counts
+    tops: list[int]  # the agency and the agencies merged into it
+
+
+def _histories(options: ReportOptions, nodes: dict[int, _Node], judged_order) -> dict:
+    """{node id: `_History`} of the judged agencies that others were merged into, when the
+    options ask for the combined history; subtrees are those of the report's tree."""
+    if options.history != "combined":
+        return {}
+    merged = predecessor_ids()
+    members: dict[int, set[int]] = {}
+    for node, _depth in judged_order:
+        earlier = [nodes[i] for i in merged.get(node.id, ()) if i in nodes]
+        if earlier:
+            members[node.id] = {n.id for n, _ in _walk([node, *earlier])}
+    if not members:
+        return {}
+    every = set().union(*members.values())
+    period = options.period
+    now, before = sql.agency_counts(period, every), sql.agency_counts(period.previous(), every)
+    found = {}
+    for node_id, ids in members.items():
+        current, previous = Counts(), Counts()
+        for i in ids:
+            current.add(now.get(i, Counts()))
+            previous.add(before.get(i, Counts()))
+        codes = sorted(nodes[i].code for i in merged[node_id] if i in nodes)
+        tops = [node_id, *(i for i in merged[node_id] if i in nodes)]
+        found[node_id] = _History(codes, current, previous, tops)
+    return found
+
+
+def _deff(design: dict, node_id: int, histories: dict) -> float:
+    """A node's design effect in `design`; over a combined history, the largest of the
+    agencies it pools (conservative: their clusters are not pooled again)."""
+    ids = histories[node_id].tops if node_id in histories else [node_id]
+    return max(design.get(i, (1.0,))[0] for i in ids)
+
+
+def _history_fields(node: _Node, history: _History | None) -> dict:
+    if history is None:
+        return {
+            "previous_valid": node.prev_pooled.valid,
+            "previous_satisfied": node.prev_pooled.satisfied,
+        }
+    return {
+        "previous_valid": history.previous.valid,
+        "previous_satisfied": history.previous.satisfied,
+        "history": "combined",
+        "history_agencies": history.codes,
+        "history_valid": history.current.valid,
+        "history_satisfied": history.current.satisfied,
+    }
 
 
 def _tops(nodes: dict[int, _Node]) -> list[_Node]:
@@ -544,13 +624,21 @@ def _total_deff(roots: list[_Node], design: dict) -> float:
 
 
 def _judge(
-    nodes: list[_Node], rules: dict, options: ReportOptions, design: dict, previous_design: dict
+    nodes: list[_Node],
+    rules: dict,
+    options: ReportOptions,
+    design: dict,
+    previous_design: dict,
+    histories: dict | None = None,
 ) -> tuple[dict[int, dict], dict[str, int]]:
     """The statistics of every node, family by family: with an adjustment, each family is
     adjusted on its own, so a verdict depends only on the family's members (the whole
     province's units, or its pooled rows), never on the view. With design effects, the
     level verdict and the change verdict both use effective counts: each period's own
-    design effect (`design`, `previous_design`)."""
+    design effect (`design`, `previous_design`). A node with a combined history (`histories`) is compared with the previous period
+    over it, in the same family, each period with the largest design effect among the agencies
+    whose responses it pools."""
+    histories = histories or {}
     confidence = options.level_of_confidence
     adjust = None if options.adjust == "none" else options.adjust
     out: dict[int, dict] = {}
@@ -566,10 +654,15 @@ def _judge(
         sizes[family] = int(np.count_nonzero(has_target & (n > 0)))
         deff = np.array([design.get(m.id, (1.0,))[0] for m in members], dtype=float)
         stats = _assess_rows(x, n, targets, has_target, confidence, options.method, adjust, deff)
-        px = np.array([m.prev_pooled.satisfied for m in members], dtype=float)
-        pn = np.array([m.prev_pooled.valid for m in members], dtype=float)
-        before = np.array([previous_design.get(m.id, (1.0,))[0] for m in members], dtype=float)
-        change = analysis.compare_periods(px, pn, x, n, confidence, adjust, before, deff)
+        before = [histories[m.id].previous if m.id in histories else m.prev_pooled for m in members]
+        now = [histories[m.id].current if m.id in histories else m.pooled for m in members]
+        px = np.array([c.satisfied for c in before], dtype=float)
+        pn = np.array([c.valid for c in before], dtype=float)
+        cx = np.array([c.satisfied for c in now], dtype=float)
+        cn = np.array([c.valid for c in now], dtype=float)
+        was = np.array([_deff(previous_design, m.id, histories) for m in members], dtype=float)
+        now_deff = np.array([_deff(design, m.id, histories) for m in members], dtype=float)
+        change = analysis.compare_periods(px, pn, cx, cn, confidence, adjust, was, now_deff)
         for i, node in enumerate(members):
             out[node.id] = {
                 "rate": _num(stats["rate"][i]),
@@ -592,7 +685,7 @@ def _judge(
                 "change_low": _num(np.atleast_1d(change.low)[i]),
                 "change_high": _num(np.atleast_1d(change.high)[i]),
                 "change_verdict": str(np.atleast_1d(change.verdict)[i]),
-                "previous_deff": float(before[i]),
+                "previous_deff": float(was[i]),
             }
     return out, sizes
 

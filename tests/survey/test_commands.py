@@ -36,6 +36,7 @@ COMMANDS = {
         "--confidence",
         "--deff",
         "--format",
+        "--history",
         "--lang",
         "--method",
         "--out",

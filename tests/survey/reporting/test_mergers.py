@@ -121,11 +121,16 @@ def test_a_merged_commune_has_its_predecessors_history_and_past_reports_stay(
     own_months = dict(zip([b.key for b in own.trend_buckets], own.trend_counts, strict=True))
     assert "2025-06" not in own_months or own_months["2025-06"] == (0, 0)
     # The period comparison over the combined history: Q2 is the predecessors' sum.
-    assert own.combined is None and row.previous_valid == 0
-    change = combined.combined
-    assert (change.previous_valid, change.valid) == (10 + 5 + 4 + 4, 7 + 8)
-    assert change.previous_rate == (8 + 5 + 3 + 2) / 23 and change.rate == (6 + 4) / 15
-    assert change.change == change.rate - change.previous_rate
+    assert row.history == "own" and row.previous_valid == 0
+    with app.test_request_context():
+        options = reporting.parse_options({"period": "2025-Q3", "history": "combined"}, None)
+        joined = reporting.build_report(options).row("XAB")
+    assert joined.history == "combined" and joined.history_agencies == ["XA", "XB"]
+    assert (joined.previous_valid, joined.history_valid) == (10 + 5 + 4 + 4, 7 + 8)
+    assert joined.previous_rate == (8 + 5 + 3 + 2) / 23
+    assert joined.history_satisfied / joined.history_valid == (6 + 4) / 15
+    assert joined.change == (6 + 4) / 15 - joined.previous_rate
+    assert (joined.valid, joined.rate, joined.verdict) == (row.valid, row.rate, row.verdict)
 
     # The agency page offers the combined history and labels it.
     login(make_user())
@@ -239,3 +244,71 @@ def test_a_merger_of_communes_with_sub_agencies_and_desks_leaves_past_reports_as
     assert q3["TA"]["parent_code"] == "XAB" and q3["YB"]["parent_code"] == "XAB"
     assert q3["XAB"]["valid"] == 4 and q3["XAB"]["tickets_issued"] == 3
     assert "XA" not in q3 and "XB" not in q3
+
+
+def test_the_combined_history_reaches_every_channel_and_leaves_past_reports_alone(
+    app, make_agency, make_desk, login, client, make_user, runner, tmp_path
+):
+    """history=combined: the dashboard table, the CSV, the JSON of the API and of the CLI
+    compare the merged commune with its predecessors' previous period, labelled; the
+    default stays per agency, and the 2025-Q2 report is the same with either history."""
+    from survey.credentials import issue_api_key
+
+    province = make_agency("P", level=Level.PROVINCE)
+    a = make_agency("XA", name="Xã An", parent=province)
+    b = make_agency("XB", name="Xã Bình", parent=province)
+    desk_a, desk_b = make_desk(agency=a), make_desk(agency=b)
+    _add(desk_a, 9, 1, _local(2025, 5, 10, 9))
+    _add(desk_b, 6, 4, _local(2025, 6, 10, 9))
+    q2_own = _json(app, "2025-Q2")
+    merged = make_agency("XAB", name="Xã An Bình", parent=province)
+    merged.created_at = _local(2025, 7, 1, 0, 0)
+    db.session.commit()
+    admin_tree.merge([a, b], merged, merged_on=date(2025, 7, 1))
+    db.session.commit()
+    _add(desk_a, 12, 8, _local(2025, 8, 3, 9))
+
+    with app.test_request_context():
+        options = reporting.parse_options({"period": "2025-Q2", "history": "combined"}, None)
+        q2_combined = exports.to_json(reporting.build_report(options))
+    for row_own, row_combined in zip(q2_own["agencies"], q2_combined["agencies"], strict=True):
+        assert row_combined == {**row_own, "history": "own"} == row_own
+
+    login(make_user())
+    own_page = html(client.get("/dashboard?period=2025-Q3"))
+    assert own_page.select_one('tr[data-code="XAB"] .combined-history') is None
+    page = html(client.get("/dashboard?period=2025-Q3&history=combined"))
+    label = page.select_one('tr[data-code="XAB"] .combined-history').get_text(" ", strip=True)
+    assert label == "lịch sử gộp, cùng XA, XB"
+    assert page.select_one("#history").find("option", selected=True)["value"] == "combined"
+    csv = client.get("/dashboard/export.csv?period=2025-Q3&history=combined").data.decode()
+    header, *lines = csv.lstrip("\ufeff").splitlines()
+    line = next(r for r in lines if r.startswith("XAB,"))
+    assert "Gộp với các đơn vị đã sáp nhập vào" in line and '"XA, XB"' in line
+
+    _row, key = issue_api_key("Sở Nội vụ", ["reports:read"])
+    db.session.commit()
+    api = client.get(
+        "/api/v1/report?period=2025-Q3&history=combined",
+        headers={"Authorization": f"Bearer {key}"},
+    ).json
+    out = tmp_path / "q3.json"
+    result = runner.invoke(
+        args=["report", "--period", "2025-Q3", "--format", "json", "--out", str(out)]
+        + ["--history", "combined"]
+    )
+    assert result.exit_code == 0, result.output
+    cli = json.loads(out.read_text())
+    for data in (api, cli):
+        row = next(r for r in data["agencies"] if r["code"] == "XAB")
+        assert row["history"] == "combined" and row["history_agencies"] == ["XA", "XB"]
+        assert (row["previous_valid"], row["previous_satisfied"]) == (20, 15)
+        assert (row["history_valid"], row["history_satisfied"]) == (20, 12)
+        assert row["change"] == 12 / 20 - 15 / 20
+        assert (row["valid"], row["satisfied"]) == (20, 12)
+        province_row = next(r for r in data["agencies"] if r["code"] == "P")
+        assert province_row["history"] == "own" and province_row["previous_valid"] == 20
+    bad = client.get(
+        "/api/v1/report?period=2025-Q3&history=all", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert bad.status_code == 400 and bad.json["field"] == "history"
