@@ -114,18 +114,7 @@ def _run_import(importer, path: Path, dry_run: bool, what: str, **options) -> No
             click.echo(f"(only the first {len(result.errors)} errors are shown)", err=True)
         raise click.ClickException(f"Nothing was imported: {len(result.errors)} error(s).")
     if result.written:
-        from survey.audit import audit
-
-        audit(
-            f"import.{what}",
-            target=path.name,
-            rows=result.rows,
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            cases=result.cases,
-        )
-        db.session.commit()
+        imports.audit_written(what, path.name, result)
     verb = "Checked (nothing written)" if dry_run else "Imported"
     click.echo(
         f"{verb}: {result.rows} rows, {result.created} created, {result.updated} updated, "

@@ -24,7 +24,6 @@ from flask_login import current_user
 from survey import dossier_counts, dossiers, imports
 from survey.admin import bp
 from survey.admin.forms import ImportForm, parse_id
-from survey.audit import audit
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.models import Questionnaire
@@ -88,16 +87,7 @@ def _run(kind: str, stream, filename: str | None, dry_run: bool, progress=None, 
     importer, _endpoint = KINDS[kind]
     result = importer(stream, dry_run=dry_run, progress=progress, **(options or {}))
     if result.written:
-        audit(
-            f"import.{kind}",
-            target=filename[:200] if filename else None,
-            rows=result.rows,
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            cases=result.cases,
-        )
-        db.session.commit()
+        imports.audit_written(kind, filename[:200] if filename else None, result)
     return result
 
 

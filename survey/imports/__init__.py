@@ -30,6 +30,7 @@ from survey.imports.results import (
     ImportResult,
     Progress,
     RowError,
+    audit_written,
     run,
     tick,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "Progress",
     "RowError",
     "Table",
+    "audit_written",
     "check_xlsx_parts",
     "export_agencies",
     "header_key",

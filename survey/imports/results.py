@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from survey.audit import audit
 from survey.extensions import db
 
 if TYPE_CHECKING:
@@ -112,6 +113,20 @@ def run(table_factory, work, result: ImportResult, dry_run: bool) -> ImportResul
     else:
         db.session.rollback()
     return result
+
+
+def audit_written(kind: str, target: str | None, result: ImportResult) -> None:
+    """Put a written import in the audit log (`import.<kind>`, with its counts) and commit."""
+    audit(
+        f"import.{kind}",
+        target=target,
+        rows=result.rows,
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+        cases=result.cases,
+    )
+    db.session.commit()
 
 
 def tick(table: Table, progress: Progress | None) -> None:
