@@ -369,7 +369,8 @@ def _local_day_sqlite(element, compiler, **kw):
 def _local_day_postgresql(element, compiler, **kw):
     column = compiler.process(list(element.clauses)[0], **kw)
     seconds = int(LOCAL_OFFSET.total_seconds())
-    return f"CAST(floor((EXTRACT(EPOCH FROM {column}) + {seconds}) / 86400) AS INTEGER)"
+    # Date arithmetic, not EXTRACT(EPOCH ...): that is numeric since PostgreSQL 14, and slow.
+    return f"(CAST({column} + interval '{seconds} seconds' AS date) - DATE '1970-01-01')"
 
 
 def cluster_counts(period: Period) -> dict[int, tuple[int, int, int, float, int]]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from analysis import assess_target, compare_periods
 from analysis.design import cluster_moments, design_effects, intraclass_correlation
 from survey import reporting
+from survey.extensions import db
 from survey.models import Level
+from survey.periods import LOCAL_OFFSET
+from survey.reporting.counts import _LocalDay
 from tests.conftest import html
 
 START = datetime(2026, 7, 6, 2)  # 09:00 in Vietnam, in 2026-Q3
@@ -139,3 +143,18 @@ def test_the_change_verdict_judges_both_periods_on_their_effective_counts(
     assert (plain.change_verdict, row.change_verdict) == ("improved", "no_clear_change")
     # The level verdict and the change verdict of one report use one design effect each period.
     assert _report(app, agency="A").row("A").change_verdict == row.change_verdict
+
+
+def test_a_desk_day_is_a_day_in_vietnam_time_on_every_backend(app):
+    # 16:59:59 UTC is 23:59:59 in Vietnam, 17:00 UTC the next local day.
+    with app.app_context():
+        for moment in (
+            datetime(2026, 7, 6, 16, 59, 59),
+            datetime(2026, 7, 6, 17, 0, 0),
+            datetime(1999, 12, 31, 17, 0, 0),
+            datetime(2026, 1, 1, 0, 0, 0),
+        ):
+            column = sa.literal(moment, type_=sa.DateTime())
+            found = db.session.scalar(sa.select(_LocalDay(column)))
+            expected = ((moment + LOCAL_OFFSET).date() - date(1970, 1, 1)).days
+            assert found == expected, moment
