@@ -28,7 +28,7 @@ def record_dossier_count():
     desk_code = field(data, "desk", str, max_length=40)
     try:
         span = parse_period(field(data, "period", str, max_length=40))
-    except PeriodError as error:  # text the document allows, but no period: 422 (issue 12)
+    except PeriodError as error:  # text the document allows, but no period: 422
         raise ApiError(422, str(error), field="period") from None
     handled = field(data, "handled", int)
     if not 0 <= handled <= dossier_counts.MAX_HANDLED:

@@ -119,7 +119,7 @@ def create_response():
 def _desk(data: dict) -> cache.DeskInfo:
     """The desk to rate, from the per-process cache (survey/cache.py)."""
     client = g.api_client
-    code = field(data, "desk", str, max_length=40)  # required of every client (issue 12)
+    code = field(data, "desk", str, max_length=40)  # required of every client
     if isinstance(client, Kiosk):
         desk = cache.desk_by_id(client.desk_id)
         if code != desk.code:
