@@ -25,7 +25,15 @@ The script
     .venv/bin/python bench/bench_report_scale.py                      # quick smoke run
     .venv/bin/python bench/bench_report_scale.py --responses 10000000 --agencies 5000
 
-Results go in docs/performance.md ("Report at scale").
+Issue 18 (reports that do not grow with the data): `--first N` times the yearly and quarterly
+province reports (through the monthly roll-ups) at N responses, grows the same database to
+--responses and times them again, in the same run; then it measures what the roll-ups'
+triggers add to a submission's transaction, in blocks alternating the triggers on and off:
+
+    .venv/bin/python bench/bench_report_scale.py --responses 10000000 --first 1000000 \
+        --agencies 5000 --runs 3 --scale-only
+
+Results go in docs/performance.md ("Report at scale", "The monthly roll-up").
 """
 
 from __future__ import annotations
