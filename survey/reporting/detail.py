@@ -234,6 +234,27 @@ def with_followup(report: Report) -> Report:
     return replace(report, followup=found)
 
 
+def with_dossiers(report: Report, locale: str) -> Report:
+    """`report` with the dossier splits of its top agency attached (on time and late, the
+    on-time rate, procedures, fields, ticket response rates), computed as the agency page
+    computes them; none when the report has several top agencies."""
+    from survey.reporting.dossier_splits import dossier_splits
+
+    tops = [row for row in report.rows if row.depth == 0]
+    if len(tops) != 1:
+        return replace(report, dossiers=None)
+    root = tops[0].id
+    found = dossier_splits(
+        root,
+        mergers.period_subtree(root, report.period),
+        report.period,
+        report.confidence,
+        "include",
+        locale,
+    )
+    return replace(report, dossiers=found)
+
+
 def with_details(report: Report, rows: list[Row], locale: str) -> Report:
     """`report` with the rate sections of `rows` attached (for renderers that page through
     agencies, such as the PDF)."""

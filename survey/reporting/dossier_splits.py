@@ -349,9 +349,14 @@ def _groups(counts: dict[str, list[int]], confidence: float, describe) -> list[G
 
 def to_csv(splits: DossierSplits) -> bytes:
     """The splits as one CSV table (UTF-8 with a BOM, for Excel): one row per split."""
-    from flask_babel import gettext as _
-
     from survey.spreadsheets import write_table
+
+    return write_table("csv", *table(splits))
+
+
+def table(splits: DossierSplits) -> tuple[list[str], list[list]]:
+    """The header and rows of `to_csv`, also the report's Excel sheet."""
+    from flask_babel import gettext as _
 
     header = [
         "split",
@@ -423,4 +428,4 @@ def to_csv(splits: DossierSplits) -> bytes:
             for channel, n in splits.untracked.items()
         ),
     ]
-    return write_table("csv", header, rows)
+    return header, rows

@@ -53,6 +53,8 @@ def export(report: Report, fmt: str, progress: Progress = _noop) -> bytes:
         from survey.reporting import detail
 
         report = detail.with_followup(report)
+    if fmt == "xlsx":
+        report = detail.with_dossiers(report, str(get_locale() or "vi"))
     if fmt == "docx":
         from survey.reporting import document
 
@@ -280,6 +282,7 @@ def to_xlsx(report: Report) -> bytes:
     method.freeze_panes = "A2"
 
     _followup_sheet(workbook, report, header_font, header_fill)
+    _dossier_sheet(workbook, report, header_font, header_fill)
 
     workbook.properties.title = _("Citizen satisfaction report")
     workbook.properties.creator = "hailong"
@@ -322,6 +325,30 @@ def _followup_sheet(workbook, report: Report, header_font, header_fill) -> None:
     sheet.append([])
     for line in followup_notes(report):
         sheet.append([line])
+
+
+def _dossier_sheet(workbook, report: Report, header_font, header_fill) -> None:
+    """The dossier splits of the report's top agency (`report.dossiers`): the rows of the
+    agency page's dossiers CSV."""
+    from survey.reporting import dossier_splits
+
+    found = report.dossiers
+    if found is None:
+        return
+    sheet = workbook.create_sheet(_sheet(_("By dossier")))
+    header, rows = dossier_splits.table(found)
+    xlsx_append(sheet, header)
+    for row in rows:
+        xlsx_append(sheet, [round(v, 6) if isinstance(v, float) else v for v in row])
+    for cell in sheet[1]:
+        cell.font, cell.fill = header_font, header_fill
+    for letter in ("G", "H", "I", "J"):
+        for (value_cell,) in sheet.iter_rows(
+            min_row=2, min_col=ord(letter) - 64, max_col=ord(letter) - 64
+        ):
+            value_cell.number_format = "0.0%"
+    sheet.column_dimensions["C"].width = 45
+    sheet.freeze_panes = "A2"
 
 
 def followup_absent_note() -> str:

@@ -235,6 +235,9 @@ class Report:
     # The follow-up check of the report's agencies (survey.followup.service.FollowupCheck, or
     # None without a draw of the period), attached by `survey.reporting.detail.with_followup`.
     followup: Any = None
+    # The dossier splits of the report's top agency (survey.reporting.dossier_splits, None when
+    # the report has several top agencies), attached by `detail.with_dossiers`.
+    dossiers: Any = None
 
     @property
     def confidence(self) -> float:

@@ -63,7 +63,13 @@ def test_csv_export_has_a_bom_and_the_dashboard_rates(signed_in):
 def test_excel_export_is_formatted_with_a_method_sheet(signed_in):
     response = signed_in.get(f"/dashboard/export.xlsx?period={QUARTER}&verdict=below")
     workbook = load_workbook(io.BytesIO(response.data))
-    assert workbook.sheetnames == ["Cơ quan, đơn vị", "Tổng hợp", "Phương pháp", "Khảo sát gọi lại"]
+    assert workbook.sheetnames == [
+        "Cơ quan, đơn vị",
+        "Tổng hợp",
+        "Phương pháp",
+        "Khảo sát gọi lại",
+        "Theo hồ sơ",
+    ]
     sheet = workbook["Cơ quan, đơn vị"]
     assert sheet.freeze_panes == "C2"
     header = [c.value for c in sheet[1]]

@@ -316,6 +316,47 @@ def test_the_agency_page_the_csv_and_the_api_show_the_same_splits(
     assert [g["code"] for g in dossiers["by_procedure"]] == [g.code for g in expected.by_procedure]
     assert dossiers["response_rate"]["tickets_issued"] == expected.issued
 
+    # The report's Excel file: a sheet with the same rows as the CSV, for the report's agency.
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(
+        io.BytesIO(client.get(f"/dashboard/export.xlsx?period=2026-Q3&agency={commune.code}").data)
+    )
+    sheet = book.worksheets[-1]
+    header = [c.value for c in sheet[1]]
+    assert header[:2] == ["split", "code"]
+    found = {}
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        line = dict(zip(header, values, strict=True))
+        found[(line["split"], line["code"] or "")] = line
+
+    def same(key, rate):
+        line = found[key]
+        assert (line["responses"], line["satisfied"]) == (rate.responses, rate.satisfied), key
+        assert (line["low"], line["high"]) == pytest.approx((rate.low, rate.high), abs=1e-6)
+
+    same(("on_time", ""), expected.on_time)
+    same(("late", ""), expected.late)
+    same(("on_time_rate", ""), expected.on_time_rate)
+    difference = found[("on_time_minus_late", "")]
+    assert (difference["rate"], difference["low"], difference["high"]) == pytest.approx(
+        (expected.difference.difference, expected.difference.low, expected.difference.high),
+        abs=1e-6,
+    )
+    procedures = [code for split, code in found if split == "procedure"]
+    assert procedures == [g.code for g in expected.by_procedure]  # the worst first
+    for group in expected.by_procedure:
+        same(("procedure", group.code), group.rate)
+    assert (
+        found[("response_rate", "")]["responses"],
+        found[("response_rate", "")]["satisfied"],
+    ) == (
+        expected.issued,
+        expected.used,
+    )
+
 
 def test_an_analyst_outside_the_agency_gets_no_splits(planted, client, login, make_user):
     commune, _rows = planted
