@@ -162,8 +162,12 @@ def _seed(province, period) -> list[Agency]:
         db.session.add(desk)
         db.session.flush()
         for (valid, satisfied), when in ((now, period), (before, period.previous())):
-            at = when.utc_bounds()[0] + timedelta(days=20, hours=3)
-            for happy in [True] * satisfied + [False] * (valid - satisfied):
+            # Two desk-days, the satisfied ratings first: clustered, so that the design
+            # effects (deff=estimated) are above 1.
+            first = when.utc_bounds()[0] + timedelta(days=20, hours=3)
+            outcomes = [True] * satisfied + [False] * (valid - satisfied)
+            for k, happy in enumerate(outcomes):
+                at = first + timedelta(days=1 if 2 * k >= len(outcomes) else 0)
                 rid = uuid.uuid4()
                 rows.append(
                     {
@@ -361,11 +365,13 @@ def test_every_channel_and_view_gives_one_verdict(app, channels, runner, tmp_pat
     shown = {tr["data-code"]: tr["data-verdict"] for tr in page.select("#agencies tbody tr")}
     assert shown == {code: rows[code].verdict for code in shown}
     assert shown or scoped.is_empty
-    # The public page, when the options are its own (last quarter, 95%, Wilson, no what-if).
+    # The public page, when the options are its own (last quarter, 95%, Wilson, no what-if,
+    # design effects estimated).
     if (
         args.get("confidence", "95") == "95"
         and args.get("method") == "wilson"
         and not args.get("target")
+        and args.get("deff", "estimated") == "estimated"
     ):
         page = html(whole.get("/public/results"))
         for tr in page.select("#public-results tbody tr"):
