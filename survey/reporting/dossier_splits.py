@@ -29,6 +29,7 @@ from survey.dossiers import province_of, rated_before_return
 from survey.extensions import db
 from survey.models import Agency, Channel, Desk, Procedure, Response, Status, Ticket
 from survey.periods import Period
+from survey.reporting import mergers
 from survey.reporting.counts import agency_by_id, ticket_counts
 from survey.reporting.table import DEFAULT_RESPONSE_WARNING, response_warning
 
@@ -260,8 +261,9 @@ def dossier_splits(
     )
     fields = _groups(by_field, confidence, lambda name: (name, name))
 
-    # The on-time rate: dossiers of the subtree's desks returned in the period, with a due date.
-    desk_ids = sa.select(Desk.id).where(Desk.agency_id.in_(ids))
+    # The on-time rate: dossiers of the subtree's desks returned in the period, with a due date
+    # (the desks of the subtree at the period's end: a merger since then moves none away).
+    desk_ids = mergers.desks_at(period.utc_bounds()[1], ids)
     returned, returned_on_time = db.session.execute(
         sa.select(
             sa.func.count(),

@@ -18,7 +18,8 @@ from survey import reporting
 from survey.admin import tree as admin_tree
 from survey.extensions import db
 from survey.models import Kind, Level, Questionnaire, Response, Ticket, TreeMove
-from survey.reporting import detail, document, exports, mergers
+from survey.periods import parse_period
+from survey.reporting import detail, document, dossier_splits, exports, mergers
 from tests.conftest import html
 
 
@@ -207,6 +208,26 @@ def test_a_merger_of_communes_with_sub_agencies_and_desks_leaves_past_reports_as
     _add(desk_clinic, 2, 2, _local(2025, 6, 30, 23, 59))
     _tickets(desk_a, 12, 7, _local(2025, 6, 2, 8))
     _tickets(desk_school, 5, 1, _local(2025, 6, 30, 23, 0))
+    returned = db.session.scalars(sa.select(Ticket).where(Ticket.desk_id == desk_a.id)).all()
+    for ticket in returned[:3]:  # returned in June, two of them on time
+        ticket.due_date, ticket.returned_date = date(2025, 6, 10), date(2025, 6, 9)
+    returned[2].returned_date = date(2025, 6, 12)
+    db.session.commit()
+
+    def _on_time(code: str) -> tuple[int, int]:
+        with app.test_request_context():
+            row = reporting.report_for(
+                reporting.parse_options({"period": "2025-Q2", "agency": code}, None), None
+            ).rows[0]
+            assert row.code == code
+            found = dossier_splits.dossier_splits(
+                row.id,
+                mergers.period_subtree(row.id, parse_period("2025-Q2")),
+                parse_period("2025-Q2"),
+            )
+        return found.returned, found.returned_on_time
+
+    assert _on_time("XA") == (3, 2)
     before = _printed(app, "2025-Q2")
     q2 = {row["code"]: row for row in before["json"]["agencies"]}
     assert q2["XA"]["valid"] == 10 + 9 and q2["TA"]["parent_code"] == "XA"
@@ -234,6 +255,7 @@ def test_a_merger_of_communes_with_sub_agencies_and_desks_leaves_past_reports_as
     assert after["json"] == before["json"]
     assert after["docx"] == before["docx"]
     assert after["sections"] == before["sections"]
+    assert _on_time("XA") == (3, 2)  # the desk's returned dossiers, under its agency of then
     # The agency page of a past period shows the agency's subtree of the time.
     login(make_user())
     page = html(client.get("/dashboard/agency/XA?period=2025-Q2"))
