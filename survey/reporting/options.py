@@ -23,7 +23,7 @@ from survey.reporting.labels import (
 from survey.reporting.mergers import HISTORIES
 
 # A what-if target is a percentage, used to 4 decimals: from 0.0001 to 99.9999, the bounds the
-# OpenAPI document gives (issue 12), so that no accepted value rounds to 0 or 100.
+# OpenAPI document gives, so that no accepted value rounds to 0 or 100.
 TARGET_DECIMALS = 4
 TARGET_MIN, TARGET_MAX = 0.0001, 99.9999
 
