@@ -21,7 +21,7 @@ from survey import demo
 from survey.credentials import issue_api_key
 from survey.extensions import db
 from survey.kiosk import enrolment
-from survey.kiosk.settings import WEEKDAYS, KioskSettings
+from survey.kiosk_settings import WEEKDAYS, KioskSettings
 from survey.languages.models import Language, LanguagePack
 from survey.models import (
     Agency,

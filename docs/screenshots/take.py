@@ -24,7 +24,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from survey import create_app, demo  # noqa: E402
 from survey.extensions import db  # noqa: E402
-from survey.kiosk.settings import WEEKDAYS, KioskSettings  # noqa: E402
+from survey.kiosk_settings import WEEKDAYS, KioskSettings  # noqa: E402
 from survey.models import Kiosk  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer  # noqa: E402
 from tests.conftest import PASSWORD, _migrate  # noqa: E402

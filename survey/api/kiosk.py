@@ -1,7 +1,7 @@
 """Kiosk device endpoints: its configuration, and a heartbeat with its queue length.
 
 Ratings themselves go to POST /responses with the same kiosk token. The logic lives in
-survey/kiosk/device.py; this module holds the routes and their part of the OpenAPI document.
+survey/api/kiosk_device.py; this module holds the routes and their part of the OpenAPI document.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from flask import jsonify
 
 from survey.api import bp, openapi
 from survey.api.auth import json_body, require
+from survey.api.kiosk_device import config_document, current_kiosk, record_heartbeat, server_time
 from survey.extensions import db
-from survey.kiosk.device import config_document, current_kiosk, record_heartbeat, server_time
 
 
 @bp.get("/kiosk/config")

@@ -21,7 +21,7 @@ from survey.extensions import db
 from survey.fields import choices
 from survey.kiosk import admin_bp, enrolment
 from survey.kiosk.forms import ConfirmForm, NewKioskForm, SettingsForm
-from survey.kiosk.settings import KioskSettings
+from survey.kiosk_settings import KioskSettings
 from survey.models import Agency, Desk, Kiosk, utcnow
 from survey.scope import require_agency_in_scope, user_scope
 

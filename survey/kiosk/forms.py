@@ -17,7 +17,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget, TimeInput
 
 from survey.fields import NOT_A_CHOICE
-from survey.kiosk.settings import (
+from survey.kiosk_settings import (
     CLOCK,
     COOLDOWN_RANGE,
     IDLE_RANGE,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from survey import create_app, demo
 from survey.extensions import db
-from survey.kiosk.settings import WEEKDAYS, KioskSettings
+from survey.kiosk_settings import WEEKDAYS, KioskSettings
 from survey.models import Kiosk
 from tests.browser.conftest import LiveServer
 from tests.conftest import PASSWORD, html

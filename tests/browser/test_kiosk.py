@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from survey.extensions import db
 from survey.kiosk import enrolment
-from survey.kiosk.settings import WEEKDAYS, KioskSettings
+from survey.kiosk_settings import WEEKDAYS, KioskSettings
 from survey.models import Agency, Desk, Kiosk, Level, Response, Role, User
 from survey.security import hash_password
 

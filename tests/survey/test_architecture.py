@@ -4,8 +4,9 @@
   areas share lives in a module without routes (`survey.links`, `survey.credentials`,
   `survey.payloads`, `survey.review.queue`, `survey.languages.packs`...).
 - `analysis/` imports nothing of `survey/`, Flask or SQLAlchemy: it is plain statistics.
-- The kiosk area imports nothing of the API; the API reaches the kiosk area only through its
-  device module (`survey.kiosk.device`, what the kiosk API tells a device), never its pages.
+- The kiosk area and the API import nothing of each other: what both need (a kiosk's settings,
+  `survey.kiosk_settings`) lives outside both, and what the kiosk API tells a device is the
+  API's own (`survey.api.kiosk_device`).
 
 Every import counts, also one inside a function. Each rule is proved able to fail on a planted
 module at the end of this file.
@@ -20,7 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 ROUTE = re.compile(r"^@\w*bp\.(route|get|post|put|patch|delete)\(", re.M)
 STATISTICS_MAY_NOT_IMPORT = ("survey", "flask", "flask_babel", "flask_sqlalchemy", "sqlalchemy")
-API_MAY_IMPORT_OF_KIOSK = {"survey.kiosk.device"}
 
 
 def module_name(path: Path) -> str:
@@ -59,14 +59,10 @@ def violations(sources: dict[str, str]) -> list[str]:
                 found.append(f"{name} -> {target}: analysis/ is plain statistics")
             if target in views and area(target) != area(name):
                 found.append(f"{name} -> {target}: another area's views")
-            if name.startswith("survey.kiosk") and target.startswith("survey.api"):
+            if area(name) == "survey.kiosk" and area(target) == "survey.api":
                 found.append(f"{name} -> {target}: the kiosk area imports nothing of the API")
-            if (
-                name.startswith("survey.api")
-                and target.startswith("survey.kiosk.")
-                and not any(target.startswith(allowed) for allowed in API_MAY_IMPORT_OF_KIOSK)
-            ):
-                found.append(f"{name} -> {target}: the API uses only survey.kiosk.device")
+            if area(name) == "survey.api" and area(target) == "survey.kiosk":
+                found.append(f"{name} -> {target}: the API imports nothing of the kiosk area")
     return found
 
 
@@ -101,13 +97,16 @@ def test_analysis_importing_the_web_app_is_refused():
     ]
 
 
-def test_the_kiosk_importing_the_api_and_the_api_the_kiosk_pages_are_refused():
+def test_the_kiosk_and_the_api_importing_each_other_are_refused():
     sources = {
-        "survey.kiosk.device": "from survey.api.auth import require\n",
-        "survey.api.kiosk": "from survey.kiosk.device import server_time\nimport survey.kiosk.admin\n",
+        "survey.kiosk.enrolment": "from survey.api.auth import require\n",
+        "survey.api.kiosk_device": "from survey.kiosk.enrolment import enrol\n",
+        "survey.api.kiosk": "import survey.kiosk\nfrom survey.kiosk_settings import KioskSettings\n",
     }
     assert violations(sources) == [
-        "survey.kiosk.device -> survey.api.auth: the kiosk area imports nothing of the API",
-        "survey.kiosk.device -> survey.api.auth.require: the kiosk area imports nothing of the API",
-        "survey.api.kiosk -> survey.kiosk.admin: the API uses only survey.kiosk.device",
+        "survey.kiosk.enrolment -> survey.api.auth: the kiosk area imports nothing of the API",
+        "survey.kiosk.enrolment -> survey.api.auth.require: the kiosk area imports nothing of the API",
+        "survey.api.kiosk_device -> survey.kiosk.enrolment: the API imports nothing of the kiosk area",
+        "survey.api.kiosk_device -> survey.kiosk.enrolment.enrol: the API imports nothing of the kiosk area",
+        "survey.api.kiosk -> survey.kiosk: the API imports nothing of the kiosk area",
     ]

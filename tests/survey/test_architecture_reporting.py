@@ -119,7 +119,7 @@ def test_report_layers_run_no_sql_of_their_own():
         ("survey.navigation", "def f():\n    from survey.review.views import x\n", False),
         ("survey.api.report", "from survey.dashboard import exports\n", False),
         ("survey.admin", "from ..dashboard.views import index\n", True),
-        ("survey.kiosk.device", "import survey.citizen.views\n", False),
+        ("survey.kiosk.enrolment", "import survey.citizen.views\n", False),
         ("survey.alerts.mail", "from survey.followup.views import draw\n", False),
     ],
 )

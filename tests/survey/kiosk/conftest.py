@@ -7,7 +7,7 @@ import pytest
 from survey.credentials import issue_kiosk_token
 from survey.extensions import db
 from survey.kiosk import enrolment
-from survey.kiosk.settings import WEEKDAYS, KioskSettings
+from survey.kiosk_settings import WEEKDAYS, KioskSettings
 from survey.models import Kiosk, Role
 
 ALWAYS_OPEN = {day: ("00:00", "23:59") for day in WEEKDAYS}

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.kiosk.settings import DEFAULT_HOURS, KioskSettings
+from survey.kiosk_settings import DEFAULT_HOURS, KioskSettings
 from survey.models import AuditLog, Kiosk, Role
 from survey.security import hash_token
 from tests.conftest import count, csrf_token, form_fields, html, text_of

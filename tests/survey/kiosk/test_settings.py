@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from survey.kiosk.settings import DEFAULT_HOURS, KioskSettings, minutes
+from survey.kiosk_settings import DEFAULT_HOURS, KioskSettings, minutes
 
 
 def test_missing_settings_mean_the_documented_defaults():

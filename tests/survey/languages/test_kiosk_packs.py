@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from survey.extensions import db
-from survey.kiosk.settings import KioskSettings
+from survey.kiosk_settings import KioskSettings
 from survey.models import Kiosk, Response
 from tests.conftest import csrf_token, html
 from tests.survey.kiosk.conftest import bearer

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from survey.extensions import db
-from survey.kiosk.settings import KioskSettings
+from survey.kiosk_settings import KioskSettings
 from survey.languages.audio import AudioInfo
 from survey.languages.prompts import store
 from survey.models import Questionnaire

@@ -9,7 +9,7 @@ from flask import current_app, g
 from flask_babel import gettext as _
 
 from survey.errors import ApiError
-from survey.kiosk.settings import KioskSettings
+from survey.kiosk_settings import KioskSettings
 from survey.languages import packs
 from survey.languages.prompts import prompt_urls
 from survey.models import Kiosk, utcnow
