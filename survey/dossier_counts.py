@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from survey.extensions import db
-from survey.imports import ImportResult, Progress, Table, run, tick
+from survey.imports import ImportResult, Progress, Table, by_name, each_row, run
 from survey.models import Desk, DossierCount, utcnow
 from survey.periods import Period, PeriodError, parse_period
 
@@ -142,13 +142,8 @@ def import_counts(
         }
         rows: list[tuple[int, Desk, Period, int]] = []
         seen: dict[tuple[str, date, date], int] = {}
-        for number, cells in table.rows():
-            result.rows += 1
-
-            def cell(name, cells=cells):
-                index = columns.get(name)
-                return cells[index] if index is not None and index < len(cells) else ""
-
+        for number, cells in each_row(table, result, progress):
+            cell = by_name(cells, columns)
             before = len(result.errors)
             desk = desks.get(cell("desk_code"))
             if desk is None:
@@ -184,11 +179,6 @@ def import_counts(
                 seen.setdefault(key, number)
             if len(result.errors) == before and not result.truncated:
                 rows.append((number, desk, span, int(raw)))
-            if result.rows % 1000 == 0:
-                tick(table, progress)
-            if result.full:
-                break
-        tick(table, progress)
         if not result.ok:
             return
         for number, desk, span, handled in rows:

@@ -31,10 +31,18 @@ from survey.imports.results import (
     Progress,
     RowError,
     audit_written,
+    each_row,
     run,
     tick,
 )
-from survey.imports.table import EARLIEST, Table, check_xlsx_parts, header_key, parse_date
+from survey.imports.table import (
+    EARLIEST,
+    Table,
+    by_name,
+    check_xlsx_parts,
+    header_key,
+    parse_date,
+)
 from survey.spreadsheets import write_table
 
 __all__ = [
@@ -51,6 +59,8 @@ __all__ = [
     "RowError",
     "Table",
     "audit_written",
+    "by_name",
+    "each_row",
     "check_xlsx_parts",
     "export_agencies",
     "header_key",

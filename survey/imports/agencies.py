@@ -4,6 +4,7 @@ parents first."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -12,8 +13,8 @@ from flask_babel import gettext as _
 
 from survey.extensions import db
 from survey.imports.bulk import CHUNK, update_by_id
-from survey.imports.results import ImportResult, Progress, run, tick
-from survey.imports.table import Table
+from survey.imports.results import ImportResult, Progress, each_row, run
+from survey.imports.table import Table, by_name
 from survey.models import Agency, Kind, Level, utcnow
 from survey.spreadsheets import write_table
 
@@ -113,9 +114,8 @@ def import_agencies(
         }
         code_of_id = {row.id: row.code for row in existing.values()}
         rows: dict[str, _AgencyRow] = {}
-        for number, cells in table.rows():
-            result.rows += 1
-            parsed = _parse_agency(number, cells, columns, result)
+        for number, cells in each_row(table, result, progress):
+            parsed = _parse_agency(number, by_name(cells, columns), result)
             if parsed is not None:
                 if parsed.code in rows:
                     result.add_error(
@@ -129,11 +129,6 @@ def import_agencies(
                     )
                 else:
                     rows[parsed.code] = parsed
-            if result.rows % 1000 == 0:
-                tick(table, progress)
-            if result.full:
-                break
-        tick(table, progress)
         parents = {code: code_of_id.get(row.parent_id) for code, row in existing.items()}
         for code, row in rows.items():
             if row.parent_code and row.parent_code not in rows and row.parent_code not in existing:
@@ -154,11 +149,7 @@ def import_agencies(
     return run(lambda: Table(stream), work, result, dry_run)
 
 
-def _parse_agency(number, cells, columns, result) -> _AgencyRow | None:
-    def cell(name):
-        index = columns.get(name)
-        return cells[index] if index is not None and index < len(cells) else ""
-
+def _parse_agency(number: int, cell: Callable[[str], str], result) -> _AgencyRow | None:
     before = len(result.errors)
     code, name = cell("code"), cell("name")
     if not code:

@@ -7,7 +7,7 @@ transaction back: an import writes everything or nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -132,3 +132,18 @@ def audit_written(kind: str, target: str | None, result: ImportResult) -> None:
 def tick(table: Table, progress: Progress | None) -> None:
     if progress is not None:
         progress(*table.progress())
+
+
+def each_row(
+    table: Table, result: ImportResult, progress: Progress | None, every: int = 1000
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows of `table` to check, as (row number, cells): counted in `result.rows`, with
+    progress every `every` rows and at the end, stopping once `result` is full of errors."""
+    for number, cells in table.rows():
+        result.rows += 1
+        yield number, cells
+        if result.rows % every == 0:
+            tick(table, progress)
+        if result.full:
+            break
+    tick(table, progress)

@@ -14,7 +14,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from typing import BinaryIO
 
@@ -242,6 +242,12 @@ XLSX_MAX_SHARED_STRINGS = 32 * 1024 * 1024  # held in memory by openpyxl
 XLSX_MAX_TOTAL = 192 * 1024 * 1024
 XLSX_MAX_PARTS = 500
 _DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def by_name(cells: list[str], columns: dict[str, int]) -> Callable[[str], str]:
+    """A row's cells by column name, as `Table.columns` maps them ("" for an optional column the
+    file does not have; rows come padded to the header's width)."""
+    return lambda name: cells[columns[name]] if name in columns else ""
 
 
 def check_xlsx_parts(stream: BinaryIO) -> None:

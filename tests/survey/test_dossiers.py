@@ -296,11 +296,11 @@ def test_the_ticket_page_says_when_the_result_is_not_returned_yet(client, make_d
 
 
 def test_the_bulk_token_maker_writes_the_same_tokens_as_itsdangerous(app):
-    from survey.dossiers import _TokenMaker
+    from survey.dossiers.tokens import TokenMaker
     from survey.security import hash_token
     from survey.tickets.service import _serializer
 
-    maker = _TokenMaker(1_790_000_000)
+    maker = TokenMaker(1_790_000_000)
     for ticket_id in (1, 7, 12345, 10**9 + 3):
         token = _serializer().dumps([ticket_id, 1_790_000_000])
         assert maker.token(ticket_id) == token
@@ -308,12 +308,12 @@ def test_the_bulk_token_maker_writes_the_same_tokens_as_itsdangerous(app):
 
 
 def test_the_short_compressor_measures_tokens_as_zlib_does(app):
-    """`_compressed_length` decides, as itsdangerous does with zlib.compress, whether a token
+    """`compressed_length` decides, as itsdangerous does with zlib.compress, whether a token
     is compressed: the same length for ordinary ids and for repetitive ones that compress."""
     import random
     import zlib
 
-    from survey.dossiers import _compressed_length, _TokenMaker
+    from survey.dossiers.tokens import TokenMaker, compressed_length
     from survey.tickets.service import _serializer
 
     rng = random.Random(15)
@@ -324,10 +324,10 @@ def test_the_short_compressor_measures_tokens_as_zlib_does(app):
     for stamp in stamps:
         for ticket_id in ids:
             text = f"[{ticket_id},{stamp}]".encode()
-            assert _compressed_length(text) == len(zlib.compress(text)), text
+            assert compressed_length(text) == len(zlib.compress(text)), text
             compressible += len(zlib.compress(text)) < len(text) - 1
     assert compressible > 10  # the test reaches the branch where itsdangerous compresses
-    maker = _TokenMaker(1_111_111_111)
+    maker = TokenMaker(1_111_111_111)
     assert maker.token(11_111_111_111) == _serializer().dumps([11_111_111_111, 1_111_111_111])
     assert maker.token(11_111_111_111).startswith(".")  # compressed, as itsdangerous marks it
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from survey.dossiers import LOCAL_OFFSET
+from survey.periods import LOCAL_OFFSET
 from survey.extensions import db
 from survey.models import Agency, Channel, Level, Procedure, Ticket
 from survey.periods import parse_period

@@ -1,21 +1,14 @@
-"""Dossiers behind one-time tickets: bulk import of dossiers (create or update tickets, e.g.
-the date the result was returned), the procedure list of each province, and whether a
-rating came before the result was returned.
-
-Both imports follow `survey.imports`: streamed CSV/XLSX, every row checked, all or nothing,
-errors named by row and column, and importing the same file again changes nothing.
-"""
+"""The dossier import: one row per dossier (desk, dossier code, and optionally procedure,
+due date and return date) creates or updates its ticket, like POST /api/v1/tickets, for
+100,000 rows in seconds (docs/performance.md): rows checked in one pass, new tickets inserted
+with their token digests in one statement, changed ones updated by id."""
 
 from __future__ import annotations
 
-import base64
 import calendar
 import functools
-import hmac
 import operator
-import re
 import secrets
-import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import BinaryIO
@@ -24,6 +17,9 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from survey.dossiers.procedures import PROCEDURE_CODE
+from survey.dossiers.returns import local_day
+from survey.dossiers.tokens import TokenMaker
 from survey.extensions import db
 from survey.fields import DOSSIER_CODE  # the one rule for every channel
 from survey.imports import (
@@ -31,19 +27,13 @@ from survey.imports import (
     ImportResult,
     Progress,
     Table,
+    each_row,
     parse_date,
     run,
-    tick,
     update_by_id,
 )
 from survey.imports.bulk import gc_paused, sqlite_cache
-from survey.models import Agency, Desk, Level, Procedure, Ticket, utcnow
-from survey.periods import LOCAL_OFFSET
-from survey.security import hash_token
-
-# National procedure codes look like 1.004227 or 2.000123; provinces also use local codes
-# (e.g. 1.004227.000.00.00.H12), so any short code of letters, digits, dots and dashes.
-PROCEDURE_CODE = re.compile(r"^[\w.\-]{1,40}$")
+from survey.models import Desk, Ticket, utcnow
 
 DOSSIER_COLUMNS = {
     "desk_code": "desk_code",
@@ -67,196 +57,6 @@ DOSSIER_COLUMNS = {
 }
 DOSSIER_REQUIRED = ("desk_code", "dossier_code")
 DOSSIER_HEADER = ["desk_code", "dossier_code", "procedure", "due_date", "returned_date"]
-
-PROCEDURE_COLUMNS = {
-    "code": "code",
-    "mã": "code",
-    "mã thủ tục": "code",
-    "name": "name",
-    "tên": "name",
-    "tên thủ tục": "name",
-    "field": "field",
-    "lĩnh vực": "field",
-    "name_en": "name_en",
-    "tên tiếng anh": "name_en",
-}
-PROCEDURE_REQUIRED = ("code", "name", "field")
-PROCEDURE_HEADER = ["code", "name", "field", "name_en"]
-
-
-# ---- before return ---------------------------------------------------------------------------
-
-
-def local_day(moment: datetime) -> date:
-    """The date in Vietnam (UTC+7) of a UTC moment."""
-    return (moment + LOCAL_OFFSET).date()
-
-
-def rated_before_return(occurred_at: datetime, returned_date: date | None) -> bool:
-    """A rating through a ticket is "before return" when the result had not been returned on
-    the (local) day it was given: no return date yet, or a later one. A rating on the day of
-    return counts as after it (the citizen usually rates at the desk when collecting it)."""
-    return returned_date is None or local_day(occurred_at) < returned_date
-
-
-def before_return_clause(response_table, ticket_table):
-    """SQL for `rated_before_return` over a response joined to its ticket (by ticket_id).
-
-    Compared in UTC: the rating's local day is before the return date exactly when
-    occurred_at (UTC) is before local midnight of that date, i.e. returned_date - 7 h."""
-    midnight = sa.func.datetime(ticket_table.c.returned_date, "-7 hours")
-    if db.engine.dialect.name == "postgresql":
-        midnight = sa.cast(ticket_table.c.returned_date, sa.DateTime) - sa.text(
-            "interval '7 hours'"
-        )
-    return sa.or_(ticket_table.c.returned_date.is_(None), response_table.c.occurred_at < midnight)
-
-
-# ---- provinces and procedures ----------------------------------------------------------------
-
-
-def province_of(agency: Agency) -> Agency:
-    """The agency's province: the nearest ancestor (or itself) at province level, else the
-    root of its tree."""
-    node = agency
-    while node.level != Level.PROVINCE and node.parent is not None:
-        node = node.parent
-    return node
-
-
-def procedure_names(province_id: int) -> dict[str, Procedure]:
-    return {
-        p.code: p
-        for p in db.session.scalars(
-            sa.select(Procedure).where(Procedure.province_id == province_id)
-        )
-    }
-
-
-def import_procedures(
-    stream: BinaryIO,
-    *,
-    province: str | None = None,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-) -> ImportResult:
-    """Create or update the procedures of a province (columns code, name, field, name_en) by
-    code. `province` is the province's agency code; without it, the only province there is."""
-    result = ImportResult()
-
-    def work(table: Table) -> None:
-        target = _province(province, result)
-        columns = table.columns(PROCEDURE_COLUMNS, PROCEDURE_REQUIRED)
-        rows: dict[str, tuple[int, str, str | None, str | None]] = {}
-        for number, cells in table.rows():
-            result.rows += 1
-
-            def cell(name, cells=cells):
-                index = columns.get(name)
-                return cells[index] if index is not None and index < len(cells) else ""
-
-            before = len(result.errors)
-            code, name, field_name, name_en = (
-                cell("code"),
-                cell("name"),
-                cell("field"),
-                cell("name_en"),
-            )
-            if not code:
-                result.add_error(number, "code", _("The code is empty."))
-            elif not PROCEDURE_CODE.match(code):
-                result.add_error(
-                    number,
-                    "code",
-                    _(
-                        "The procedure code %(code)s may contain only letters without diacritics, digits, dots and dashes (at most 40), e.g. 1.004227.",
-                        code=code,
-                    ),
-                )
-            elif code in rows:
-                result.add_error(
-                    number,
-                    "code",
-                    _(
-                        "The code %(code)s is already used on row %(other)d.",
-                        code=code,
-                        other=rows[code][0],
-                    ),
-                )
-            if not name:
-                result.add_error(number, "name", _("The name is empty."))
-            elif len(name) > 500:
-                result.add_error(number, "name", _("The name is longer than 500 characters."))
-            if not field_name:
-                result.add_error(number, "field", _("The field (lĩnh vực) is empty."))
-            elif len(field_name) > 200:
-                result.add_error(number, "field", _("The field is longer than 200 characters."))
-            if len(name_en) > 500:
-                result.add_error(number, "name_en", _("The name is longer than 500 characters."))
-            if len(result.errors) == before and not result.truncated:
-                rows[code] = (number, name, field_name, name_en or None)
-            if result.rows % 1000 == 0:
-                tick(table, progress)
-            if result.full:
-                break
-        tick(table, progress)
-        if not result.ok or target is None:
-            return
-        existing = procedure_names(target.id)
-        now = utcnow()
-        for code, (_number, name, field_name, name_en) in rows.items():
-            old = existing.get(code)
-            if old is None:
-                db.session.add(
-                    Procedure(
-                        province_id=target.id,
-                        code=code,
-                        name=name,
-                        field=field_name,
-                        name_en=name_en,
-                        created_at=now,
-                    )
-                )
-                result.created += 1
-            elif (old.name, old.field, old.name_en) == (name, field_name, name_en):
-                result.unchanged += 1
-            else:
-                old.name, old.field, old.name_en = name, field_name, name_en
-                result.updated += 1
-        db.session.flush()
-
-    return run(lambda: Table(stream), work, result, dry_run)
-
-
-def provinces() -> list[Agency]:
-    return list(
-        db.session.scalars(
-            sa.select(Agency).where(Agency.level == Level.PROVINCE).order_by(Agency.code)
-        )
-    )
-
-
-def _province(code: str | None, result: ImportResult) -> Agency | None:
-    if code:
-        agency = db.session.scalar(sa.select(Agency).where(Agency.code == code))
-        if agency is None or agency.level != Level.PROVINCE:
-            result.add_error(None, None, _("No province has the code %(code)s.", code=code))
-            return None
-        return agency
-    found = provinces()
-    if len(found) != 1:
-        result.add_error(
-            None,
-            None,
-            _("Choose the province the procedure list belongs to.")
-            if found
-            else _("There is no province in the agency tree yet: import the tree first."),
-        )
-        return None
-    return found[0]
-
-
-# ---- dossiers --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -310,8 +110,20 @@ def import_dossiers(
         else:
             fields = operator.itemgetter(*pick)
         parse = _date_parser()
-        for number, cells in table.rows():
-            result.rows += 1
+
+        def day(number: int, column: str, raw: str) -> date | None:
+            """The date in a cell, None when it is empty or is no date (an error then)."""
+            value = parse(raw) if raw else None
+            if raw and (value is None or value < EARLIEST):
+                result.add_error(
+                    number,
+                    column,
+                    _("%(value)s is not a date (YYYY-MM-DD or DD/MM/YYYY).", value=raw),
+                )
+                return None
+            return value
+
+        for number, cells in each_row(table, result, progress, every=5000):
             before = len(result.errors)
             desk_code, dossier, procedure, due_raw, returned_raw = fields(cells)
             desk = desks.get(desk_code)
@@ -348,21 +160,9 @@ def import_dossiers(
                         code=procedure,
                     ),
                 )
-            due = parse(due_raw) if due_raw else None
-            if due_raw and (due is None or due < EARLIEST):
-                result.add_error(
-                    number,
-                    "due_date",
-                    _("%(value)s is not a date (YYYY-MM-DD or DD/MM/YYYY).", value=due_raw),
-                )
-            returned = parse(returned_raw) if returned_raw else None
-            if returned_raw and (returned is None or returned < EARLIEST):
-                result.add_error(
-                    number,
-                    "returned_date",
-                    _("%(value)s is not a date (YYYY-MM-DD or DD/MM/YYYY).", value=returned_raw),
-                )
-            elif returned is not None and returned > latest:
+            due = day(number, "due_date", due_raw)
+            returned = day(number, "returned_date", returned_raw)
+            if returned is not None and returned > latest:
                 result.add_error(
                     number,
                     "returned_date",
@@ -384,11 +184,6 @@ def import_dossiers(
                     seen[key] = number
             if len(result.errors) == before and not result.truncated:
                 rows.append(_DossierRow(number, desk.id, dossier, procedure, due, returned))
-            if result.rows % 5000 == 0:
-                tick(table, progress)
-            if result.full:
-                break
-        tick(table, progress)
         if result.ok:
             _write_dossiers(rows, result)
 
@@ -474,7 +269,7 @@ def _insert_tickets(rows: list[_DossierRow], now: datetime, expires: datetime) -
     SQLAlchemy's per-row parameter processing (a sixth of the time)."""
     table = Ticket.__table__
     ids = _reserve_ids(len(rows), rows[0], now, expires)
-    tokens = _TokenMaker(calendar.timegm(now.utctimetuple()))
+    tokens = TokenMaker(calendar.timegm(now.utctimetuple()))
     connection = db.session.connection()
     dialect = connection.dialect
     names = [
@@ -557,40 +352,3 @@ def _reserve_ids(count: int, first: _DossierRow, now: datetime, expires: datetim
         .returning(table.c.id)
     ).scalar_one()
     return list(range(first_id, first_id + count))
-
-
-def _compressed_length(text: bytes) -> int:
-    """len(zlib.compress(text)), which itsdangerous compares with the text's length to decide
-    whether to compress, at a fraction of its cost for short texts: the smallest window and
-    hash table instead of zlib's 256 KiB of state, cleared on every call. For a text shorter
-    than the 512-byte window the deflate stream has the same length (the same matches and
-    the same block choice; a test compares the two over ids and stamps that compress)."""
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 9, 1)
-    return len(compressor.compress(text)) + len(compressor.flush())
-
-
-class _TokenMaker:
-    """`ticket_token` for many ids at once: the same bytes as itsdangerous'
-    URLSafeSerializer.dumps([id, stamp]) (a test checks it), with the key derived once."""
-
-    def __init__(self, stamp: int):
-        from survey.tickets.service import _serializer
-
-        serializer = _serializer()
-        self.stamp = stamp
-        self.serializer = serializer
-        signer = serializer.make_signer(serializer.salt)
-        self.key = signer.derive_key()
-        self.digest_name = signer.digest_method().name  # sha1 for itsdangerous' default
-        self.sep = signer.sep.encode() if isinstance(signer.sep, str) else signer.sep
-
-    def token(self, ticket_id: int) -> str:
-        text = f"[{ticket_id},{self.stamp}]".encode()
-        if _compressed_length(text) < len(text) - 1:  # rare for so short a text, but exact
-            return self.serializer.dumps([ticket_id, self.stamp])
-        payload = base64.urlsafe_b64encode(text).rstrip(b"=")
-        mac = hmac.digest(self.key, payload, self.digest_name)
-        return (payload + self.sep + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode()
-
-    def digest(self, ticket_id: int) -> str:
-        return hash_token(self.token(ticket_id))
