@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, make_response, render_template
+from flask import abort, flash, make_response, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from survey.admin.forms import ConfirmForm
 from survey.admin.tree import ordered_tree
+from survey.audit import audit
 from survey.errors import abort_with
 from survey.extensions import db
 from survey.fields import choices
@@ -106,6 +107,24 @@ def code_taken(model, code: str, own_id: int | None) -> bool:
     """Whether another row of `model` than `own_id` has `code` (codes are unique)."""
     found = db.session.scalar(sa.select(model.id).where(model.code == code))
     return found is not None and found != own_id
+
+
+def free_code(field, model, own, taken: str) -> str | None:
+    """The code typed in `field` for `own` (None: a new row of `model`), or None with the error
+    `taken` on the field when another row already has it."""
+    code = field.data.strip()
+    if code_taken(model, code, own.id if own else None):
+        field.errors.append(taken)
+        return None
+    return code
+
+
+def switch_active(row, active: bool, action: str, target: str, done: str) -> None:
+    """Turn `row` on or off, audit `action` on `target`, commit, and tell the user `done`."""
+    row.active = active
+    audit(action, target=target)
+    db.session.commit()
+    flash(done, "success")
 
 
 def show_secret(title: str, secret: str, explanation: str, back: str):

@@ -12,11 +12,12 @@ from survey.admin import bp
 from survey.admin.common import (
     agency_by_id,
     agency_choices,
-    code_taken,
+    free_code,
     get_or_404,
     language_choices,
     questionnaire_choices,
     require_confirm,
+    switch_active,
 )
 from survey.admin.forms import DeskForm, PosterForm, parse_id
 from survey.admin.tree import desk_has_history
@@ -46,9 +47,8 @@ def _desk_form(desk: Desk | None, agency: Agency | None) -> DeskForm:
 
 
 def _save_desk(form: DeskForm, desk: Desk | None) -> Desk | None:
-    code = form.code.data.strip()
-    if code_taken(Desk, code, desk.id if desk else None):
-        form.code.errors.append(_("Another desk already has this code."))
+    code = free_code(form.code, Desk, desk, _("Another desk already has this code."))
+    if code is None:
         return None
     agency = agency_by_id(form.agency.data)
     target = desk or Desk()
@@ -101,13 +101,16 @@ def desk_edit(desk_id: int):
 def desk_active(desk_id: int, action: str):
     desk = get_or_404(Desk, desk_id)
     require_confirm()
-    desk.active = action == "activate"
-    audit(f"desk.{action}", target=desk.code)
-    db.session.commit()
-    if desk.active:
-        flash(_("Desk %(name)s takes ratings again.", name=desk.name), "success")
-    else:
-        flash(_("Desk %(name)s no longer takes ratings.", name=desk.name), "success")
+    active = action == "activate"
+    switch_active(
+        desk,
+        active,
+        f"desk.{action}",
+        desk.code,
+        _("Desk %(name)s takes ratings again.", name=desk.name)
+        if active
+        else _("Desk %(name)s no longer takes ratings.", name=desk.name),
+    )
     return redirect(url_for("admin.agency", agency_id=desk.agency_id), 303)
 
 

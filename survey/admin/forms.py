@@ -272,7 +272,9 @@ class ApiKeyForm(FlaskForm):
     )
 
 
-class ImportForm(FlaskForm):
+class SpreadsheetForm(FlaskForm):
+    """One CSV or XLSX file to upload."""
+
     file = FileField(
         _l("File (CSV or Excel .xlsx)"),
         validators=[
@@ -282,6 +284,11 @@ class ImportForm(FlaskForm):
             ),
         ],
     )
+
+
+class ImportForm(SpreadsheetForm):
+    """A file to import, or only to check."""
+
     dry_run = BooleanField(_l("Only check the file; import nothing"))
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
+from survey.admin.forms import SpreadsheetForm
 from survey.fields import SelectField, choices
 from survey.languages.strings import MAX_TEXT
 
@@ -43,16 +43,8 @@ class LanguageForm(FlaskForm):
     )
 
 
-class PackImportForm(FlaskForm):
-    file = FileField(
-        _l("File (CSV or Excel .xlsx)"),
-        validators=[
-            FileRequired(message=_l("Please choose a file.")),
-            FileAllowed(
-                ["csv", "xlsx", "txt"], message=_l("Upload a CSV (.csv) or Excel (.xlsx) file.")
-            ),
-        ],
-    )
+class PackImportForm(SpreadsheetForm):
+    """A language pack's texts, filled in from the exported file."""
 
 
 def pack_form(keys: list[str], texts: dict[str, str]) -> FlaskForm:

@@ -20,6 +20,7 @@ from survey.admin.common import (
     require_confirm,
     scoped,
     show_secret,
+    switch_active,
 )
 from survey.admin.forms import (
     ROLE_LABELS,
@@ -142,13 +143,16 @@ def user_active(user_id: int, action: str):
     require_confirm()
     if user.id == current_user.id:
         abort_with(409, _("You cannot disable your own account."))
-    user.active = action == "enable"
-    audit(f"user.{action}", target=user.email)
-    db.session.commit()
-    if user.active:
-        flash(_("%(email)s can sign in again.", email=user.email), "success")
-    else:
-        flash(_("%(email)s can no longer sign in.", email=user.email), "success")
+    active = action == "enable"
+    switch_active(
+        user,
+        active,
+        f"user.{action}",
+        user.email,
+        _("%(email)s can sign in again.", email=user.email)
+        if active
+        else _("%(email)s can no longer sign in.", email=user.email),
+    )
     return redirect(url_for("admin.users"), 303)
 
 

@@ -13,12 +13,13 @@ from survey.admin import bp
 from survey.admin.common import (
     agency_by_id,
     agency_choices,
-    code_taken,
+    free_code,
     get_or_404,
     questionnaire_choices,
     require_changeable,
     require_confirm,
     scoped,
+    switch_active,
 )
 from survey.admin.forms import (
     KIND_LABELS,
@@ -147,9 +148,8 @@ def _default_parent(form: AgencyForm) -> str:
 
 
 def _save_agency(form: AgencyForm, agency: Agency | None) -> Agency | None:
-    code = form.code.data.strip()
-    if code_taken(Agency, code, agency.id if agency else None):
-        form.code.errors.append(_("Another agency already has this code."))
+    code = free_code(form.code, Agency, agency, _("Another agency already has this code."))
+    if code is None:
         return None
     parent = agency_by_id(form.parent.data)
     target = agency or Agency()
@@ -230,11 +230,12 @@ def agency_deactivate(agency_id: int):
     agency = get_or_404(Agency, agency_id)
     require_changeable(agency)
     require_confirm()
-    agency.active = False
-    audit("agency.deactivate", target=agency.code)
-    db.session.commit()
-    flash(
-        _("%(name)s is deactivated: its desks no longer take ratings.", name=agency.name), "success"
+    switch_active(
+        agency,
+        False,
+        "agency.deactivate",
+        agency.code,
+        _("%(name)s is deactivated: its desks no longer take ratings.", name=agency.name),
     )
     return redirect(url_for("admin.agency", agency_id=agency.id), 303)
 
@@ -252,10 +253,13 @@ def agency_activate(agency_id: int):
                 name=agency.name,
             ),
         )
-    agency.active = True
-    audit("agency.activate", target=agency.code)
-    db.session.commit()
-    flash(_("%(name)s is active again.", name=agency.name), "success")
+    switch_active(
+        agency,
+        True,
+        "agency.activate",
+        agency.code,
+        _("%(name)s is active again.", name=agency.name),
+    )
     return redirect(url_for("admin.agency", agency_id=agency.id), 303)
 
 

@@ -8,8 +8,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from survey.extensions import db
-
 group = AppGroup("followup", help="The follow-up sample of returned dossiers (docs/statistics.md).")
 
 
@@ -26,7 +24,6 @@ group = AppGroup("followup", help="The follow-up sample of returned dossiers (do
 def draw_command(period: str, size: int, agency_code: str | None, seed: int | None, out):
     """Draw a stratified random sample of dossiers returned in PERIOD (strata: agencies,
     proportional allocation) and write its call list of dossier codes."""
-    from survey.audit import audit
     from survey.followup.service import FollowupError, call_list, draw
     from survey.periods import PeriodError
 
@@ -35,14 +32,6 @@ def draw_command(period: str, size: int, agency_code: str | None, seed: int | No
             result = draw(period, size, agency_code=agency_code, seed=seed, actor="cli")
         except (FollowupError, PeriodError) as error:
             raise click.ClickException(str(error)) from None
-    audit(
-        "followup.draw",
-        target=str(result.id),
-        period=result.period,
-        size=len(result.items),
-        seed=result.seed,
-    )
-    db.session.commit()
     out = out or Path(f"followup-{result.id}.csv")
     fmt = "xlsx" if out.suffix.lower() == ".xlsx" else "csv"
     out.write_bytes(call_list(result, fmt))

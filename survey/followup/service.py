@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 
 from analysis import proportion_ci
 from analysis.followup import SelectionCheck, allocate, selection_check
+from survey.audit import audit
 from survey.extensions import db
 from survey.followup.models import FollowupDraw, FollowupItem, Outcome
 from survey.models import Agency, Channel, Desk, Response, Status, Ticket, utcnow
@@ -50,7 +51,7 @@ def draw(
     seed: int | None = None,
     actor: str = "cli",
 ) -> FollowupDraw:
-    """Draw, store and commit a stratified random sample of returned dossiers."""
+    """Draw, store, audit and commit a stratified random sample of returned dossiers."""
     period = parse_period(period_key)
     if not 1 <= size <= MAX_SIZE:
         raise FollowupError(_("The sample size must be between 1 and %(n)d.", n=MAX_SIZE))
@@ -91,6 +92,14 @@ def draw(
             result.items.append(
                 FollowupItem(ticket_id=frame[stratum][index], agency_id=stratum, outcome="pending")
             )
+    db.session.flush()
+    audit(
+        "followup.draw",
+        target=str(result.id),
+        period=result.period,
+        size=len(result.items),
+        seed=result.seed,
+    )
     db.session.commit()
     return result
 

@@ -110,14 +110,6 @@ def new_draw():
     except (FollowupError, PeriodError) as problem:
         db.session.rollback()
         return _index(form, 400, str(problem))
-    audit(
-        "followup.draw",
-        target=str(result.id),
-        period=result.period,
-        size=len(result.items),
-        seed=result.seed,
-    )
-    db.session.commit()
     return redirect(url_for("followup.show", draw_id=result.id), code=303)
 
 
