@@ -285,6 +285,10 @@ def grow(app, low: int, high: int, bench: dict, last: bool) -> dict:
         with db.engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM response_month"))
             conn.execute(sa.text(ROLLUP))
+            conn.execute(sa.text("DELETE FROM cluster_month"))
+            conn.execute(sa.text("DELETE FROM desk_day"))
+            for statement in CLUSTER_ROLLUP:
+                conn.execute(sa.text(statement))
             conn.execute(sa.text("ALTER TABLE response ENABLE TRIGGER USER"))
         indexed = time.perf_counter() - started
         started = time.perf_counter()
@@ -315,6 +319,22 @@ SELECT to_char(occurred_at + interval '7 hours', 'YYYYMM')::int, agency_id, ques
 FROM response GROUP BY 1, 2, 3, 4, 5, 6
 """
 
+# The design effect's desk-day roll-ups of what was loaded (the backfill of migration 0020).
+CLUSTER_ROLLUP = [
+    """
+INSERT INTO desk_day (day, agency_id, desk_id, responses, satisfied)
+SELECT CAST(occurred_at + interval '25200 seconds' AS date) - DATE '1970-01-01', agency_id,
+       desk_id, count(*), sum(satisfied::int)
+FROM response WHERE status = 'valid' GROUP BY 1, 2, 3
+""",
+    """
+INSERT INTO cluster_month (month, agency_id, clusters, responses, satisfied, sum_x2_n, sum_n2)
+SELECT to_char(DATE '1970-01-01' + day, 'YYYYMM')::int, agency_id, count(*), sum(responses),
+       sum(satisfied), sum(satisfied::float8 * satisfied / responses),
+       sum(responses::bigint * responses)
+FROM desk_day GROUP BY 1, 2
+""",
+]
 
 # One chunk of responses, generated in SQL. Each row draws a desk slot, a day slot and a time
 # of day (07:30-11:30 and 13:00-17:00 local; Saturdays mornings only), then its outcome.
@@ -579,9 +599,19 @@ def main() -> None:
     parser.add_argument("--scale-only", action="store_true", help="skip the quarter's details")
     parser.add_argument("--write-blocks", type=int, default=6, help="blocks per trigger state")
     parser.add_argument("--write-per-block", type=int, default=200)
+    parser.add_argument(
+        "--kept",
+        nargs="+",
+        metavar="DATABASE",
+        help="time databases kept by earlier runs (--keep; upgraded to the head with the "
+        "app's migrations) instead of loading one: the yearly and quarterly reports on each in "
+        "turn (the last against the first: the ratio), then the rest on the last",
+    )
     args = parser.parse_args()
-    name = f"hailong_bench_scale_{os.getpid()}"
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    if args.kept:
+        return kept(args, admin)
+    name = f"hailong_bench_scale_{os.getpid()}"
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
@@ -615,6 +645,35 @@ def main() -> None:
         else:
             print(f"kept database {name}")
         admin.dispose()
+    report(args, steps, writes, result, loading)
+
+
+def kept(args, admin) -> None:
+    """The measurements on databases kept by earlier runs, migrated to the head first."""
+    from flask_migrate import upgrade
+
+    with admin.connect() as conn:
+        about = machine(conn)
+    print(f"bench_report_scale on kept databases {', '.join(args.kept)}")
+    print(f"machine: {about}; load average {load_average()}", flush=True)
+    steps, app = [], None
+    for name in args.kept:
+        url = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+        app = make_app(url)
+        with app.app_context():
+            upgrade()
+            responses = db.session.execute(sa.text("SELECT count(*) FROM response")).scalar()
+            db.session.remove()
+        steps.append((responses, load_average(), scale_timings(app, args.runs)))
+        print(f"  {name}, {responses:,}: {steps[-1][2]}", flush=True)
+    writes = write_cost(app, args.write_blocks, args.write_per_block)
+    print(f"  write cost: {writes}", flush=True)
+    result = None if args.scale_only else measure(app, args)
+    args.responses = steps[-1][0]
+    report(args, steps, writes, result, None)
+
+
+def report(args, steps, writes, result, loading) -> None:
     ms = lambda xs: ", ".join(f"{x * 1000:.0f}" for x in xs)  # noqa: E731
     median = statistics.median
     print(f"\nsummary, the province report through the roll-ups ({args.agencies:,} agencies):")
@@ -647,9 +706,13 @@ def main() -> None:
         f"\nsummary ({args.responses:,} responses, {args.agencies:,} agencies, {args.years} years; "
         f"{QUARTER}: {result['quarter_rows']:,} + previous {result['previous_rows']:,} rows; "
         f"load average {load_average()}):\n"
-        f"  load {loading['load']:.0f} s, indexes {loading['index']:.0f} s, "
-        f"VACUUM ANALYZE {loading['vacuum']:.0f} s, size {loading['size']}\n"
-        f"  counts query (both quarters) {result['counts'] * 1000:7.0f} ms  "
+        + (
+            f"  load {loading['load']:.0f} s, indexes {loading['index']:.0f} s, "
+            f"VACUUM ANALYZE {loading['vacuum']:.0f} s, size {loading['size']}\n"
+            if loading
+            else ""
+        )
+        + f"  counts query (both quarters) {result['counts'] * 1000:7.0f} ms  "
         f"[{ms(result['counts_samples'])}]\n"
         f"  build_report                {result['report'] * 1000:7.0f} ms  "
         f"[{ms(result['report_samples'])}]  goal 2 s: {verdict}\n"

@@ -303,6 +303,38 @@ class AnswerMonth(db.Model):
     satisfied: Mapped[int] = mapped_column()
 
 
+class DeskDay(db.Model):
+    """The valid responses of one desk on one Vietnam-time day (a design-effect cluster), for
+    the agency they were given to; kept by database triggers (migration 0020) in the
+    transaction of every write to `response`. `day` counts days since 1970-01-01. A desk-day
+    without valid responses has no row. The app never writes it."""
+
+    __tablename__ = "desk_day"
+
+    day: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(primary_key=True)
+    desk_id: Mapped[int] = mapped_column(primary_key=True)
+    responses: Mapped[int] = mapped_column()
+    satisfied: Mapped[int] = mapped_column()
+
+
+class ClusterMonth(db.Model):
+    """The additive moments of an agency's desk-days in a Vietnam-time month (`yyyymm`): the
+    number of clusters, their valid and satisfied responses, Σ satisfied²/valid and Σ valid²
+    (`analysis.cluster_moments`); kept by the triggers of `desk_day` (migration 0020). The
+    app never writes it; reports read it for whole months."""
+
+    __tablename__ = "cluster_month"
+
+    month: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(primary_key=True)
+    clusters: Mapped[int] = mapped_column()
+    responses: Mapped[int] = mapped_column()
+    satisfied: Mapped[int] = mapped_column()
+    sum_x2_n: Mapped[float] = mapped_column(sa.Double())
+    sum_n2: Mapped[int] = mapped_column(sa.BigInteger())
+
+
 class Answer(db.Model):
     """A per-criterion answer, kept in its own table so reports can count it in SQL."""
 
