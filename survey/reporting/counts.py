@@ -31,7 +31,9 @@ from survey.models import (
     Answer,
     AnswerMonth,
     Channel,
+    ClusterMonth,
     Desk,
+    DeskDay,
     Questionnaire,
     Response,
     ResponseMonth,
@@ -362,7 +364,9 @@ class _LocalDay(FunctionElement):
 def _local_day_sqlite(element, compiler, **kw):
     column = compiler.process(list(element.clauses)[0], **kw)
     hours = int(LOCAL_OFFSET.total_seconds() // 3600)
-    return f"CAST(julianday({column}, '+{hours} hours') - 2440587.5 AS INTEGER)"
+    # The date string, not julianday arithmetic on the timestamp, which can round a time a few
+    # microseconds before midnight into the next day; the same as the triggers of `desk_day`.
+    return f"CAST(julianday(date({column}, '+{hours} hours')) - 2440587.5 AS INTEGER)"
 
 
 @compiles(_LocalDay, "postgresql")
@@ -373,11 +377,27 @@ def _local_day_postgresql(element, compiler, **kw):
     return f"(CAST({column} + interval '{seconds} seconds' AS date) - DATE '1970-01-01')"
 
 
-def cluster_counts(period: Period) -> dict[int, tuple[int, int, int, float, int]]:
-    """Per agency, the sums over its desk-day clusters of valid responses in the period:
-    `(clusters, responses, satisfied, sum of satisfied² / responses, sum of responses²)`, the
-    additive moments of `analysis.cluster_moments`. Always the whole province: the design
-    effect's shrinkage target is the province's, whatever the view."""
+#: Per agency, the additive moments of its desk-day clusters (`analysis.cluster_moments`):
+#: (clusters, valid, satisfied, Σ satisfied² / valid, Σ valid²).
+Moments = tuple[int, int, int, float, int]
+_EPOCH = date(1970, 1, 1)
+
+
+def _moments_of(n, x):
+    """The moment columns over desk-day rows of `n` valid and `x` satisfied responses."""
+    nf, xf = sa.cast(n, sa.Float), sa.cast(x, sa.Float)
+    return (
+        sa.func.count().label("clusters"),
+        sa.func.sum(n).label("n"),
+        sa.func.sum(x).label("x"),
+        sa.func.sum(xf * xf / nf).label("x2n"),
+        sa.func.sum(sa.cast(n, sa.BigInteger) * n).label("n2"),
+    )
+
+
+def cluster_counts_query(period: Period):
+    """`agency, clusters, n, x, x2n, n2` of the period's desk-days, from every valid response
+    (GROUP BY agency, desk and local day)."""
     day = _LocalDay(Response.occurred_at).label("day")
     inner = (
         sa.select(
@@ -389,19 +409,76 @@ def cluster_counts(period: Period) -> dict[int, tuple[int, int, int, float, int]
         .group_by(Response.agency_id, Response.desk_id, day)
         .subquery()
     )
-    n, x = sa.cast(inner.c.n, sa.Float), sa.cast(inner.c.x, sa.Float)
-    stmt = sa.select(
-        inner.c.agency,
-        sa.func.count(),
-        sa.func.sum(inner.c.n),
-        sa.func.sum(inner.c.x),
-        sa.func.sum(x * x / n),
-        sa.func.sum(n * n),
-    ).group_by(inner.c.agency)
-    return {
-        row[0]: (int(row[1]), int(row[2]), int(row[3]), float(row[4]), int(row[5]))
-        for row in db.session.execute(stmt).tuples()
-    }
+    return sa.select(inner.c.agency, *_moments_of(inner.c.n, inner.c.x)).group_by(inner.c.agency)
+
+
+def rolled_cluster_counts_query(periods: Sequence[Period]):
+    """`period (index in periods), agency, clusters, n, x, x2n, n2`, for several periods in one
+    statement: whole months from `cluster_month`, the days of the partial months at the edges
+    from `desk_day` (both kept by triggers: migration 0020). Neither reads `response`."""
+    parts = []
+    for i, period in enumerate(periods):
+        months, edges = month_split(period)
+        if months is not None:
+            parts.append(
+                sa.select(
+                    sa.literal(i).label("period"),
+                    ClusterMonth.agency_id.label("agency"),
+                    ClusterMonth.clusters.label("clusters"),
+                    ClusterMonth.responses.label("n"),
+                    ClusterMonth.satisfied.label("x"),
+                    ClusterMonth.sum_x2_n.label("x2n"),
+                    sa.cast(ClusterMonth.sum_n2, sa.BigInteger).label("n2"),
+                ).where(ClusterMonth.month.between(*months))
+            )
+        for start, end in edges:
+            parts.append(
+                sa.select(
+                    sa.literal(i).label("period"),
+                    DeskDay.agency_id.label("agency"),
+                    *_moments_of(DeskDay.responses, DeskDay.satisfied),
+                )
+                .where(DeskDay.day.between((start - _EPOCH).days, (end - _EPOCH).days))
+                .group_by(DeskDay.agency_id)
+            )
+    both = sa.union_all(*parts).subquery()
+    return (
+        sa.select(
+            both.c.period,
+            both.c.agency,
+            sa.func.sum(both.c.clusters),
+            sa.func.sum(both.c.n),
+            sa.func.sum(both.c.x),
+            sa.func.sum(both.c.x2n),
+            sa.func.sum(both.c.n2),
+        )
+        .group_by(both.c.period, both.c.agency)
+        .having(sa.func.sum(both.c.clusters) > 0)
+    )
+
+
+def _moments(row) -> Moments:
+    return int(row[0]), int(row[1]), int(row[2]), float(row[3]), int(row[4])
+
+
+def cluster_counts(*periods: Period) -> list[dict[int, Moments]]:
+    """For each period, {agency id: the sums over its desk-day clusters of valid responses}:
+    `(clusters, responses, satisfied, sum of satisfied² / responses, sum of responses²)`, the
+    additive moments of `analysis.cluster_moments`. Always the whole province: the design
+    effect's shrinkage target is the province's, whatever the view. With REPORT_ROLLUP on
+    (the default), every period is read in one statement from the roll-ups, never from
+    `response`; Σx²/n then equals the raw sum to rounding (summed in another order)."""
+    on = current_app.config.get("REPORT_ROLLUP", True) if has_app_context() else True
+    found: list[dict[int, Moments]] = [{} for _ in periods]
+    if not on:
+        for i, period in enumerate(periods):
+            for row in db.session.execute(cluster_counts_query(period)).tuples():
+                found[i][row[0]] = _moments(row[1:])
+        return found
+    if periods:
+        for row in db.session.execute(rolled_cluster_counts_query(periods)).tuples():
+            found[row[0]][row[1]] = _moments(row[2:])
+    return found
 
 
 def channel_counts(period: Period, agency_ids: Iterable[int] | None) -> dict[str, Counts]:

@@ -426,8 +426,12 @@ def build_report(
     every_rule = resolver.rules(
         {n.id: n.parent_id for n in nodes.values()}, {n.id: n.kind for n in nodes.values()}
     )
-    design = _design_effects(period, nodes, options)
-    previous_design = _design_effects(previous, nodes, options)
+    if options.deff == "estimated":
+        sums, previous_sums = sql.cluster_counts(period, previous)  # one statement
+    else:
+        sums = previous_sums = None
+    design = _design_effects(sums, nodes)
+    previous_design = _design_effects(previous_sums, nodes)
     histories = _histories(options, nodes, judged_order)
     judged, families = _judge(
         [node for node, _ in judged_order],
@@ -585,14 +589,14 @@ def _target(rule: TargetRule | None, options: ReportOptions) -> float | None:
     return options.target if options.target is not None else (rule.rate if rule else None)
 
 
-def _design_effects(period: Period, nodes: dict[int, _Node], options: ReportOptions) -> dict:
-    """{node id: (deff, rho, desk-days)} of every agency in `period`, from the whole province's
-    desk-day clusters (so that a verdict never depends on the view), and under None the
-    province's (1.0, rho, 0) and under "moments" each node's pooled cluster moments (for the
-    summary's total); empty without the option."""
-    if options.deff != "estimated":
+def _design_effects(sums: dict[int, sql.Moments] | None, nodes: dict[int, _Node]) -> dict:
+    """{node id: (deff, rho, desk-days)} of every agency in a period, from the whole
+    province's desk-day clusters in it (`sums`, from `sql.cluster_counts`: so that a verdict
+    never depends on the view), and under None the province's (1.0, rho, 0) and under
+    "moments" each node's pooled cluster moments (for the summary's total); empty without
+    design effects (`sums` None)."""
+    if sums is None:
         return {}
-    sums = sql.cluster_counts(period)
     order = list(_walk(_tops(nodes)))
     own = np.zeros((len(order), 7))
     index = {}

@@ -246,6 +246,21 @@ def _check() -> None:
             rolled = db.session.execute(counts.rolled_criterion_counts_query(period, agencies))
             raw = db.session.execute(counts.criterion_counts_query(period, agencies))
             assert sorted(map(_ints, rolled)) == sorted(map(_ints, raw)), (period, agencies)
+    _check_cluster_counts()
+
+
+def _check_cluster_counts() -> None:
+    """The design effect's moments read through the roll-ups (all periods in one statement)
+    equal those grouped from every response, period by period."""
+    rolled: dict[int, dict] = {i: {} for i in range(len(PERIODS))}
+    for i, agency, *sums in db.session.execute(counts.rolled_cluster_counts_query(PERIODS)):
+        rolled[i][agency] = counts._moments(sums)
+    for i, period in enumerate(PERIODS):
+        raw = {
+            agency: counts._moments(sums)
+            for agency, *sums in db.session.execute(counts.cluster_counts_query(period))
+        }
+        assert _same_moments(rolled[i], raw), period
 
 
 def _ints(row) -> tuple:
