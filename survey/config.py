@@ -172,6 +172,9 @@ class Config:
     # With REPORTING_DATABASE_URL: after a failed check of the replica, reports read the
     # primary (a warning in the log) for this many seconds before the replica is tried again.
     REPLICA_RETRY_SECONDS = 30
+    # ... and after a successful check, reports trust it for this many seconds without another
+    # `SELECT 1` (0: check on every report request). A lost replica connection ends the trust.
+    REPLICA_CHECK_SECONDS = 5
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
     TRUSTED_PROXIES = 0

@@ -16,9 +16,11 @@ last seconds, never count one twice. Without the setting everything uses the one
 
 **When the replica is down**, reports read the primary instead, with a warning in the log: the
 first report SELECT of a request checks the replica with `SELECT 1` (a pooled connection; a
-new one gives up after `CONNECT_TIMEOUT` seconds on PostgreSQL); if that fails, this process
-reads reports from the primary for `REPLICA_RETRY_SECONDS` (default 30) before it tries the
-replica again. The primary holds every row the replica has and more, so the figures stay
+new one gives up after `CONNECT_TIMEOUT` seconds on PostgreSQL), unless a check of this process
+succeeded less than `REPLICA_CHECK_SECONDS` (default 5) ago (a report SELECT that then finds
+the replica gone runs again on the primary, and marks the replica down); if the check fails,
+this process reads reports from the primary for `REPLICA_RETRY_SECONDS` (default 30) before
+it tries the replica again. The primary holds every row the replica has and more, so the figures stay
 right; the cost is the primary's CPU for that time. A 503 was the other choice: it keeps the
 primary's load predictable, but leaves every dashboard blank for as long as the replica is
 down, which is the wrong trade for a report that the primary can answer.
@@ -44,6 +46,9 @@ REPORT_ENDPOINTS = frozenset({"api.report"})
 CONNECT_TIMEOUT = 3
 #: Per process: the replica engine's URL -> monotonic time until which reports skip it.
 _down_until: dict[str, float] = {}
+#: Per process: the replica engine's URL -> monotonic time until which its last successful
+#: check stands (no `SELECT 1` per report request while the replica is healthy).
+_up_until: dict[str, float] = {}
 
 
 def binds(url: str | None) -> dict[str, str]:
@@ -76,38 +81,84 @@ def init_app(app) -> None:
             def _timeout(dialect, record, cargs, cparams):
                 cparams.setdefault("connect_timeout", CONNECT_TIMEOUT)
 
+        @sa.event.listens_for(engine, "handle_error")
+        def _lost(context):
+            if context.is_disconnect:  # the next report request checks the replica again
+                _up_until.pop(str(engine.url), None)
+
 
 def replica_usable(engine) -> bool:
-    """Whether this request's report SELECTs may go to the replica `engine`: checked once per
-    application context, and skipped for REPLICA_RETRY_SECONDS after a failed check."""
+    """Whether this request's report SELECTs may go to the replica `engine`: checked at most
+    once per application context and once per REPLICA_CHECK_SECONDS while it answers, and
+    skipped for REPLICA_RETRY_SECONDS after a failed check."""
     known = g.get("replica_usable")
     if known is not None:
         return known
     key = str(engine.url)
-    usable = time.monotonic() >= _down_until.get(key, 0.0)
-    if usable:
+    now = time.monotonic()
+    usable = now >= _down_until.get(key, 0.0)
+    if usable and now < _up_until.get(key, 0.0):
+        pass  # checked a moment ago
+    elif usable:
         try:
             with engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
         except sa.exc.DBAPIError as error:
-            retry = current_app.config.get("REPLICA_RETRY_SECONDS", 30)
-            _down_until[key] = time.monotonic() + retry
-            current_app.logger.warning(
-                "The reporting replica %s is unreachable (%s): reports read the primary "
-                "for the next %s s",
-                engine.url.render_as_string(hide_password=True),
-                str(getattr(error, "orig", error)).strip(),
-                retry,
-            )
+            _mark_down(engine, error)
             usable = False
         else:
             _down_until.pop(key, None)
+            _up_until[key] = now + current_app.config.get("REPLICA_CHECK_SECONDS", 5)
     g.replica_usable = usable
     return usable
 
 
+def _mark_down(engine, error: BaseException) -> None:
+    """Reports of this process skip the replica for REPLICA_RETRY_SECONDS, with a warning."""
+    key = str(engine.url)
+    retry = current_app.config.get("REPLICA_RETRY_SECONDS", 30)
+    _down_until[key] = time.monotonic() + retry
+    _up_until.pop(key, None)
+    current_app.logger.warning(
+        "The reporting replica %s is unreachable (%s): reports read the primary for the next %s s",
+        engine.url.render_as_string(hide_password=True),
+        str(getattr(error, "orig", error)).strip(),
+        retry,
+    )
+
+
 class Session(FlaskSession):
-    """`db.session`: sends a report's SELECTs to the replica (see the module docstring)."""
+    """`db.session`: sends a report's SELECTs to the replica (see the module docstring).
+
+    A report SELECT that loses its replica connection (the replica went down since its last
+    check) marks the replica down, rolls the request's read-only session back and runs again,
+    on the primary."""
+
+    def execute(self, *args, **kwargs):
+        return self._on_replica_loss(super().execute, *args, **kwargs)
+
+    def scalar(self, *args, **kwargs):
+        return self._on_replica_loss(super().scalar, *args, **kwargs)
+
+    def scalars(self, *args, **kwargs):
+        return self._on_replica_loss(super().scalars, *args, **kwargs)
+
+    def _on_replica_loss(self, run, *args, **kwargs):
+        try:
+            return run(*args, **kwargs)
+        except sa.exc.DBAPIError as error:
+            if not (
+                error.connection_invalidated
+                and has_app_context()
+                and g.get("read_reports")
+                and g.get("replica_usable")
+                and REPLICA in self._db.engines
+            ):
+                raise
+            _mark_down(self._db.engines[REPLICA], error)
+            g.replica_usable = False
+            self.rollback()
+            return run(*args, **kwargs)
 
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         if (

@@ -191,6 +191,40 @@ def test_reports_read_the_primary_while_the_replica_is_down(tmp_path, sqlite_tem
     assert _report_valid(client, key) == 9  # the replica's count
 
 
+def test_a_healthy_replica_is_checked_once_per_replica_check_seconds(tmp_path, sqlite_template):
+    """Not a `SELECT 1` on every report request: a successful check stands for
+    REPLICA_CHECK_SECONDS; with 0, every request checks."""
+    primary, replica = tmp_path / "primary.db", tmp_path / "replica.db"
+    shutil.copy(sqlite_template, primary)
+    app = _app(f"sqlite:///{primary}", f"sqlite:///{replica}")
+    with app.app_context():
+        _plant(4, _setup_agency())
+        _, key = issue_api_key("iGate", ["reports:read"], None)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+        _copy_sqlite(primary, replica)
+        engine = db.engines["reporting"]
+    checks = []
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _seen(conn, cursor, statement, *args):
+        if statement == "SELECT 1":
+            checks.append(statement)
+
+    client = app.test_client()
+    for _ in range(3):
+        assert _report_valid(client, key) == 4
+    assert len(checks) == 1
+    app.config["REPLICA_CHECK_SECONDS"] = 0
+    from survey import replica as routing
+
+    routing._up_until.clear()
+    for _ in range(3):
+        assert _report_valid(client, key) == 4
+    assert len(checks) == 1 + 3
+
+
 def test_without_a_replica_reports_read_the_primary(tmp_path, sqlite_template):
     primary = tmp_path / "primary.db"
     shutil.copy(sqlite_template, primary)
