@@ -11,10 +11,9 @@ import pytest
 import sqlalchemy as sa
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from survey.periods import LOCAL_OFFSET
 from survey.extensions import db
 from survey.models import Agency, Channel, Level, Procedure, Ticket
-from survey.periods import parse_period
+from survey.periods import LOCAL_OFFSET, parse_period
 from survey.reporting.dossier_splits import dossier_splits
 from survey.responses import Submission, record
 from survey.scope import subtree_ids

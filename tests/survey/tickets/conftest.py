@@ -1,0 +1,1 @@
+from tests.survey.integrity.conftest import make_ticket  # noqa: F401
