@@ -166,7 +166,7 @@ def seed_site(app) -> Site:
             LanguagePack(language=tay, questionnaire=questionnaire, texts={"send": "Sống"})
         )
         desk.languages = ["tay"]
-        # A returned dossier and a follow-up draw of it, for the follow-up pages (issue 15).
+        # A returned dossier and a follow-up draw of it, for the follow-up pages.
         returned, _created = issue(
             TicketRequest(desk=desk, dossier_code="H01.2026.000124", returned_date=date(2026, 8, 3))
         )

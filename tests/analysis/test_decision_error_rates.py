@@ -2,8 +2,8 @@
 
 When the true rate equals the target, a false "meets" or a false "below" must happen with
 probability at most 2.5% for every number of responses from 1 to 2,000 and every target from
-50% to 99% (issue 13). The same computation shows that reading the 95% Wilson interval as the
-test (the rule before) breaks this, with the figures quoted in the issue.
+50% to 99%. The same computation shows that reading the 95% Wilson interval as the
+test would break this.
 """
 
 import numpy as np

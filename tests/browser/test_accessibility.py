@@ -1,5 +1,5 @@
 """axe-core (shipped by axe-playwright-python) on every page type, in Chromium: no serious or
-critical violation anywhere (issue 17, point 2).
+critical violation anywhere.
 
 The pages: the citizen survey (vi, en, details open, after an error), its thank-you page, the
 dossier ticket page, the kiosk enrolment and rating screens, sign-in (normal and after an error),

@@ -1,5 +1,5 @@
 """After a form is sent with mistakes, the keyboard focus starts on the summary of what went
-wrong, which links to each field (issue 17, point 3): citizen survey, sign-in, admin forms."""
+wrong, which links to each field: citizen survey, sign-in, admin forms."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A kiosk tablet in a real browser: enrolment, offline queueing through a reload, sync,
-idempotent replay, the cooldown lock and the idle reset (issue 5)."""
+idempotent replay, the cooldown lock and the idle reset."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The kiosk in an added language (Tày) and in faces-only mode, in Chromium, with axe-core
-(issue 19)."""
+"""The kiosk in an added language (Tày) and in faces-only mode, in Chromium, with axe-core."""
 
 from __future__ import annotations
 

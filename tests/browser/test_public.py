@@ -1,4 +1,4 @@
-"""The public results on a phone and on a desktop (issue 17, point 3): one card per agency on a
+"""The public results on a phone and on a desktop: one card per agency on a
 small screen, the table on a wide one, and nothing to scroll sideways."""
 
 from __future__ import annotations

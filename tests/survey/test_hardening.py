@@ -1,4 +1,4 @@
-"""Regression tests for findings of the outside security review (issue 12) that have no test
+"""Regression tests for findings of the outside security review (docs/security.md) that have no test
 file of their own: each test names the finding it protects. docs/security.md has the table."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Agency administrators (issue 12, finding 1): an administrator with an agency administers
+"""Agency administrators (docs/security.md, finding 1): an administrator with an agency administers
 that agency's subtree and nothing else; an administrator without one is global. The walk over
 every route is in tests/survey/test_security.py; these tests cover what the walk cannot see:
 objects chosen in forms and query strings, lists, and the attack the review made."""

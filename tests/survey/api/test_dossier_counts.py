@@ -64,7 +64,7 @@ def test_an_overlapping_period_is_refused_and_stores_nothing(client, desk, write
     [
         ({"period": "2026-07", "handled": 1}, 400, "desk"),
         ({"desk": "Q-NONE", "period": "2026-07", "handled": 1}, 422, "desk"),
-        # Text the OpenAPI document allows, but no period: a 422 (issue 12, found by schemathesis).
+        # Text the OpenAPI document allows, but no period: a 422 (found by schemathesis).
         ({"desk": "DESK", "period": "2026-13", "handled": 1}, 422, "period"),
         ({"desk": "DESK", "period": "0" * 39, "handled": 1}, 422, "period"),
         ({"desk": "DESK", "period": "0" * 41, "handled": 1}, 400, "period"),

@@ -200,7 +200,7 @@ def test_openapi_document_describes_responses(client):
     assert "post" in document["paths"]["/responses"]
 
 
-# ---- issue 12, finding 12: the server and the OpenAPI document say the same thing -------------
+# ---- docs/security.md, finding 12: the server and the OpenAPI document say the same thing ---
 
 
 def test_a_kiosk_must_name_its_desk_as_the_document_requires(client, desk, make_kiosk):

@@ -1,4 +1,4 @@
-"""Sessions end when they should (issue 12, finding 2) and sign-in throttling locks out
+"""Sessions end when they should (docs/security.md, finding 2) and sign-in throttling locks out
 attackers, not owners, and does not tell which emails exist (finding 3)."""
 
 from __future__ import annotations

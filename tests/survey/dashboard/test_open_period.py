@@ -1,4 +1,4 @@
-"""A period that has not ended says so, with the dates its data cover (issue 17, point 9); a
+"""A period that has not ended says so, with the dates its data cover; a
 wrong period on the agency page or a download is shown in the form, not on a bare 400 page."""
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ def test_agencies_under_the_minimum_show_not_enough_responses(client):
     assert "Chưa đủ số phản hồi (dưới 50)" in rows["XTS"].select_one(".not-enough").get_text()
     assert rows["XTS"].select_one(".rate") is None
     # 56 responses: enough, but the smallest agency beside the hidden ones, so it is hidden as
-    # their complement (issue 12, finding 15: parent − siblings would give them away).
+    # their complement (docs/security.md, finding 15: parent − siblings would give them away).
     assert rows["SGDDT"].select_one(".complement") is not None
     assert sum(tr.select_one(".rate") is not None for tr in rows.values()) >= 10
 

@@ -132,7 +132,7 @@ def test_bad_query_values_get_a_clear_400(signed_in, query, message):
     if name == "sort":  # not a field of the form: the plain error page
         assert message in text_of(response, ".error-page")
         return
-    # In the form, under the field, with what was typed kept (issue 17, point 8); the rest of
+    # In the form, under the field, with what was typed kept; the rest of
     # the page shows the default report.
     page = html(response)
     field = page.select_one(f"form.filters [name={name}]")

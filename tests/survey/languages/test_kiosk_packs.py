@@ -60,7 +60,7 @@ def test_ratings_record_language_and_mode_and_refuse_unknown_ones(client, make_k
     assert send(language="tay", mode="faces").status_code == 201
     assert send().status_code == 201  # an older kiosk's queued rating
     refused = send(language="xyz")
-    # Valid by the OpenAPI document (any short text), but no such language: a 422 (issue 12).
+    # Valid by the OpenAPI document (any short text), but no such language: a 422.
     assert refused.status_code == 422 and refused.get_json()["field"] == "language"
     refused = send(mode="voice")
     assert refused.status_code == 400 and refused.get_json()["field"] == "mode"

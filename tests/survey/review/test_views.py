@@ -60,7 +60,7 @@ def test_excluding_a_response_leaves_the_rate_and_the_audit_log_says_who(
 ):
     make_response(desk, status=Status.VALID, reason=None, level="hai_long")
     make_response(desk, status=Status.VALID, reason=None, level="khong_hai_long")
-    # Decisions are for flagged responses only (issue 12, finding 10): a stuffed rating was
+    # Decisions are for flagged responses only (docs/security.md, finding 10): a stuffed rating was
     # flagged when it came, so it is not in the rate; excluding it keeps it out for good.
     stuffed = make_response(desk, level="rat_hai_long")
     assert stuffed.status == Status.FLAGGED
