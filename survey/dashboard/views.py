@@ -334,10 +334,7 @@ def splits_export(code: str):
         report.confidence,
         report.options.method,
     )
-    body = detail.splits_csv(splits)
-    audit("report.export", target=report.period.key, format="splits.csv", agency=code)
-    db.session.commit()
-    return _download(body, "csv", f"hailong-splits-{code}-{report.period.key}.csv")
+    return _agency_csv(report, code, "splits", detail.splits_csv(splits))
 
 
 @bp.route("/agency/<code>/dossiers.csv")
@@ -346,10 +343,7 @@ def dossiers_export(code: str):
     options, report = _agency_report(code, _options())
     row = report.rows[0]
     splits = _dossier_splits(row, mergers.period_subtree(row.id, options.period), options)
-    body = dossier_splits.to_csv(splits)
-    audit("report.export", target=report.period.key, format="dossiers.csv", agency=code)
-    db.session.commit()
-    return _download(body, "csv", f"hailong-dossiers-{code}-{report.period.key}.csv")
+    return _agency_csv(report, code, "dossiers", dossier_splits.to_csv(splits))
 
 
 @bp.route("/agency/<code>/followup.csv")
@@ -361,10 +355,11 @@ def followup_export(code: str):
     found = followup_check(
         options.period, mergers.period_subtree(row.id, options.period), options.level_of_confidence
     )
-    audit("report.export", target=report.period.key, format="followup.csv", agency=code)
+    return _agency_csv(report, code, "followup", checks_table(found.agencies if found else []))
+
+
+def _agency_csv(report, code: str, kind: str, body: bytes) -> Response:
+    """One of the agency page's CSV files, audited as an export of the report."""
+    audit("report.export", target=report.period.key, format=f"{kind}.csv", agency=code)
     db.session.commit()
-    return _download(
-        checks_table(found.agencies if found else []),
-        "csv",
-        f"hailong-followup-{code}-{report.period.key}.csv",
-    )
+    return _download(body, "csv", f"hailong-{kind}-{code}-{report.period.key}.csv")
