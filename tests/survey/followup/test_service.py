@@ -1,13 +1,11 @@
 """The follow-up sample: a reproducible stratified draw of returned dossiers only, the call
-list, recorded outcomes stored as channel `followup`, the comparison with self-selected
-ratings computed independently from planted rows, and who may see it."""
+list, recorded outcomes stored as channel `followup`, and the comparison with self-selected
+ratings computed independently from planted rows, in the reports too."""
 
 from __future__ import annotations
 
 import csv
 import io
-import uuid
-from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +13,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep
 
 from analysis.followup import allocate
 from survey.extensions import db
-from survey.followup.models import FollowupDraw, FollowupItem
+from survey.followup.models import FollowupItem
 from survey.followup.service import (
     FollowupError,
     call_list,
@@ -23,51 +21,8 @@ from survey.followup.service import (
     draw,
     record_outcome,
 )
-from survey.models import AuditLog, Channel, Level, Response, Role, Ticket
-from survey.responses import Submission, record
-from tests.conftest import csrf_token, html
-
-
-@pytest.fixture(autouse=True)
-def request_context(app):
-    with app.test_request_context("/?lang=en"):
-        yield
-
-
-@pytest.fixture
-def frame(make_agency, make_desk):
-    """Two communes under a province: 60 and 30 dossiers returned in 2026-Q3, plus dossiers
-    not returned, returned in another quarter, or in another province."""
-    province = make_agency(code="HL", level=Level.PROVINCE)
-    a = make_agency(code="XA", parent=province)
-    b = make_agency(code="XB", parent=province)
-    other = make_agency(code="HB", level=Level.PROVINCE)
-    desks = {"XA": make_desk(agency=a, code="QA"), "XB": make_desk(agency=b, code="QB")}
-    outside = make_desk(agency=other, code="QO")
-    returned = {"XA": [], "XB": []}
-
-    def ticket(desk, code, returned_date):
-        t = Ticket(
-            token_hash=uuid.uuid4().hex,
-            dossier_code=code,
-            desk_id=desk.id,
-            returned_date=returned_date,
-            created_at=datetime(2026, 7, 1),
-            expires_at=datetime(2026, 12, 1),
-        )
-        db.session.add(t)
-        return t
-
-    for i in range(60):
-        returned["XA"].append(ticket(desks["XA"], f"A-{i}", date(2026, 7, 1) + timedelta(days=i)))
-    for i in range(30):
-        returned["XB"].append(ticket(desks["XB"], f"B-{i}", date(2026, 8, 1) + timedelta(days=i)))
-    for i in range(10):
-        ticket(desks["XA"], f"N-{i}", None)  # not returned
-        ticket(desks["XB"], f"Q2-{i}", date(2026, 6, 30))  # returned in Q2
-        ticket(outside, f"O-{i}", date(2026, 8, 1))  # another province
-    db.session.commit()
-    return province, {"XA": a, "XB": b}, desks, returned
+from survey.models import Channel, Response, Role
+from tests.conftest import html
 
 
 def test_the_draw_is_stratified_proportional_reproducible_and_takes_only_returned_dossiers(frame):
@@ -126,60 +81,6 @@ def test_the_call_list_names_dossiers_and_nothing_personal(frame):
         "returned_date",
     ]
     assert len(rows) == 7 and all(r[4].startswith("B-") for r in rows[1:])
-
-
-def _self_rating(desk, satisfied: bool, when: datetime):
-    record(
-        Submission(
-            id=uuid.uuid4(),
-            desk=desk,
-            questionnaire=desk.current_questionnaire(),
-            channel=Channel.KIOSK,
-            level="hai_long" if satisfied else "khong_hai_long",
-            occurred_at=when,
-        )
-    )
-
-
-@pytest.fixture
-def called(frame):
-    """Every returned dossier of HL drawn and called (answered, refused or unreachable by the
-    item's order; satisfied or not by a fixed pattern), beside self-selected kiosk ratings:
-    XA 95 of 100 satisfied (steered), XB 20 of 30. Returns the draw, the calls' tallies by
-    agency code and the self-selected counts."""
-    _province, agencies, desks, _returned = frame
-    followup = draw("2026-Q3", 90, agency_code="HL", seed=11)
-    for i in range(100):
-        _self_rating(desks["XA"], i < 95, datetime(2026, 7, 2, 3) + timedelta(hours=5 * i))
-    for i in range(30):
-        _self_rating(desks["XB"], i < 20, datetime(2026, 8, 2, 3) + timedelta(hours=5 * i))
-    planted = {}
-    for n, item in enumerate(db.session.scalars(sa.select(FollowupItem).order_by(FollowupItem.id))):
-        code = "XA" if item.agency_id == agencies["XA"].id else "XB"
-        k = planted.setdefault(
-            code, {"answered": 0, "satisfied": 0, "refused": 0, "unreachable": 0}
-        )
-        if n % 6 == 5:
-            outcome = "refused"
-        elif n % 6 == 4:
-            outcome = "unreachable"
-        else:
-            outcome = "answered"
-        satisfied = (n % 3 != 0) if code == "XA" else (n % 3 != 2)
-        if outcome == "answered":
-            record_outcome(
-                item,
-                "answered",
-                level="hai_long" if satisfied else "khong_hai_long",
-                answers={"attitude": "rat_hai_long"},
-                actor="tests",
-            )
-            k["answered"] += 1
-            k["satisfied"] += satisfied
-        else:
-            record_outcome(item, outcome, actor="tests")
-            k[outcome] += 1
-    return followup, planted, {"XA": (95, 100), "XB": (20, 30)}
 
 
 def _expected_checks(planted, self_counts) -> dict[str, dict]:
@@ -448,154 +349,3 @@ def test_reports_without_a_draw_say_that_nothing_checks_the_ratings(
     doc = Document(io.BytesIO(client.get("/dashboard/export.docx?period=2026-Q3&agency=HL").data))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "chưa rút mẫu khảo sát gọi lại, nên chưa có căn cứ" in text
-
-
-def test_staff_record_a_call_on_the_page(frame, client, login, make_user):
-    followup = draw("2026-Q3", 4, agency_code="XA", seed=5)
-    item = followup.items[0]
-    login(make_user(role=Role.ANALYST))
-    page = client.get(f"/followup/{followup.id}")
-    assert page.status_code == 200
-    assert item.ticket.dossier_code in page.get_data(as_text=True)
-    form_page = client.get(f"/followup/{followup.id}/items/{item.id}")
-    assert form_page.status_code == 200
-    token = csrf_token(form_page)
-    bad = client.post(
-        f"/followup/{followup.id}/items/{item.id}",
-        data={"csrf_token": token, "outcome": "answered"},
-    )
-    assert bad.status_code == 400  # answered without a rating
-    done = client.post(
-        f"/followup/{followup.id}/items/{item.id}",
-        data={"csrf_token": token, "outcome": "answered", "rating": "rat_hai_long"},
-    )
-    assert done.status_code == 303
-    db.session.expire_all()
-    assert db.session.get(FollowupItem, item.id).outcome == "answered"
-    assert client.get(f"/followup/{followup.id}/calls.csv").status_code == 200
-    assert html(client.get("/followup/")).select_one("#draws") is not None
-
-
-def test_leaders_and_other_agencies_cannot_see_a_draw(frame, client, login, make_user):
-    _province, agencies, _desks, _returned = frame
-    followup = draw("2026-Q3", 4, agency_code="XA", seed=5)
-    login(make_user(role=Role.LEADER, agency=agencies["XA"], email="leader@example.org"))
-    assert client.get(f"/followup/{followup.id}").status_code == 403
-    assert client.get("/followup/").status_code == 403
-
-
-def test_an_analyst_of_another_agency_gets_403(frame, client, login, make_user):
-    _province, agencies, _desks, _returned = frame
-    followup = draw("2026-Q3", 4, agency_code="XA", seed=5)
-    login(make_user(role=Role.ANALYST, agency=agencies["XB"]))
-    assert client.get(f"/followup/{followup.id}").status_code == 403
-    assert client.get(f"/followup/{followup.id}/calls.csv").status_code == 403
-    assert client.get("/followup/").status_code == 200
-
-
-def test_the_cli_draws_and_writes_the_call_list(frame, runner, tmp_path):
-    out = tmp_path / "calls.csv"
-    result = runner.invoke(
-        args=[
-            "followup",
-            "draw",
-            "--period",
-            "2026-Q3",
-            "--size",
-            "9",
-            "--seed",
-            "42",
-            "--out",
-            str(out),
-        ]
-    )
-    assert result.exit_code == 0, result.output
-    assert "seed 42" in result.output
-    assert len(out.read_text(encoding="utf-8-sig").splitlines()) == 10
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupDraw)) == 1
-    bad = runner.invoke(args=["followup", "draw", "--period", "2026-Q9", "--size", "9"])
-    assert bad.exit_code != 0
-
-
-def test_the_purge_takes_follow_up_entries_with_their_tickets(frame, runner):
-    followup = draw("2026-Q3", 6, agency_code="XA", seed=2)
-    answered = followup.items[0]
-    record_outcome(answered, "answered", level="hai_long", actor="tests")
-    db.session.execute(sa.update(Ticket).values(created_at=datetime(2026, 7, 1)))
-    db.session.execute(sa.update(Response).values(occurred_at=datetime(2026, 7, 5)))
-    db.session.commit()
-    result = runner.invoke(args=["purge", "--before", "2026-08-01", "--yes"])
-    assert result.exit_code == 0, result.output
-    db.session.expire_all()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupItem)) == 0
-    assert (
-        db.session.scalar(sa.select(sa.func.count()).where(Response.channel == Channel.FOLLOWUP))
-        == 0
-    )
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Ticket)) == 0
-
-
-def test_an_administrator_draws_on_the_web_as_the_command_does(frame, client, login, make_user):
-    _province, agencies, _desks, _returned = frame
-    login(make_user(role=Role.ADMIN))
-    page = client.get("/followup/")
-    assert html(page).select_one("#new-draw form") is not None
-    token = csrf_token(page)
-    answer = client.post(
-        "/followup/draws",
-        data={
-            "csrf_token": token,
-            "period": "2026-Q3",
-            "size": "12",
-            "agency": str(agencies["XA"].id),
-            "seed": "77",
-        },
-    )
-    assert answer.status_code == 303
-    web = db.session.scalar(sa.select(FollowupDraw).order_by(FollowupDraw.id.desc()))
-    assert (web.period, web.size, web.seed, web.agency_id) == ("2026-Q3", 12, 77, agencies["XA"].id)
-    again = draw("2026-Q3", 12, agency_code="XA", seed=77)
-    assert [i.ticket_id for i in web.items] == [i.ticket_id for i in again.items]
-    assert db.session.scalar(
-        sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.action == "followup.draw")
-    )
-    bad = client.post(
-        "/followup/draws", data={"csrf_token": token, "period": "2026-Q9", "size": "5"}
-    )
-    assert bad.status_code == 400
-    assert html(bad).select_one("#draw-error") is not None
-    without_csrf = client.post("/followup/draws", data={"period": "2026-Q3", "size": "5"})
-    assert without_csrf.status_code == 400
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupDraw)) == 2
-
-
-def test_only_administrators_draw_on_the_web_within_their_agency(frame, client, login, make_user):
-    _province, agencies, _desks, _returned = frame
-    login(make_user(role=Role.ADMIN, agency=agencies["XB"], email="admin.xb@example.org"))
-    page = client.get("/followup/")
-    options = [o["value"] for o in html(page).select("#new-draw select option")]
-    assert options == [str(agencies["XB"].id)]  # no "every agency", no other commune
-    token = csrf_token(page)
-    refused = client.post(
-        "/followup/draws",
-        data={
-            "csrf_token": token,
-            "period": "2026-Q3",
-            "size": "5",
-            "agency": str(agencies["XA"].id),
-        },
-    )
-    assert refused.status_code == 400
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupDraw)) == 0
-
-
-def test_analysts_see_no_draw_form_and_cannot_post_one(frame, client, login, make_user):
-    login(make_user(role=Role.ANALYST))
-    page = client.get("/followup/")
-    assert page.status_code == 200 and html(page).select_one("#new-draw") is None
-    token = csrf_token(client.get("/dashboard"))
-    refused = client.post(
-        "/followup/draws", data={"csrf_token": token, "period": "2026-Q3", "size": "5"}
-    )
-    assert refused.status_code == 403
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupDraw)) == 0
