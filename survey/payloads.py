@@ -43,12 +43,7 @@ def field(
 
 def uuid_field(data: dict, name: str = "id") -> uuid.UUID:
     value = field(data, name, str, max_length=36)
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ApiError(
-            400, _("The field %(field)s must be a UUID.", field=name), field=name
-        ) from None
+    return _parsed(uuid.UUID, value, name, _("The field %(field)s must be a UUID.", field=name))
 
 
 def datetime_field(data: dict, name: str, required: bool = False) -> datetime | None:
@@ -56,12 +51,12 @@ def datetime_field(data: dict, name: str, required: bool = False) -> datetime | 
     value = field(data, name, str, required=required, max_length=40)
     if value is None:
         return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ApiError(
-            400, _("The field %(field)s must be an ISO 8601 time.", field=name), field=name
-        ) from None
+    parsed = _parsed(
+        datetime.fromisoformat,
+        value.replace("Z", "+00:00"),
+        name,
+        _("The field %(field)s must be an ISO 8601 time.", field=name),
+    )
     if parsed.tzinfo is None:
         raise ApiError(
             400,
@@ -75,12 +70,20 @@ def date_field(data: dict, name: str, required: bool = False) -> date | None:
     value = field(data, name, str, required=required, max_length=10)
     if value is None:
         return None
+    return _parsed(
+        date.fromisoformat,
+        value,
+        name,
+        _("The field %(field)s must be a date (YYYY-MM-DD).", field=name),
+    )
+
+
+def _parsed(parse, value: str, name: str, problem: str):
+    """`parse(value)`, or a 400 naming the field `name` with `problem` when it is no such value."""
     try:
-        return date.fromisoformat(value)
+        return parse(value)
     except ValueError:
-        raise ApiError(
-            400, _("The field %(field)s must be a date (YYYY-MM-DD).", field=name), field=name
-        ) from None
+        raise ApiError(400, problem, field=name) from None
 
 
 def reject_unknown(data: dict, allowed: set[str]) -> None:

@@ -93,10 +93,7 @@ def add_holiday(year: int):
         existing.name = form.name.data
     db.session.get(HolidayYear, year).edited_at = utcnow()
     audit("holiday.add", target=form.day.data.isoformat(), name=form.name.data)
-    db.session.commit()
-    workdays.forget(year)
-    flash(_("%(day)s is a day off.", day=formatting.day(form.day.data)), "success")
-    return redirect(url_for("cases.holidays", year=year), code=303)
+    return _saved(year, _("%(day)s is a day off.", day=formatting.day(form.day.data)))
 
 
 @bp.route("/admin/holidays/<int:year>/delete", methods=["POST"])
@@ -114,10 +111,7 @@ def delete_holiday(year: int):
         db.session.rollback()
         abort_with(404, _("This day is not a holiday (any more). Please reload the page."))
     audit("holiday.delete", target=form.day.data.isoformat())
-    db.session.commit()
-    workdays.forget(year)
-    flash(_("%(day)s is a working day again.", day=formatting.day(form.day.data)), "success")
-    return redirect(url_for("cases.holidays", year=year), code=303)
+    return _saved(year, _("%(day)s is a working day again.", day=formatting.day(form.day.data)))
 
 
 @bp.route("/admin/holidays/<int:year>/reset", methods=["POST"])
@@ -131,7 +125,12 @@ def reset_holidays(year: int):
     )
     db.session.execute(sa.delete(HolidayYear).where(HolidayYear.year == year))
     audit("holiday.reset", target=str(year))
+    return _saved(year, _("The holidays of %(year)d are back to the defaults.", year=year))
+
+
+def _saved(year: int, message: str):
+    """Commit a change of `year`'s days off, drop the cached working days, and go back."""
     db.session.commit()
     workdays.forget(year)
-    flash(_("The holidays of %(year)d are back to the defaults.", year=year), "success")
+    flash(message, "success")
     return redirect(url_for("cases.holidays", year=year), code=303)
