@@ -234,25 +234,32 @@ def with_followup(report: Report) -> Report:
     return replace(report, followup=found)
 
 
-def with_dossiers(report: Report, locale: str) -> Report:
-    """`report` with the dossier splits of its top agency attached (on time and late, the
-    on-time rate, procedures, fields, ticket response rates), computed as the agency page
-    computes them; none when the report has several top agencies."""
+def with_dossiers(report: Report, locale: str, rows: list[Row] | None = None) -> Report:
+    """`report` with the dossier splits of `rows` (default: the visible rows) attached, keyed
+    by agency code (on time and late, the on-time rate, procedures, fields, ticket response
+    rates), computed over each agency's subtree as its agency page computes them."""
     from survey.reporting.dossier_splits import dossier_splits
 
-    tops = [row for row in report.rows if row.depth == 0]
-    if len(tops) != 1:
-        return replace(report, dossiers=None)
-    root = tops[0].id
-    found = dossier_splits(
-        root,
-        mergers.period_subtree(root, report.period),
-        report.period,
-        report.confidence,
-        "include",
-        locale,
-    )
+    found = dict(report.dossiers)
+    for row in report.visible_rows() if rows is None else rows:
+        if row.code not in found:
+            found[row.code] = dossier_splits(
+                row.id,
+                mergers.period_subtree(row.id, report.period),
+                report.period,
+                report.confidence,
+                "include",
+                locale,
+            )
     return replace(report, dossiers=found)
+
+
+def with_themes(report: Report) -> Report:
+    """`report` with the comments of its agencies grouped by theme attached (the official
+    document's section)."""
+    from survey.reporting.themes import comment_themes
+
+    return replace(report, themes=comment_themes(report.period, {row.id for row in report.rows}))
 
 
 def with_details(report: Report, rows: list[Row], locale: str) -> Report:

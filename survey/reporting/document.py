@@ -36,7 +36,7 @@ from flask_babel import force_locale
 
 from survey import periods
 from survey.periods import to_local
-from survey.reporting import labels, themes
+from survey.reporting import labels
 from survey.reporting.formatting import Numbers
 from survey.reporting.official import ADMINISTRATIVE_LABELS, CLASS_LABELS, shares, verdict_note
 from survey.reporting.table import Report, Row
@@ -332,7 +332,11 @@ def _noop(_step: str) -> None:
 
 
 def to_docx(report: Report, progress=_noop) -> bytes:
-    """The official report of `report` as a DOCX file."""
+    """The official report of `report` as a DOCX file. The report needs its comment themes,
+    dossier splits and follow-up check attached (`survey.reporting.exports.export` does it,
+    through `prepare`): the renderer never queries."""
+    if report.themes is None:
+        raise ValueError("attach the comment themes first: exports.prepare(report, 'docx')")
     with force_locale("vi"):
         return _build(report, progress)
 
@@ -482,6 +486,15 @@ def _build(report: Report, progress=_noop) -> bytes:
         align=WD_ALIGN_PARAGRAPH.LEFT,
     )
     _followup(doc, report)
+    _para(
+        doc,
+        "VII. KẾT QUẢ THEO HỒ SƠ: TRẢ KẾT QUẢ ĐÚNG HẸN, THỦ TỤC, LĨNH VỰC",
+        13,
+        bold=True,
+        indent=False,
+        align=WD_ALIGN_PARAGRAPH.LEFT,
+    )
+    _dossiers(doc, report)
     progress("tables")
 
     # Closing: nơi nhận and the signature block, portrait again.
@@ -489,7 +502,7 @@ def _build(report: Report, progress=_noop) -> bytes:
     end.orientation = WD_ORIENT.PORTRAIT
     end.page_width, end.page_height = Cm(21), Cm(29.7)
     end.left_margin, end.right_margin = Cm(3), Cm(1.5)
-    _para(doc, "VII. PHƯƠNG PHÁP", 13, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
+    _para(doc, "VIII. PHƯƠNG PHÁP", 13, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
     _para(
         doc,
         "Tỷ lệ hài lòng là số phiếu Hài lòng và Rất hài lòng chia cho số phiếu hợp lệ; phiếu bị "
@@ -660,7 +673,7 @@ def _indicator_table(doc, report: Report) -> None:
 
 
 def _themes(doc, report: Report) -> None:
-    found = themes.comment_themes(report.period, {row.id for row in report.rows})
+    found = report.themes
     if not found.comments:
         _para(doc, "Trong kỳ không có ý kiến góp ý bằng chữ trên các phiếu hợp lệ.", 13)
         return
@@ -775,6 +788,178 @@ def _followup(doc, report: Report) -> None:
         rows,
         [1.2, 4.6, 2.0, 2.4, 5.2, 3.2, 4.6, 3.0],
         {0, 2, 3, 4, 5, 6},
+    )
+
+
+#: Fields and procedures the document names per agency, the worst first (all in Excel).
+WORST_SHOWN = 3
+
+
+def dossier_rows(report: Report) -> list[tuple[Row, object]]:
+    """The table's agencies with their dossier splits (`report.dossiers`), leaving out those
+    without a ticket, a ticket rating or a returned dossier in the period."""
+    out = []
+    for row in report.visible_rows():
+        splits = report.dossiers.get(row.code)
+        if splits is not None and not splits.is_empty:
+            out.append((row, splits))
+    return out
+
+
+def dossier_sentences(report: Report) -> list[str]:
+    """What the dossier splits are, and the agencies whose citizens with late dossiers are
+    less satisfied beyond chance."""
+    found = dossier_rows(report)
+    period = period_phrase(report)
+    if not found:
+        return [
+            f"Trong {period} không có phiếu khảo sát nào được phát hành kèm hồ sơ và không có "
+            "hồ sơ nào được trả kết quả, nên chưa tách được kết quả theo hồ sơ."
+        ]
+    confidence = VI.percent(report.confidence, 0)
+    early = found[0][1].before_return_responses if found[0][0].depth == 0 else None
+    out = [
+        "Các phiếu đánh giá qua phiếu khảo sát phát hành kèm hồ sơ được tách theo hồ sơ: trả "
+        "kết quả đúng hẹn (ngày trả không muộn hơn ngày hẹn trả) hoặc trễ hẹn, kèm chênh lệch "
+        f"tỷ lệ hài lòng giữa hai nhóm với khoảng tin cậy {confidence} (Newcombe). Tỷ lệ hồ sơ "
+        "trả đúng hẹn là chỉ số phục vụ, tính trên các hồ sơ đã trả kết quả trong kỳ có ngày "
+        "hẹn trả, không phải tỷ lệ hài lòng. Tỷ lệ phản hồi của phiếu là tỷ lệ phiếu khảo sát phát "
+        "hành trong kỳ đã được người dân sử dụng; phiếu đánh giá qua mã QR tại quầy, máy đánh "
+        "giá hoặc phiếu giấy không có mẫu số nên không được tính."
+        + (
+            f" Các phiếu đánh giá trước khi nhận kết quả được tính ({VI.integer(early)} phiếu "
+            "trong phạm vi báo cáo)."
+            if early
+            else ""
+        )
+    ]
+    worse = [
+        (row, splits)
+        for row, splits in found
+        if splits.difference.low is not None and splits.difference.low > 0
+    ]
+    if worse:
+        out.append(
+            "Người dân có hồ sơ trả trễ hẹn kém hài lòng hơn người có hồ sơ trả đúng hẹn, vượt "
+            "mức ngẫu nhiên, tại: "
+            + "; ".join(
+                f"{row.name} (đúng hẹn {VI.percent(s.on_time.rate)}, trễ hẹn "
+                f"{VI.percent(s.late.rate)})"
+                for row, s in worse
+            )
+            + "."
+        )
+    else:
+        out.append(
+            "Không có cơ quan, đơn vị nào có tỷ lệ hài lòng của hồ sơ trả trễ hẹn thấp hơn hồ sơ "
+            "trả đúng hẹn vượt mức ngẫu nhiên."
+        )
+    return out
+
+
+def _share(x: int, n: int, rate, low=None, high=None) -> str:
+    """ "78,0% (39/50)", with the interval on a second line when given; "–" without a
+    denominator."""
+    if not n:
+        return "–"
+    interval = f"\n{VI.percent(low)}–{VI.percent(high)}" if low is not None else ""
+    return f"{VI.percent(rate)} ({VI.integer(x)}/{VI.integer(n)}){interval}"
+
+
+def _worst(groups, named: bool) -> str:
+    lines = []
+    for g in groups[:WORST_SHOWN]:
+        label = f"{g.code} {g.name}" if named and g.name else g.code
+        lines.append(f"{label}: {_share(g.rate.satisfied, g.rate.responses, g.rate.rate)}")
+    if len(groups) > WORST_SHOWN:
+        lines.append(f"… và {len(groups) - WORST_SHOWN} mục khác")
+    return "\n".join(lines) or "–"
+
+
+def _dossiers(doc, report: Report) -> None:
+    for sentence in dossier_sentences(report):
+        _para(doc, sentence, 13)
+    found = dossier_rows(report)
+    if not found:
+        return
+    rows = []
+    for i, (row, s) in enumerate(found, start=1):
+        d = s.difference
+        uptake = _share(s.used, s.issued, s.response_rate)
+        rows.append(
+            [
+                str(i),
+                ("   " * min(row.depth, 3)) + row.name,
+                _share(
+                    s.on_time.satisfied,
+                    s.on_time.responses,
+                    s.on_time.rate,
+                    s.on_time.low,
+                    s.on_time.high,
+                ),
+                _share(s.late.satisfied, s.late.responses, s.late.rate, s.late.low, s.late.high),
+                f"{VI.points(d.difference)}\n({VI.points(d.low)} … {VI.points(d.high)})"
+                if d.difference is not None
+                else "–",
+                _share(
+                    s.returned_on_time,
+                    s.returned,
+                    s.on_time_rate.rate,
+                    s.on_time_rate.low,
+                    s.on_time_rate.high,
+                ),
+                uptake + " (thấp)" if s.low_response else uptake,
+            ]
+        )
+    _table(
+        doc,
+        [
+            "TT",
+            "Cơ quan, đơn vị",
+            "Hồ sơ trả đúng hẹn: tỷ lệ hài lòng (hài lòng/số phiếu), khoảng tin cậy",
+            "Hồ sơ trả trễ hẹn: tỷ lệ hài lòng (hài lòng/số phiếu), khoảng tin cậy",
+            "Chênh lệch đúng hẹn trừ trễ hẹn, điểm % (khoảng tin cậy)",
+            "Tỷ lệ hồ sơ trả đúng hẹn (đúng hẹn/đã trả), khoảng tin cậy",
+            "Tỷ lệ phản hồi của phiếu (đã dùng/đã phát)",
+        ],
+        rows,
+        [1.2, 5.6, 4.3, 4.3, 4.0, 3.4, 3.4],
+        {0, 2, 3, 4, 5, 6},
+    )
+    ranked = [(row, s) for row, s in found if s.by_procedure or s.by_field]
+    if not ranked:
+        _para(doc, "Trong kỳ không có phiếu đánh giá nào ghi thủ tục của hồ sơ.", 13)
+        return
+    _para(doc, "", after=0)
+    _para(
+        doc,
+        f"Lĩnh vực và thủ tục có tỷ lệ hài lòng thấp nhất của từng cơ quan, đơn vị (tối đa "
+        f"{WORST_SHOWN} mỗi loại), xếp theo ước lượng co rút (Bayes thực nghiệm) để một thủ tục chỉ "
+        "có vài phiếu không đứng đầu danh sách; danh sách đầy đủ, kèm khoảng tin cậy, ở trang "
+        "“Theo hồ sơ” của tệp Excel báo cáo.",
+        12,
+        italic=True,
+        indent=False,
+    )
+    _table(
+        doc,
+        [
+            "TT",
+            "Cơ quan, đơn vị",
+            "Lĩnh vực (tỷ lệ hài lòng, hài lòng/số phiếu)",
+            "Thủ tục (mã, tên; tỷ lệ hài lòng, hài lòng/số phiếu)",
+        ],
+        [
+            [
+                str(i),
+                ("   " * min(row.depth, 3)) + row.name,
+                _worst(s.by_field, named=False),
+                _worst(s.by_procedure, named=True),
+            ]
+            for i, (row, s) in enumerate(ranked, start=1)
+        ],
+        [1.2, 5.6, 7.0, 12.4],
+        {0},
     )
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from analysis import compare_periods, proportion_ci, shrink
 from survey.dossiers import province_of, rated_before_return
@@ -127,6 +128,18 @@ class DossierSplits:
     @property
     def response_rate(self) -> float | None:
         return self.used / self.issued if self.issued else None
+
+    @property
+    def is_empty(self) -> bool:
+        """No ticket issued, ticket rating given or dossier returned in the period: nothing
+        to show (the files leave such agencies out)."""
+        return not (
+            self.issued
+            or self.returned
+            or self.on_time.responses
+            or self.late.responses
+            or self.not_returned.responses
+        )
 
     @property
     def low_response(self) -> bool:
@@ -349,85 +362,130 @@ def _groups(counts: dict[str, list[int]], confidence: float, describe) -> list[G
     return sorted(groups, key=lambda g: (g.shrunk, g.code))
 
 
+#: The columns of the splits' table (the agency page's CSV, the report's Excel sheet), by key;
+#: the files carry `COLUMN_LABELS`, in the reader's language, as the report's table does.
+COLUMNS = (
+    "split",
+    "code",
+    "name",
+    "field",
+    "base",
+    "counted",
+    "rate",
+    "low",
+    "high",
+    "shrunk",
+)
+COLUMN_LABELS = {
+    "agency_code": _l("Agency code"),
+    "agency": _l("Agency"),
+    "split": _l("Split"),
+    "code": _l("Code"),
+    "name": _l("Name"),
+    "field": _l("Field"),
+    "base": _l("Out of (responses, dossiers or tickets)"),
+    "counted": _l("Counted (satisfied, on time or used)"),
+    "rate": _l("Rate"),
+    "low": _l("Interval low"),
+    "high": _l("Interval high"),
+    "shrunk": _l("Shrunk estimate"),
+}
+PERCENT_COLUMNS = {"rate", "low", "high", "shrunk"}
+#: What each row of the table is, in words (the files' "split" column).
+SPLIT_LABELS = {
+    "on_time": _l("Returned on time"),
+    "late": _l("Returned late"),
+    "not_returned": _l("Not returned yet, or no due date"),
+    "on_time_minus_late": _l("On time minus late (Newcombe interval)"),
+    "on_time_rate": _l("On-time rate (service metric)"),
+    "response_rate": _l("Response rate of tickets"),
+    "procedure": _l("Procedure"),
+    "field": _l("Field"),
+    "response_rate_desk": _l("Response rate of a desk's tickets"),
+    "no_denominator": _l("Ratings without a denominator"),
+}
+
+
 def to_csv(splits: DossierSplits) -> bytes:
-    """The splits as one CSV table (UTF-8 with a BOM, for Excel): one row per split."""
+    """The splits as one CSV table (UTF-8 with a BOM, for Excel): one row per split, with
+    headers and splits in words, in the reader's language (the JSON report is the machine
+    format)."""
     from survey.spreadsheets import write_table
 
-    return write_table("csv", *table(splits))
+    return write_table("csv", header(), [cells(row) for row in rows(splits)])
 
 
-def table(splits: DossierSplits) -> tuple[list[str], list[list]]:
-    """The header and rows of `to_csv`, also the report's Excel sheet."""
-    from flask_babel import gettext as _
+def header(agency: bool = False) -> list[str]:
+    keys = (("agency_code", "agency") if agency else ()) + COLUMNS
+    return [str(COLUMN_LABELS[key]) for key in keys]
 
-    header = [
-        "split",
-        "code",
-        "name",
-        "field",
-        "responses",
-        "satisfied",
-        "rate",
-        "low",
-        "high",
-        "shrunk",
-    ]
 
-    def line(split, code, rate: Rate, name=None, field_name=None, shrunk=None):
-        return [
-            split,
-            code,
-            name or "",
-            field_name or "",
-            rate.responses,
-            rate.satisfied,
-            rate.rate,
-            rate.low,
-            rate.high,
-            shrunk,
-        ]
+def cells(row: dict) -> list:
+    """One row of `rows` as the cells of `COLUMNS`: the split in words, a channel as its
+    label, rates rounded to 6 decimals."""
+    from survey.reporting.labels import CHANNEL_LABELS
 
-    rows = [
-        line("on_time", "", splits.on_time, _("Returned on time")),
-        line("late", "", splits.late, _("Returned late")),
-        line("not_returned", "", splits.not_returned, _("Not returned yet, or no due date")),
-        [
-            "on_time_minus_late",
-            "",
-            "",
-            "",
-            "",
-            "",
-            splits.difference.difference,
-            splits.difference.low,
-            splits.difference.high,
-            "",
-        ],
-        line("on_time_rate", "", splits.on_time_rate, _("On-time rate (service metric)")),
-        [
-            "response_rate",
-            "",
-            _("Response rate"),
-            "",
-            splits.issued,
-            splits.used,
-            splits.response_rate,
-            "",
-            "",
-            "",
-        ],
+    out = []
+    for key in COLUMNS:
+        value = row.get(key)
+        if key == "split":
+            value = str(SPLIT_LABELS[value])
+        elif key == "code" and row["split"] == "no_denominator":
+            value = str(CHANNEL_LABELS.get(value, value))
+        elif isinstance(value, float):
+            value = round(value, 6)
+        out.append("" if value is None else value)
+    return out
+
+
+def rows(splits: DossierSplits) -> list[dict]:
+    """The splits as rows keyed by `COLUMNS` ("split" holds the split's code)."""
+
+    def line(split, rate: Rate, code="", name=None, field_name=None, shrunk=None) -> dict:
+        return {
+            "split": split,
+            "code": code,
+            "name": name,
+            "field": field_name,
+            "base": rate.responses,
+            "counted": rate.satisfied,
+            "rate": rate.rate,
+            "low": rate.low,
+            "high": rate.high,
+            "shrunk": shrunk,
+        }
+
+    d = splits.difference
+    return [
+        line("on_time", splits.on_time),
+        line("late", splits.late),
+        line("not_returned", splits.not_returned),
+        {"split": "on_time_minus_late", "rate": d.difference, "low": d.low, "high": d.high},
+        line("on_time_rate", splits.on_time_rate),
+        {
+            "split": "response_rate",
+            "base": splits.issued,
+            "counted": splits.used,
+            "rate": splits.response_rate,
+        },
         *(
-            line("procedure", g.code, g.rate, g.name, g.field, g.shrunk)
+            line("procedure", g.rate, g.code, g.name, g.field, g.shrunk)
             for g in splits.by_procedure
         ),
-        *(line("field", g.code, g.rate, g.name, None, g.shrunk) for g in splits.by_field),
+        *(line("field", g.rate, g.code, g.name, None, g.shrunk) for g in splits.by_field),
         *(
-            ["response_rate_desk", d.code, d.name, "", d.issued, d.used, d.rate, "", "", ""]
+            {
+                "split": "response_rate_desk",
+                "code": d.code,
+                "name": d.name,
+                "base": d.issued,
+                "counted": d.used,
+                "rate": d.rate,
+            }
             for d in splits.desks
         ),
         *(
-            ["no_denominator", channel, "", "", n, "", "", "", "", ""]
+            {"split": "no_denominator", "code": channel, "base": n}
             for channel, n in splits.untracked.items()
         ),
     ]
-    return header, rows

@@ -47,14 +47,9 @@ def _noop(_step: str) -> None:
 
 def export(report: Report, fmt: str, progress: Progress = _noop) -> bytes:
     """`report` as a file in `fmt` (one of `FORMATS`)."""
-    if fmt in ("xlsx", "pdf", "json", "docx"):
-        # The follow-up check beside the self-selected rates (the CSV is the agency table
-        # only; the agency page offers the check as a CSV of its own).
-        from survey.reporting import detail
-
-        report = detail.with_followup(report)
-    if fmt == "xlsx":
-        report = detail.with_dossiers(report, str(get_locale() or "vi"))
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    report = prepare(report, fmt)
     if fmt == "docx":
         from survey.reporting import document
 
@@ -73,19 +68,36 @@ def export(report: Report, fmt: str, progress: Progress = _noop) -> bytes:
         # Without LibreOffice (or if it failed): the analytic report drawn by matplotlib.
         from survey.reporting import detail, pdf
 
-        report = detail.with_details(
-            report, pdf.agency_page_rows(report), str(get_locale() or "vi")
-        )
+        rows = pdf.agency_page_rows(report)
+        report = detail.with_details(report, rows, str(get_locale() or "vi"))
+        report = detail.with_dossiers(report, str(get_locale() or "vi"), rows)
         return pdf.to_pdf(report, progress)
     if fmt == "xlsx":
         return to_xlsx(report)
     if fmt == "csv":
         return to_csv(report)
-    if fmt == "json":
-        import json
+    import json
 
-        return json.dumps(to_json(report), ensure_ascii=False, indent=1).encode() + b"\n"
-    raise ValueError(f"format must be one of {', '.join(FORMATS)}")
+    return json.dumps(to_json(report), ensure_ascii=False, indent=1).encode() + b"\n"
+
+
+def prepare(report: Report, fmt: str) -> Report:
+    """`report` with what `fmt` shows besides the agency table attached, so that its renderer
+    never queries: the follow-up check (every format but CSV: the agency page offers the
+    check as a CSV of its own), the dossier splits of the visible rows (Excel and the
+    official document) and the comment themes (the official document, DOCX or PDF). The
+    analytic PDF attaches its agency pages' sections and splits itself (`export`)."""
+    from survey.reporting import detail
+
+    official = fmt == "docx" or (fmt == "pdf" and official_pdf())
+    if fmt != "csv":
+        report = detail.with_followup(report)
+    if fmt == "xlsx" or official:
+        # The official document is Vietnamese, whatever the reader's language.
+        report = detail.with_dossiers(report, "vi" if official else str(get_locale() or "vi"))
+    if official:
+        report = detail.with_themes(report)
+    return report
 
 
 def official_pdf() -> bool:
@@ -110,7 +122,9 @@ def progress_steps(report: Report, fmt: str) -> int:
             return document.STEPS + 1
         from survey.reporting import detail
 
-        return pdf.pdf_page_count(detail.with_followup(report))
+        report = detail.with_followup(report)
+        rows = pdf.agency_page_rows(report)
+        return pdf.pdf_page_count(detail.with_dossiers(report, str(get_locale() or "vi"), rows))
     return 0
 
 
@@ -328,27 +342,40 @@ def _followup_sheet(workbook, report: Report, header_font, header_fill) -> None:
 
 
 def _dossier_sheet(workbook, report: Report, header_font, header_fill) -> None:
-    """The dossier splits of the report's top agency (`report.dossiers`): the rows of the
-    agency page's dossiers CSV."""
+    """The dossier splits of every visible agency (`report.dossiers`): the agency, then the
+    columns of the agency page's dossiers CSV, agency after agency in the table's order."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
     from survey.reporting import dossier_splits
 
     found = report.dossiers
-    if found is None:
+    if not found:
         return
     sheet = workbook.create_sheet(_sheet(_("By dossier")))
-    header, rows = dossier_splits.table(found)
-    xlsx_append(sheet, header)
-    for row in rows:
-        xlsx_append(sheet, [round(v, 6) if isinstance(v, float) else v for v in row])
-    for cell in sheet[1]:
-        cell.font, cell.fill = header_font, header_fill
-    for letter in ("G", "H", "I", "J"):
-        for (value_cell,) in sheet.iter_rows(
-            min_row=2, min_col=ord(letter) - 64, max_col=ord(letter) - 64
-        ):
-            value_cell.number_format = "0.0%"
-    sheet.column_dimensions["C"].width = 45
-    sheet.freeze_panes = "A2"
+    xlsx_append(sheet, dossier_splits.header(agency=True))
+    for row in report.visible_rows():
+        if row.code not in found:
+            continue
+        for line in dossier_splits.rows(found[row.code]):
+            xlsx_append(sheet, [row.code, row.name, *dossier_splits.cells(line)])
+    keys = ("agency_code", "agency", *dossier_splits.COLUMNS)
+    widths = {"agency": 34, "split": 30, "name": 40, "field": 18}
+    for index, key in enumerate(keys, start=1):
+        letter = get_column_letter(index)
+        head = sheet[f"{letter}1"]
+        head.font, head.fill = header_font, header_fill
+        head.alignment = Alignment(wrap_text=True, vertical="top")
+        if key in dossier_splits.PERCENT_COLUMNS:
+            for (value_cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                value_cell.number_format = "0.0%"
+        elif key in ("base", "counted"):
+            for (value_cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                value_cell.number_format = "#,##0"
+        sheet.column_dimensions[letter].width = widths.get(key, 13)
+    sheet.row_dimensions[1].height = 45
+    sheet.freeze_panes = "C2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(keys))}{max(1, sheet.max_row)}"
 
 
 def followup_absent_note() -> str:

@@ -51,7 +51,18 @@ def pdf_page_count(report: Report) -> int:
     rows = report.visible_rows()
     pages = 2 + max(1, math.ceil(len(rows) / PDF_ROWS_PER_PAGE))
     pages += charts.has_funnel(report) + charts.has_forest(report)
-    return pages + len(agency_page_rows(report)) + len(_followup_chunks(report)) + 1
+    pages += len(agency_page_rows(report)) + len(dossier_page_rows(report))
+    return pages + len(_followup_chunks(report)) + 1
+
+
+def dossier_page_rows(report: Report) -> list[Row]:
+    """Agencies of `agency_page_rows` whose dossier splits (`report.dossiers`) have something
+    to show: each gets a second page, after its own."""
+    return [
+        row
+        for row in agency_page_rows(report)
+        if (splits := report.dossiers.get(row.code)) is not None and not splits.is_empty
+    ]
 
 
 def to_pdf(report: Report, progress: Progress = _noop, province: str | None = None) -> bytes:
@@ -79,9 +90,13 @@ def to_pdf(report: Report, progress: Progress = _noop, province: str | None = No
             if figure is not None:
                 pdf.savefig(figure)
                 progress("chart")
+        with_dossiers = {row.code for row in dossier_page_rows(report)}
         for row in agency_page_rows(report):
             pdf.savefig(_agency_page(report, row))
             progress("agency")
+            if row.code in with_dossiers:
+                pdf.savefig(_dossier_page(report, row, report.dossiers[row.code]))
+                progress("dossiers")
         chunks = _followup_chunks(report)
         for number, chunk in enumerate(chunks, start=1):
             pdf.savefig(_followup_page(report, chunk, number, len(chunks)))
@@ -367,6 +382,206 @@ def _agency_page(report: Report, row: Row) -> Figure:
             _text(fig, 0.78, y, _int(item.valid), fontsize=8.5, ha="right")
             _text(fig, 0.92, y, percent(item.rate), fontsize=8.5, ha="right")
             y -= 0.024
+    return fig
+
+
+# Procedures and desks listed on an agency's dossier page (all of them in the Excel file).
+DOSSIER_PROCEDURES = 16
+DOSSIER_DESKS = 8
+
+
+def _share(rate) -> str:
+    """ "78.0% (39/50), interval 64.8%–87.2%" in the reader's language."""
+    return _(
+        "%(rate)s (%(x)s/%(n)s), interval %(low)s–%(high)s",
+        rate=percent(rate.rate),
+        x=_int(rate.satisfied),
+        n=_int(rate.responses),
+        low=percent(rate.low),
+        high=percent(rate.high),
+    )
+
+
+def dossier_lines(splits) -> list[str]:
+    """The dossier splits of an agency as sentences (its PDF page): on time and late, their
+    difference, the on-time rate and the response rate of tickets."""
+    lines = []
+    for label, rate in (
+        (_("Returned on time"), splits.on_time),
+        (_("Returned late"), splits.late),
+    ):
+        value = _share(rate) if rate.responses else _("no rating")
+        lines.append(f"{label}: {value}.")
+    if splits.not_returned.responses:
+        lines.append(
+            _(
+                "Not returned yet, or no due date: %(n)s ratings.",
+                n=_int(splits.not_returned.responses),
+            )
+        )
+    d = splits.difference
+    if d.difference is None:
+        lines.append(
+            _("No difference can be computed: it needs ratings of both on-time and late dossiers.")
+        )
+    else:
+        line = _(
+            "On time minus late: %(diff)s points (Newcombe interval %(low)s to %(high)s).",
+            diff=points(d.difference),
+            low=points(d.low),
+            high=points(d.high),
+        )
+        if d.low > 0:
+            line += " " + _(
+                "Citizens whose dossier was returned late are less satisfied, beyond chance."
+            )
+        lines.append(line)
+    lines.append(
+        _(
+            "Ratings given before the result was returned are included (%(n)d).",
+            n=splits.before_return_responses,
+        )
+    )
+    if splits.returned:
+        lines.append(
+            _(
+                "On-time rate (service metric): %(rate)s (%(x)s of %(n)s dossiers returned in "
+                "the period with a due date), interval %(low)s–%(high)s.",
+                rate=percent(splits.on_time_rate.rate),
+                x=_int(splits.returned_on_time),
+                n=_int(splits.returned),
+                low=percent(splits.on_time_rate.low),
+                high=percent(splits.on_time_rate.high),
+            )
+        )
+    else:
+        lines.append(_("On-time rate (service metric): no dossier with a due date was returned."))
+    if splits.issued:
+        line = _(
+            "Response rate of tickets: %(rate)s (%(used)s of %(issued)s tickets issued in the "
+            "period were used).",
+            rate=percent(splits.response_rate),
+            used=_int(splits.used),
+            issued=_int(splits.issued),
+        )
+        if splits.low_response:
+            line += " " + _(
+                "Fewer than %(threshold)s of ticket holders answered: the rates may not "
+                "represent the citizens served.",
+                threshold=percent(splits.warning_below, 0),
+            )
+        lines.append(line)
+    else:
+        lines.append(_("Response rate of tickets: no ticket was issued in this period."))
+    if splits.untracked:
+        lines.append(
+            _(
+                "Ratings without a denominator (no ticket): %(list)s.",
+                list="; ".join(
+                    f"{labels.CHANNEL_LABELS.get(channel, channel)} {_int(n)}"
+                    for channel, n in splits.untracked.items()
+                ),
+            )
+        )
+    return lines
+
+
+def _dossier_page(report: Report, row: Row, splits) -> Figure:
+    fig = _page()
+    _text(fig, 0.08, 0.94, row.name, fontsize=16, weight="bold")
+    _text(
+        fig,
+        0.08,
+        0.905,
+        f"{row.code} · {report.period.label()} · "
+        + _("Dossiers: on-time return, procedures and response rate"),
+        fontsize=11,
+        color="#444444",
+    )
+    y = 0.865
+    for line in dossier_lines(splits):
+        for part in textwrap.wrap(line, 92):
+            _text(fig, 0.08, y, part, fontsize=10)
+            y -= 0.025
+    columns = (
+        (0.56, _("Responses")),
+        (0.64, _("Satisfied")),
+        (0.71, _("Rate")),
+        (0.87, _("Interval")),
+        (0.95, _("Shrunk")),
+    )
+
+    def table(title: str, groups, first: str, named: bool, limit: int | None) -> None:
+        nonlocal y
+        y -= 0.015
+        _text(fig, 0.08, y, title, fontsize=12, weight="bold")
+        y -= 0.028
+        _text(fig, 0.08, y, first, fontsize=8.5, weight="bold")
+        for x, label in columns:
+            _text(fig, x, y, label, fontsize=8.5, weight="bold", ha="right")
+        y -= 0.021
+        for g in groups[:limit]:
+            label = f"{g.code} – {g.name}" if named and g.name else g.code
+            label = label if len(label) < 46 else label[:45] + "…"
+            _text(fig, 0.08, y, label, fontsize=8.5)
+            cells = (
+                _int(g.rate.responses),
+                _int(g.rate.satisfied),
+                percent(g.rate.rate),
+                f"{percent(g.rate.low)}–{percent(g.rate.high)}",
+                percent(g.shrunk),
+            )
+            for (x, _label), value in zip(columns, cells, strict=True):
+                _text(fig, x, y, value, fontsize=8.5, ha="right")
+            y -= 0.02
+        if limit is not None and len(groups) > limit:
+            _text(
+                fig,
+                0.08,
+                y,
+                _(
+                    "… and %(n)d more, in the Excel file (sheet “By dossier”).",
+                    n=len(groups) - limit,
+                ),
+                fontsize=8.5,
+                color="#444444",
+            )
+            y -= 0.02
+
+    if splits.by_field:
+        table(_("By field, the worst first"), splits.by_field, _("Field"), False, None)
+    if splits.by_procedure:
+        table(
+            _("By procedure, the worst first"),
+            splits.by_procedure,
+            _("Procedure"),
+            True,
+            DOSSIER_PROCEDURES,
+        )
+    if splits.desks:
+        y -= 0.015
+        _text(fig, 0.08, y, _("Response rate by desk"), fontsize=12, weight="bold")
+        y -= 0.028
+        for x, label, align in (
+            (0.08, _("Desk"), "left"),
+            (0.66, _("Tickets issued"), "right"),
+            (0.81, _("Tickets used"), "right"),
+            (0.95, _("Response rate"), "right"),
+        ):
+            _text(fig, x, y, label, fontsize=8.5, weight="bold", ha=align)
+        y -= 0.021
+        for desk in splits.desks[:DOSSIER_DESKS]:
+            label = f"{desk.code} – {desk.name}"
+            _text(fig, 0.08, y, label if len(label) < 52 else label[:51] + "…", fontsize=8.5)
+            _text(fig, 0.66, y, _int(desk.issued), fontsize=8.5, ha="right")
+            _text(fig, 0.81, y, _int(desk.used), fontsize=8.5, ha="right")
+            _text(fig, 0.95, y, percent(desk.rate), fontsize=8.5, ha="right")
+            y -= 0.02
+    note = _(
+        "Ranked by the shrunk estimate (empirical Bayes), so that a procedure with very few "
+        "ratings does not top the list; every procedure and desk in the Excel file."
+    )
+    _text(fig, 0.08, 0.055, "\n".join(textwrap.wrap(note, 120)), fontsize=8, color="#444444")
     return fig
 
 

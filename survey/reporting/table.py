@@ -235,9 +235,12 @@ class Report:
     # The follow-up check of the report's agencies (survey.followup.service.FollowupCheck, or
     # None without a draw of the period), attached by `survey.reporting.detail.with_followup`.
     followup: Any = None
-    # The dossier splits of the report's top agency (survey.reporting.dossier_splits, None when
-    # the report has several top agencies), attached by `detail.with_dossiers`.
-    dossiers: Any = None
+    # The dossier splits (survey.reporting.dossier_splits.DossierSplits) of the agencies a
+    # file shows, keyed by agency code, attached by `detail.with_dossiers`.
+    dossiers: dict = field(default_factory=dict)
+    # The comments of the period grouped by theme (survey.reporting.themes.CommentThemes, the
+    # official document's section), attached by `detail.with_themes`; None until attached.
+    themes: Any = None
 
     @property
     def confidence(self) -> float:

@@ -6,7 +6,12 @@
   dashboard/cli.py) run no SQL of their own: they call survey.reporting. Writing the audit
   log (`db.session.commit()`) is allowed.
 
-Both checks read the source with `ast`; each is also run on planted violations, so that a
+- the renderers (survey/reporting/: html, charts, pdf, document, exports) receive a finished
+  `Report` and never query: no function of theirs runs SQL or calls, at any depth, a function
+  under survey/ that does; only `exports.export`, `exports.prepare` and
+  `exports.progress_steps` attach what a format needs before rendering.
+
+The checks read the source with `ast`; each is also run on planted violations, so that a
 checker that finds nothing cannot pass unnoticed.
 """
 
@@ -26,6 +31,16 @@ REPORT_LAYERS = [
     SURVEY / "api" / "report.py",
     *sorted((SURVEY / "public").glob("*.py")),
 ]
+RENDERERS = [
+    SURVEY / "reporting" / f"{name}.py" for name in ("html", "charts", "pdf", "document", "exports")
+]
+#: The renderers' functions that attach the parts a format needs to the report, before it is
+#: rendered: the only ones that may query.
+ATTACHERS = {
+    "survey.reporting.exports.export",
+    "survey.reporting.exports.prepare",
+    "survey.reporting.exports.progress_steps",
+}
 #: What a report layer may do with the session: commit or roll back its audit log entry.
 SESSION_WRITES = {"commit", "rollback"}
 
@@ -93,6 +108,134 @@ def own_sql(module: str, source: str) -> list[str]:
             if chain[0][:1].isupper() or chain[-1] != "query":
                 found.append(f"{module}:{node.lineno} calls {'.'.join(chain)}")
     return found
+
+
+def _aliases(tree: ast.AST, module: str, is_package: bool) -> dict[str, str]:
+    """{local name: the module or module.attribute it stands for}, over every import of the
+    module, at any depth (a function's own imports included)."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    found[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    found[top] = top
+        elif isinstance(node, ast.ImportFrom):
+            names = _imported(node, module, is_package)
+            for alias, name in zip(node.names, names, strict=True):
+                found[alias.asname or alias.name] = name
+    return found
+
+
+def _dotted(node: ast.AST) -> list[str] | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def _functions(module: str, source: str, is_package: bool = False) -> dict[str, tuple]:
+    """{qualified name: (runs SQL itself, qualified names it calls)} for the module's
+    top-level functions; a call resolves through the module's imports or to a function of
+    the same module."""
+    tree = ast.parse(source)
+    aliases = _aliases(tree, module, is_package)
+    defined = {
+        node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    out = {}
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        calls = set()
+        for call in ast.walk(node):
+            if not isinstance(call, ast.Call) or (parts := _dotted(call.func)) is None:
+                continue
+            if parts[0] in aliases:
+                calls.add(".".join([aliases[parts[0]], *parts[1:]]))
+            elif len(parts) == 1 and parts[0] in defined:
+                calls.add(f"{module}.{parts[0]}")
+        direct = bool(own_sql(module, ast.unparse(node)))
+        out[f"{module}.{node.name}"] = (direct, calls)
+    return out
+
+
+def querying_functions() -> set[str]:
+    """Qualified names of the functions under survey/ that run SQL, themselves or through a
+    function they call (to a fixed point)."""
+    table = {}
+    for path in sorted(SURVEY.rglob("*.py")):
+        table.update(
+            _functions(
+                _module_name(path), path.read_text(encoding="utf-8"), path.name == "__init__.py"
+            )
+        )
+    found = {name for name, (direct, _calls) in table.items() if direct}
+    while True:
+        more = {name for name, (_d, calls) in table.items() if calls & found} - found
+        if not more:
+            return found
+        found |= more
+
+
+def renderer_queries(module: str, source: str, querying: set[str]) -> list[str]:
+    """The functions of a renderer module, other than `ATTACHERS`, that query."""
+    return sorted(
+        name
+        for name, (direct, calls) in _functions(module, source).items()
+        if name not in ATTACHERS and (direct or calls & querying)
+    )
+
+
+@pytest.fixture(scope="module")
+def querying() -> set[str]:
+    return querying_functions()
+
+
+def test_renderers_receive_a_finished_report_and_never_query(querying):
+    # The checker sees the queries renderers must leave to the report's building.
+    assert {
+        "survey.reporting.counts.comment_texts",
+        "survey.reporting.themes.comment_themes",
+        "survey.reporting.dossier_splits.dossier_splits",
+        "survey.reporting.detail.with_themes",
+        "survey.reporting.exports.prepare",
+    } <= querying
+    found = []
+    for path in RENDERERS:
+        found += renderer_queries(_module_name(path), path.read_text(encoding="utf-8"), querying)
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # The official document's comment themes, read while rendering.
+        "from survey.reporting import labels, themes\n"
+        "def _themes(doc, report):\n"
+        "    return themes.comment_themes(report.period, {r.id for r in report.rows})\n",
+        "def _section(report):\n"
+        "    from survey.reporting.dossier_splits import dossier_splits\n"
+        "    return dossier_splits(1, {1}, report.period)\n",
+        "from survey.extensions import db\n"
+        "def _names(report):\n"
+        "    return db.session.scalars(statement)\n",
+        "from survey.reporting import counts as sql\n"
+        "def _helper(report):\n"
+        "    return sql.comment_texts(report.period, set())\n"
+        "def to_pdf(report):\n"
+        "    return _helper(report)\n",
+    ],
+)
+def test_a_planted_query_in_a_renderer_is_found(source, querying):
+    found = renderer_queries("survey.reporting.document", source, querying)
+    assert found and all(name.startswith("survey.reporting.document.") for name in found)
 
 
 def test_no_module_imports_another_areas_views_or_exports():

@@ -129,67 +129,99 @@ def _wilson(x, n):
     return proportion_confint(x, n, alpha=0.05, method="wilson")
 
 
-@pytest.mark.parametrize("before_return", ["include", "exclude"])
-def test_every_split_matches_the_planted_rows(planted, before_return):
-    commune, rows = planted
-    mine = [r for r in rows if r["desk"].agency_id == commune.id]
+def _tally(rs) -> tuple[int, int]:
+    return sum(r["satisfied"] for r in rs), len(rs)
+
+
+def _expected(rows, code: str, before_return: str = "include") -> dict:
+    """The splits of agency `code` (HL pools XA and XB), counted from the planted rows with
+    statsmodels for the intervals: what every channel must show."""
+    mine = [r for r in rows if code == "HL" or r["desk"].agency.code == code]
     rated = [r for r in mine if r["used"] and _in_period(r["rated_at"])]
-    early = [r for r in rated if _before_return(r)]
     counted = [r for r in rated if before_return == "include" or not _before_return(r)]
-    result = dossier_splits(commune, subtree_ids(commune.id), PERIOD, before_return=before_return)
-
-    assert result.before_return_responses == len(early) > 0
-
-    def tally(rs):
-        return sum(r["satisfied"] for r in rs), len(rs)
-
     on_time = [r for r in counted if r["returned"] and r["due"] and r["returned"] <= r["due"]]
     late = [r for r in counted if r["returned"] and r["due"] and r["returned"] > r["due"]]
-    assert (result.on_time.satisfied, result.on_time.responses) == tally(on_time)
-    assert (result.late.satisfied, result.late.responses) == tally(late)
-    assert len(late) >= 10 and len(on_time) >= 30
-    assert (result.on_time.low, result.on_time.high) == pytest.approx(_wilson(*tally(on_time)))
-    low, high = confint_proportions_2indep(
-        *tally(on_time), *tally(late), method="newcomb", compare="diff"
-    )
-    expected = tally(on_time)[0] / len(on_time) - tally(late)[0] / len(late)
-    assert result.difference.difference == pytest.approx(expected)
-    assert (result.difference.low, result.difference.high) == pytest.approx((low, high))
-
-    # The on-time rate: dossiers (not ratings) returned in the period with a due date.
+    x1, n1 = _tally(on_time)
+    x2, n2 = _tally(late)
+    d_low, d_high = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff")
     returned = [
         r
         for r in mine
         if r["returned"] and r["due"] and PERIOD.start <= r["returned"] <= PERIOD.end
     ]
-    assert result.returned == len(returned)
-    assert result.returned_on_time == sum(r["returned"] <= r["due"] for r in returned)
-
-    # By procedure: every code, with the name from the province's list where known.
-    codes = {}
+    returned_on_time = sum(r["returned"] <= r["due"] for r in returned)
+    procedures, fields = {}, {}
     for r in counted:
         if r["procedure"]:
-            x, n = codes.get(r["procedure"], (0, 0))
-            codes[r["procedure"]] = (x + r["satisfied"], n + 1)
+            x, n = procedures.get(r["procedure"], (0, 0))
+            procedures[r["procedure"]] = (x + r["satisfied"], n + 1)
+    for procedure, (x, n) in procedures.items():
+        if procedure in PROCEDURES:
+            f = PROCEDURES[procedure][1]
+            fields[f] = (fields.get(f, (0, 0))[0] + x, fields.get(f, (0, 0))[1] + n)
+    issued = [r for r in mine if _in_period(r["created"])]
+    return {
+        "early": sum(_before_return(r) for r in rated),
+        "on_time": (x1, n1, *_wilson(x1, n1)),
+        "late": (x2, n2, *_wilson(x2, n2)),
+        "not_returned": len(counted) - n1 - n2,
+        "difference": (x1 / n1 - x2 / n2, d_low, d_high),
+        "on_time_rate": (
+            returned_on_time,
+            len(returned),
+            *_wilson(returned_on_time, len(returned)),
+        ),
+        "procedures": {c: (x, n, *_wilson(x, n)) for c, (x, n) in procedures.items()},
+        "fields": {f: (x, n, *_wilson(x, n)) for f, (x, n) in fields.items()},
+        "issued": len(issued),
+        "used": sum(r["used"] for r in issued),
+        "kiosk": 7 if code in ("HL", "XA") else 0,
+    }
+
+
+@pytest.mark.parametrize("before_return", ["include", "exclude"])
+def test_every_split_matches_the_planted_rows(planted, before_return):
+    commune, rows = planted
+    e = _expected(rows, "XA", before_return)
+    result = dossier_splits(commune, subtree_ids(commune.id), PERIOD, before_return=before_return)
+
+    assert result.before_return_responses == _expected(rows, "XA")["early"] > 0
+    assert (result.on_time.satisfied, result.on_time.responses) == e["on_time"][:2]
+    assert (result.late.satisfied, result.late.responses) == e["late"][:2]
+    assert e["late"][1] >= 10 and e["on_time"][1] >= 30
+    assert (result.on_time.low, result.on_time.high) == pytest.approx(e["on_time"][2:])
+    assert (result.late.low, result.late.high) == pytest.approx(e["late"][2:])
+    assert result.not_returned.responses == e["not_returned"]
+    assert (
+        result.difference.difference,
+        result.difference.low,
+        result.difference.high,
+    ) == pytest.approx(e["difference"])
+
+    # The on-time rate: dossiers (not ratings) returned in the period with a due date.
+    assert (result.returned_on_time, result.returned) == e["on_time_rate"][:2]
+    assert (result.on_time_rate.low, result.on_time_rate.high) == pytest.approx(
+        e["on_time_rate"][2:]
+    )
+
+    # By procedure: every code, with the name from the province's list where known.
     got = {g.code: g for g in result.by_procedure}
-    assert {c: (g.rate.satisfied, g.rate.responses) for c, g in got.items()} == codes
+    assert {c: (g.rate.satisfied, g.rate.responses) for c, g in got.items()} == {
+        c: v[:2] for c, v in e["procedures"].items()
+    }
     assert got["9.999999"].name is None and got["1.004227"].field == "Hộ tịch"
-    for code, (x, n) in codes.items():
-        assert (got[code].rate.low, got[code].rate.high) == pytest.approx(_wilson(x, n))
+    for code, (_x, _n, low, high) in e["procedures"].items():
+        assert (got[code].rate.low, got[code].rate.high) == pytest.approx((low, high))
     shrunk = [g.shrunk for g in result.by_procedure]
     assert shrunk == sorted(shrunk)  # the worst first
-    fields = {}
-    for code, (x, n) in codes.items():
-        if code in PROCEDURES:
-            f = PROCEDURES[code][1]
-            fields[f] = (fields.get(f, (0, 0))[0] + x, fields.get(f, (0, 0))[1] + n)
-    assert {g.code: (g.rate.satisfied, g.rate.responses) for g in result.by_field} == fields
+    assert {g.code: (g.rate.satisfied, g.rate.responses) for g in result.by_field} == {
+        f: v[:2] for f, v in e["fields"].items()
+    }
 
     # Response rates: tickets issued in the period and used.
-    issued = [r for r in mine if _in_period(r["created"])]
-    assert result.issued == len(issued)
-    assert result.used == sum(r["used"] for r in issued)
+    assert (result.issued, result.used) == (e["issued"], e["used"])
     assert result.response_rate == pytest.approx(result.used / result.issued)
+    issued = [r for r in rows if r["desk"].agency_id == commune.id and _in_period(r["created"])]
     assert {d.code: d.issued for d in result.desks} == {
         code: sum(r["desk"].code == code for r in issued) for code in ("Q1", "Q2")
     }
@@ -262,25 +294,127 @@ def test_the_response_rate_warning_follows_the_setting(app, make_agency, make_de
 # ---- where the splits are shown: agency page, CSV, JSON report ------------------------------
 
 
-def test_the_agency_page_the_csv_and_the_api_show_the_same_splits(
-    planted, client, login, make_user
-):
+def _split_keys(app) -> dict[str, str]:
+    """{the "split" column's words, in Vietnamese and English: the split's code}."""
+    from flask_babel import force_locale
+
+    from survey.reporting.dossier_splits import SPLIT_LABELS
+
+    found = {}
+    with app.test_request_context():
+        for locale in ("vi", "en"):
+            with force_locale(locale):
+                found.update({str(label): key for key, label in SPLIT_LABELS.items()})
+    return found
+
+
+def _same_rows(lines: list[dict], e: dict) -> None:
+    """The rows of the splits' CSV or Excel sheet (by column key, "split" as its code) against
+    the planted expectations of one agency."""
+    found = {(line["split"], line["code"] or ""): line for line in lines}
+
+    def same(key, expected):
+        line = found[key]
+        x, n, low, high = expected
+        assert (int(line["base"]), int(line["counted"])) == (n, x), key
+        assert (float(line["low"]), float(line["high"])) == pytest.approx((low, high), abs=1e-6)
+
+    same(("on_time", ""), e["on_time"])
+    same(("late", ""), e["late"])
+    same(("on_time_rate", ""), e["on_time_rate"])
+    assert int(found[("not_returned", "")]["base"]) == e["not_returned"]
+    difference = found[("on_time_minus_late", "")]
+    assert tuple(float(difference[k]) for k in ("rate", "low", "high")) == pytest.approx(
+        e["difference"], abs=1e-6
+    )
+    assert {code for split, code in found if split == "procedure"} == set(e["procedures"])
+    for code, expected in e["procedures"].items():
+        same(("procedure", code), expected)
+    assert {code for split, code in found if split == "field"} == set(e["fields"])
+    for name, expected in e["fields"].items():
+        same(("field", name), expected)
+    uptake = found[("response_rate", "")]
+    assert (int(uptake["base"]), int(uptake["counted"])) == (e["issued"], e["used"])
+    assert float(uptake["rate"]) == pytest.approx(e["used"] / e["issued"], abs=1e-6)
+
+
+def _vi(value: float) -> str:
+    return f"{value * 100:.1f}".replace(".", ",") + "%"
+
+
+def _points(value: float, decimal: str = ".") -> str:
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return sign + f"{abs(value) * 100:.1f}".replace(".", decimal)
+
+
+def _pdf_lines(e: dict) -> list[str]:
+    """The sentences of an agency's dossier page in the analytic PDF (in Vietnamese: the test
+    client's requests share one app context, and with it the first request's locale)."""
+    x1, n1, l1, h1 = e["on_time"]
+    x2, n2, l2, h2 = e["late"]
+    d, d_low, d_high = (_points(v, ",") for v in e["difference"])
+    k, n, low, high = e["on_time_rate"]
+    lines = [
+        f"Trả đúng hẹn: {_vi(x1 / n1)} ({x1}/{n1}), khoảng tin cậy {_vi(l1)}–{_vi(h1)}.",
+        f"Trả trễ hẹn: {_vi(x2 / n2)} ({x2}/{n2}), khoảng tin cậy {_vi(l2)}–{_vi(h2)}.",
+        f"Đúng hẹn trừ trễ hẹn: {d} điểm phần trăm (khoảng Newcombe từ {d_low} đến {d_high}).",
+        f"Đang tính cả các đánh giá trước khi trả kết quả ({e['early']}).",
+        f"Tỷ lệ trả đúng hẹn (chỉ số dịch vụ): {_vi(k / n)} ({k} trong {n} hồ sơ có ngày hẹn "
+        f"trả đã trả kết quả trong kỳ), khoảng tin cậy {_vi(low)}–{_vi(high)}.",
+        f"Tỷ lệ phản hồi của phiếu: {_vi(e['used'] / e['issued'])} ({e['used']} trong "
+        f"{e['issued']} phiếu đã phát trong kỳ đã được sử dụng).",
+    ]
+    if e["not_returned"]:
+        lines.append(
+            f"Chưa trả kết quả, hoặc không có ngày hẹn trả: {e['not_returned']} phiếu đánh giá."
+        )
+    if e["kiosk"]:
+        lines.append(
+            f"Đánh giá không có mẫu số (không qua phiếu): Máy đánh giá tại quầy {e['kiosk']}."
+        )
+    return lines
+
+
+def _docx_share(x: int, n: int, low=None, high=None) -> str:
+    text = f"{_vi(x / n)} ({x}/{n})"
+    return text + (f"\n{_vi(low)}–{_vi(high)}" if low is not None else "")
+
+
+def test_every_channel_shows_the_splits_as_planted(planted, app, client, login, make_user):
+    """The agency page, its CSV, the JSON report, the report's Excel file, the analytic PDF,
+    the official document (DOCX) and its PDF: each against the splits counted from the
+    planted rows. Each file is rendered once."""
+    import csv
+    import io
+    import re
+    import shutil
+    import subprocess
+
+    from docx import Document
+    from openpyxl import load_workbook
+
     from survey.credentials import issue_api_key
     from survey.models import Role
-    from tests.conftest import html
+    from survey.reporting import ReportOptions, build_report, document, pdf
+    from survey.reporting import dossier_splits as module
+    from tests.conftest import html, missing_service
 
-    commune, _rows = planted
-    expected = dossier_splits(commune, subtree_ids(commune.id), PERIOD)
+    commune, rows = planted
+    expected = {code: _expected(rows, code) for code in ("HL", "XA", "XB")}
+    names = {code: f"Xã {code}" for code in ("HL", "XA", "XB")}
+    order = dossier_splits(commune, subtree_ids(commune.id), PERIOD)
     login(make_user(role=Role.ADMIN))
+
+    # The agency page.
     page = client.get(f"/dashboard/agency/{commune.code}?period=2026-Q3&lang=en")
     assert page.status_code == 200
     soup = html(page)
     section = soup.select_one("#dossiers")
     assert section is not None
     assert section.select_one("#response-rate") is not None
-    rows = soup.select("#by-procedure tbody tr")
-    assert [r.select_one("code").get_text() for r in rows] == [
-        g.code for g in expected.by_procedure
+    procedures = soup.select("#by-procedure tbody tr")
+    assert [r.select_one("code").get_text() for r in procedures] == [
+        g.code for g in order.by_procedure
     ]
     assert "Newcombe" in soup.select_one("#on-time-difference").get_text()
     assert "before_return=exclude" in soup.select_one("#dossiers p.muted a")["href"]
@@ -295,66 +429,152 @@ def test_the_agency_page_the_csv_and_the_api_show_the_same_splits(
         == 400
     )
 
-    csv_response = client.get(f"/dashboard/agency/{commune.code}/dossiers.csv?period=2026-Q3")
-    assert csv_response.status_code == 200
-    text = csv_response.data.decode("utf-8-sig")
-    lines = {line.split(",")[0] + ":" + line.split(",")[1] for line in text.splitlines()[1:]}
-    assert "on_time:" in lines and "late:" in lines
-    assert {f"procedure:{g.code}" for g in expected.by_procedure} <= lines
+    # The page's CSV: headers and splits in words (read by key), the worst procedure first.
+    splits_by_words = _split_keys(app)
+    body = client.get(f"/dashboard/agency/{commune.code}/dossiers.csv?period=2026-Q3&lang=vi")
+    assert body.status_code == 200
+    table = list(csv.reader(io.StringIO(body.data.decode("utf-8-sig"))))
+    assert table[0][:3] == ["Nhóm", "Mã", "Tên"]
+    lines = [dict(zip(module.COLUMNS, line, strict=True)) for line in table[1:]]
+    for line in lines:
+        line["split"] = splits_by_words[line["split"]]
+    _same_rows(lines, expected["XA"])
+    assert [line["code"] for line in lines if line["split"] == "procedure"] == [
+        g.code for g in order.by_procedure
+    ]
 
+    # The JSON report.
     _row, key = issue_api_key("Sở Nội vụ", ["reports:read"])
     db.session.commit()
-    body = client.get(
+    dossiers = client.get(
         f"/api/v1/report?period=2026-Q3&agency={commune.code}",
         headers={"Authorization": f"Bearer {key}"},
-    ).json
-    dossiers = body["dossiers"]
+    ).json["dossiers"]
+    e = expected["XA"]
     assert dossiers["agency"] == commune.code
-    assert dossiers["on_time"]["responses"] == expected.on_time.responses
-    assert dossiers["late"]["satisfied"] == expected.late.satisfied
-    assert [g["code"] for g in dossiers["by_procedure"]] == [g.code for g in expected.by_procedure]
-    assert dossiers["response_rate"]["tickets_issued"] == expected.issued
-
-    # The report's Excel file: a sheet with the same rows as the CSV, for the report's agency.
-    import io
-
-    from openpyxl import load_workbook
-
-    book = load_workbook(
-        io.BytesIO(client.get(f"/dashboard/export.xlsx?period=2026-Q3&agency={commune.code}").data)
-    )
-    sheet = book.worksheets[-1]
-    header = [c.value for c in sheet[1]]
-    assert header[:2] == ["split", "code"]
-    found = {}
-    for values in sheet.iter_rows(min_row=2, values_only=True):
-        line = dict(zip(header, values, strict=True))
-        found[(line["split"], line["code"] or "")] = line
-
-    def same(key, rate):
-        line = found[key]
-        assert (line["responses"], line["satisfied"]) == (rate.responses, rate.satisfied), key
-        assert (line["low"], line["high"]) == pytest.approx((rate.low, rate.high), abs=1e-6)
-
-    same(("on_time", ""), expected.on_time)
-    same(("late", ""), expected.late)
-    same(("on_time_rate", ""), expected.on_time_rate)
-    difference = found[("on_time_minus_late", "")]
-    assert (difference["rate"], difference["low"], difference["high"]) == pytest.approx(
-        (expected.difference.difference, expected.difference.low, expected.difference.high),
-        abs=1e-6,
-    )
-    procedures = [code for split, code in found if split == "procedure"]
-    assert procedures == [g.code for g in expected.by_procedure]  # the worst first
-    for group in expected.by_procedure:
-        same(("procedure", group.code), group.rate)
+    assert (dossiers["on_time"]["satisfied"], dossiers["on_time"]["responses"]) == e["on_time"][:2]
+    assert (dossiers["late"]["satisfied"], dossiers["late"]["responses"]) == e["late"][:2]
     assert (
-        found[("response_rate", "")]["responses"],
-        found[("response_rate", "")]["satisfied"],
-    ) == (
-        expected.issued,
-        expected.used,
+        dossiers["on_time_minus_late"]["low"],
+        dossiers["on_time_minus_late"]["high"],
+    ) == pytest.approx(e["difference"][1:])
+    assert (
+        dossiers["on_time_rate"]["on_time"],
+        dossiers["on_time_rate"]["returned"],
+    ) == e["on_time_rate"][:2]
+    assert {g["code"]: (g["satisfied"], g["responses"]) for g in dossiers["by_procedure"]} == {
+        c: v[:2] for c, v in e["procedures"].items()
+    }
+    assert (
+        dossiers["response_rate"]["tickets_issued"],
+        dossiers["response_rate"]["tickets_used"],
+    ) == (e["issued"], e["used"])
+
+    # The report's Excel file: every agency of the report, the CSV's columns after the agency.
+    book = load_workbook(io.BytesIO(client.get("/dashboard/export.xlsx?period=2026-Q3").data))
+    sheet = book["Theo hồ sơ"]
+    keys = ("agency_code", "agency", *module.COLUMNS)
+    by_agency = {}
+    for values in sheet.iter_rows(min_row=2, values_only=True):
+        line = dict(zip(keys, ("" if v is None else v for v in values), strict=True))
+        line["split"] = splits_by_words[line["split"]]
+        by_agency.setdefault(line["agency_code"], []).append(line)
+    assert list(by_agency) == ["HL", "XA", "XB"]  # in the table's order
+    for code, e in expected.items():
+        _same_rows(by_agency[code], e)
+
+    # The analytic PDF: a dossier page after the page of each agency below target.
+    app.config["REPORT_PDF"] = "analysis"
+    with app.test_request_context():
+        paged = [row.code for row in pdf.agency_page_rows(build_report(ReportOptions(PERIOD)))]
+    assert paged and set(paged) <= {"XA", "XB"}
+    if shutil.which("pdftotext"):
+        data = client.get("/dashboard/export.pdf?period=2026-Q3&lang=vi").data
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+        ).stdout.decode()
+        pages = [" ".join(p.split()) for p in text.split("\f")]
+        for code in paged:
+            e = expected[code]
+            found = [p for p in pages if f"{code} · Quý 3/2026 · Hồ sơ: trả kết quả" in p]
+            assert len(found) == 1, code
+            for line in _pdf_lines(e):
+                assert line in found[0], (code, line)
+            for name, (x, n, low, high) in [*e["procedures"].items(), *e["fields"].items()]:
+                assert re.search(
+                    rf"{re.escape(name)}\b.*? {n} {x} {re.escape(_vi(x / n))} "
+                    rf"{re.escape(_vi(low))}–{re.escape(_vi(high))} ",
+                    found[0],
+                ), (code, name)
+
+    # The official document: section VII, a row per agency, then the worst fields and
+    # procedures (the Word table's cells as printed in the PDF too).
+    doc = Document(io.BytesIO(client.get("/dashboard/export.docx?period=2026-Q3").data))
+    paragraphs = [p.text for p in doc.paragraphs]
+    assert "VII. KẾT QUẢ THEO HỒ SƠ: TRẢ KẾT QUẢ ĐÚNG HẸN, THỦ TỤC, LĨNH VỰC" in paragraphs
+    assert any(p.startswith("Các phiếu đánh giá qua phiếu khảo sát phát hành") for p in paragraphs)
+    first = next(
+        t
+        for t in doc.tables
+        if len(t.columns) > 2 and t.rows[0].cells[2].text.startswith("Hồ sơ trả đúng hẹn")
     )
+    cells_by_agency = {r.cells[1].text.strip(): [c.text for c in r.cells] for r in first.rows[1:]}
+    assert list(cells_by_agency) == [names[c] for c in ("HL", "XA", "XB")]
+    printed = []
+    for code, e in expected.items():
+        cells = cells_by_agency[names[code]]
+        d, d_low, d_high = e["difference"]
+        uptake = _docx_share(e["used"], e["issued"])
+        assert cells[2:] == [
+            _docx_share(*e["on_time"]),
+            _docx_share(*e["late"]),
+            f"{_points(d, ',')}\n({_points(d_low, ',')} … {_points(d_high, ',')})",
+            _docx_share(*e["on_time_rate"]),
+            uptake + " (thấp)" if e["used"] / e["issued"] < 0.1 else uptake,
+        ], code
+        printed += [part for cell in cells[2:] for part in cell.split("\n")]
+    second = next(
+        t
+        for t in doc.tables
+        if len(t.columns) > 2 and t.rows[0].cells[2].text.startswith("Lĩnh vực (tỷ lệ")
+    )
+    ranked = {r.cells[1].text.strip(): [c.text for c in r.cells] for r in second.rows[1:]}
+    assert list(ranked) == [names[c] for c in ("HL", "XA", "XB")]
+    with app.test_request_context():
+        report = build_report(ReportOptions(period=PERIOD))
+    for code, e in expected.items():
+        splits = dossier_splits(
+            report.row(code).id, subtree_ids(report.row(code).id), PERIOD, locale="vi"
+        )
+        shown = document.WORST_SHOWN
+        for column, groups, planted_groups in (
+            (2, splits.by_field, e["fields"]),
+            (3, splits.by_procedure, e["procedures"]),
+        ):
+            lines = ranked[names[code]][column].split("\n")
+            for line, group in zip(lines, groups[:shown], strict=False):
+                x, n, _low, _high = planted_groups[group.code]
+                label = f"{group.code} {group.name}" if column == 3 and group.name else group.code
+                assert line == f"{label}: {_vi(x / n)} ({x}/{n})", (code, line)
+            assert len(lines) == min(len(groups), shown) + (len(groups) > shown)
+
+    # Its PDF, printed by LibreOffice: the same cells.
+    if db.engine.dialect.name != "sqlite":
+        return  # the printing does not depend on the database: checked once
+    if document.soffice() is None or shutil.which("pdftotext") is None:
+        missing_service("LibreOffice and poppler-utils are needed to print and read the PDF")
+    app.config["REPORT_PDF"] = "document"
+    data = client.get("/dashboard/export.pdf?period=2026-Q3").data
+    flat = " ".join(
+        subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split()
+    )
+    assert "VII. KẾT QUẢ THEO HỒ SƠ: TRẢ KẾT QUẢ ĐÚNG HẸN, THỦ TỤC, LĨNH VỰC" in flat
+    for part in printed:
+        assert part in flat, part
 
 
 def test_an_analyst_outside_the_agency_gets_no_splits(planted, client, login, make_user):

@@ -19,7 +19,7 @@ from survey.admin import tree as admin_tree
 from survey.extensions import db
 from survey.models import Kind, Level, Questionnaire, Response, Ticket, TreeMove
 from survey.periods import parse_period
-from survey.reporting import detail, document, dossier_splits, exports, mergers
+from survey.reporting import detail, dossier_splits, exports, mergers
 from tests.conftest import html
 
 
@@ -61,7 +61,7 @@ def _printed(app, period: str) -> dict:
         report = reporting.build_report(reporting.parse_options({"period": period}, None))
         report = dataclasses.replace(report, generated_at=PRINTED)
         data = exports.to_json(report)
-        word = docx.Document(io.BytesIO(document.to_docx(report)))
+        word = docx.Document(io.BytesIO(exports.export(report, "docx")))
         sections = detail.with_details(report, report.rows, "vi").details
     text = [p.text for p in word.paragraphs]
     text += [cell.text for table in word.tables for row in table.rows for cell in row.cells]

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from survey import reporting
 from survey.extensions import db
 from survey.models import Level, Questionnaire, Response
-from survey.reporting import document, themes
+from survey.reporting import exports, themes
 
 AT = datetime(2026, 8, 3, 3)  # in 2026-Q3
 
@@ -65,7 +65,7 @@ def test_the_document_counts_the_comments_by_theme(app, make_agency, make_desk):
     with app.test_request_context():
         report = reporting.build_report(reporting.parse_options({"period": "2026-Q3"}, None))
         found = themes.comment_themes(report.period, {row.id for row in report.rows})
-        word = docx.Document(io.BytesIO(document.to_docx(report)))
+        word = docx.Document(io.BytesIO(exports.export(report, "docx")))
     assert found.comments == 4 and found.ungrouped == 1
     assert [(t.code, t.comments, t.unsatisfied) for t in found.themes] == [
         ("thoi_gian", 2, 1),
