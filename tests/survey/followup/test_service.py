@@ -334,6 +334,38 @@ def test_the_excel_pdf_and_word_reports_show_the_follow_up_check_as_planted(
         assert cells[7] == ("Khác biệt vượt mức ngẫu nhiên" if e["differs"] else "Phù hợp")
     assert seen == set(expected)
 
+    # The official PDF (the same document, printed by LibreOffice): the table's numbers.
+    if db.engine.dialect.name != "sqlite":
+        return  # the printing does not depend on the database: checked once
+    from survey.reporting import document
+    from tests.conftest import missing_service
+
+    if document.soffice() is None or shutil.which("pdftotext") is None:
+        missing_service("LibreOffice and poppler-utils are needed to print and read the PDF")
+    app.config["REPORT_PDF"] = "document"
+    pdf = client.get("/dashboard/export.pdf?period=2026-Q3&agency=HL").data
+    flat = " ".join(
+        subprocess.run(
+            ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split()
+    )
+    assert "VI. KIỂM TRA KẾT QUẢ BẰNG KHẢO SÁT GỌI LẠI" in flat
+    for code, e in expected.items():
+        x, n = e["followup"]
+        low, high = e["interval"]
+        d, d_low, d_high = (_points(v).replace(".", ",") for v in e["difference"])
+        for part in (
+            f"{_vi_percent(e['response_rate'], 0)} ({n}/{e['called']})",
+            f"{_vi_percent(e['rate'])} ({x}/{n};",
+            f"{_vi_percent(low)}–{_vi_percent(high)})",
+            f"{_vi_percent(e['self_rate'])} ({e['self'][0]}/{e['self'][1]})",
+            f"{d} ({d_low} …",
+            f"… {d_high})",
+        ):
+            assert part in flat, (code, part)
+
 
 def test_reports_without_a_draw_say_that_nothing_checks_the_ratings(
     frame, client, login, make_user

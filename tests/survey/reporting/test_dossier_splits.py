@@ -575,6 +575,10 @@ def test_every_channel_shows_the_splits_as_planted(planted, app, client, login, 
     assert "VII. KẾT QUẢ THEO HỒ SƠ: TRẢ KẾT QUẢ ĐÚNG HẸN, THỦ TỤC, LĨNH VỰC" in flat
     for part in printed:
         assert part in flat, part
+    # The agency table's response rates (section II), as planted.
+    for code, numbers in _expected_uptake(rows).items():
+        share = f"{_vi(numbers['rate'])} ({numbers['answered']}/{numbers['base']})"
+        assert re.search(rf"{names[code]} .*?{re.escape(share)}", flat), code
 
 
 def test_an_analyst_outside_the_agency_gets_no_splits(planted, client, login, make_user):
