@@ -4,6 +4,7 @@ rows (plain counting, statsmodels for the intervals)."""
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -338,6 +339,10 @@ def _same_rows(lines: list[dict], e: dict) -> None:
     assert float(uptake["rate"]) == pytest.approx(e["used"] / e["issued"], abs=1e-6)
 
 
+#: The planted dossier codes (H-0 … H-399): no file of the report may carry one.
+DOSSIER_CODE = re.compile(r"\bH-\d+\b")
+
+
 def _vi(value: float) -> str:
     return f"{value * 100:.1f}".replace(".", ",") + "%"
 
@@ -386,7 +391,6 @@ def test_every_channel_shows_the_splits_as_planted(planted, app, client, login, 
     planted rows. Each file is rendered once."""
     import csv
     import io
-    import re
     import shutil
     import subprocess
 
@@ -434,6 +438,7 @@ def test_every_channel_shows_the_splits_as_planted(planted, app, client, login, 
     body = client.get(f"/dashboard/agency/{commune.code}/dossiers.csv?period=2026-Q3&lang=vi")
     assert body.status_code == 200
     table = list(csv.reader(io.StringIO(body.data.decode("utf-8-sig"))))
+    assert not DOSSIER_CODE.search(body.data.decode("utf-8-sig"))
     assert table[0][:3] == ["Nhóm", "Mã", "Tên"]
     lines = [dict(zip(module.COLUMNS, line, strict=True)) for line in table[1:]]
     for line in lines:
@@ -473,6 +478,12 @@ def test_every_channel_shows_the_splits_as_planted(planted, app, client, login, 
     # The report's Excel file: every agency of the report, the CSV's columns after the agency.
     book = load_workbook(io.BytesIO(client.get("/dashboard/export.xlsx?period=2026-Q3").data))
     sheet = book["Theo hồ sơ"]
+    assert not any(
+        DOSSIER_CODE.search(str(value))
+        for ws in book.worksheets
+        for line in ws.iter_rows(values_only=True)
+        for value in line
+    )
     keys = ("agency_code", "agency", *module.COLUMNS)
     by_agency = {}
     for values in sheet.iter_rows(min_row=2, values_only=True):
@@ -494,6 +505,7 @@ def test_every_channel_shows_the_splits_as_planted(planted, app, client, login, 
             ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
         ).stdout.decode()
         pages = [" ".join(p.split()) for p in text.split("\f")]
+        assert not DOSSIER_CODE.search(text)
         for code in paged:
             e = expected[code]
             found = [p for p in pages if f"{code} · Quý 3/2026 · Hồ sơ: trả kết quả" in p]
@@ -511,6 +523,9 @@ def test_every_channel_shows_the_splits_as_planted(planted, app, client, login, 
     # procedures (the Word table's cells as printed in the PDF too).
     doc = Document(io.BytesIO(client.get("/dashboard/export.docx?period=2026-Q3").data))
     paragraphs = [p.text for p in doc.paragraphs]
+    assert not DOSSIER_CODE.search(
+        "\n".join(paragraphs + [c.text for t in doc.tables for r in t.rows for c in r.cells])
+    )
     assert "VII. KẾT QUẢ THEO HỒ SƠ: TRẢ KẾT QUẢ ĐÚNG HẸN, THỦ TỤC, LĨNH VỰC" in paragraphs
     assert any(p.startswith("Các phiếu đánh giá qua phiếu khảo sát phát hành") for p in paragraphs)
     first = next(
@@ -573,6 +588,7 @@ def test_every_channel_shows_the_splits_as_planted(planted, app, client, login, 
         .split()
     )
     assert "VII. KẾT QUẢ THEO HỒ SƠ: TRẢ KẾT QUẢ ĐÚNG HẸN, THỦ TỤC, LĨNH VỰC" in flat
+    assert not DOSSIER_CODE.search(flat)
     for part in printed:
         assert part in flat, part
     # The agency table's response rates (section II), as planted.
@@ -634,7 +650,6 @@ def test_response_rates_match_the_planted_rows_on_every_channel(
 ):
     import csv
     import io
-    import re
     import shutil
     import subprocess
 
