@@ -17,6 +17,15 @@ from survey.models import Agency, Level, Procedure, utcnow
 # (e.g. 1.004227.000.00.00.H12), so any short code of letters, digits, dots and dashes.
 PROCEDURE_CODE = re.compile(r"^[\w.\-]{1,40}$")
 
+
+def bad_procedure_code(code: str) -> str:
+    """What is wrong with a code that does not match PROCEDURE_CODE, for a row error."""
+    return _(
+        "The procedure code %(code)s may contain only letters without diacritics, digits, dots and dashes (at most 40), e.g. 1.004227.",
+        code=code,
+    )
+
+
 PROCEDURE_COLUMNS = {
     "code": "code",
     "mã": "code",
@@ -78,14 +87,7 @@ def import_procedures(
             if not code:
                 result.add_error(number, "code", _("The code is empty."))
             elif not PROCEDURE_CODE.match(code):
-                result.add_error(
-                    number,
-                    "code",
-                    _(
-                        "The procedure code %(code)s may contain only letters without diacritics, digits, dots and dashes (at most 40), e.g. 1.004227.",
-                        code=code,
-                    ),
-                )
+                result.add_error(number, "code", bad_procedure_code(code))
             elif code in rows:
                 result.add_error(
                     number,

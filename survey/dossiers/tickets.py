@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from survey.dossiers.procedures import PROCEDURE_CODE
+from survey.dossiers.procedures import PROCEDURE_CODE, bad_procedure_code
 from survey.dossiers.returns import local_day
 from survey.dossiers.tokens import TokenMaker
 from survey.extensions import db
@@ -152,14 +152,7 @@ def import_dossiers(
                 )
             procedure = procedure or None
             if procedure is not None and not PROCEDURE_CODE.match(procedure):
-                result.add_error(
-                    number,
-                    "procedure",
-                    _(
-                        "The procedure code %(code)s may contain only letters without diacritics, digits, dots and dashes (at most 40), e.g. 1.004227.",
-                        code=procedure,
-                    ),
-                )
+                result.add_error(number, "procedure", bad_procedure_code(procedure))
             due = day(number, "due_date", due_raw)
             returned = day(number, "returned_date", returned_raw)
             if returned is not None and returned > latest:
