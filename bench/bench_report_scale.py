@@ -33,6 +33,13 @@ triggers add to a submission's transaction, in blocks alternating the triggers o
     .venv/bin/python bench/bench_report_scale.py --responses 10000000 --first 1000000 \
         --agencies 5000 --runs 3 --scale-only
 
+`--kept DB [DB ...]` times databases kept by earlier runs (`--keep`) instead of loading one:
+they are migrated to the head (a new roll-up's migration backfills them), the yearly and
+quarterly reports run on each, round-robin, the last against the first for the ratio:
+
+    .venv/bin/python bench/bench_report_scale.py --kept hailong_bench_scale_<1M pid> \
+        hailong_bench_scale_<10M pid> --agencies 5000 --runs 5 --scale-only
+
 Results go in docs/performance.md ("Report at scale", "The monthly roll-up").
 """
 
@@ -604,8 +611,8 @@ def main() -> None:
         nargs="+",
         metavar="DATABASE",
         help="time databases kept by earlier runs (--keep; upgraded to the head with the "
-        "app's migrations) instead of loading one: the yearly and quarterly reports on each in "
-        "turn (the last against the first: the ratio), then the rest on the last",
+        "app's migrations) instead of loading one: the yearly and quarterly reports on each, "
+        "round-robin (the last against the first: the ratio), then the rest on the last",
     )
     args = parser.parse_args()
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
@@ -656,16 +663,25 @@ def kept(args, admin) -> None:
         about = machine(conn)
     print(f"bench_report_scale on kept databases {', '.join(args.kept)}")
     print(f"machine: {about}; load average {load_average()}", flush=True)
-    steps, app = [], None
+    apps, sizes = [], []
     for name in args.kept:
         url = sa.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-        app = make_app(url)
-        with app.app_context():
+        apps.append(make_app(url))
+        with apps[-1].app_context():
             upgrade()
-            responses = db.session.execute(sa.text("SELECT count(*) FROM response")).scalar()
+            sizes.append(db.session.execute(sa.text("SELECT count(*) FROM response")).scalar())
             db.session.remove()
-        steps.append((responses, load_average(), scale_timings(app, args.runs)))
-        print(f"  {name}, {responses:,}: {steps[-1][2]}", flush=True)
+    # Round-robin over the databases, so that the machine's load weighs on each alike.
+    rounds = [[] for _ in apps]
+    for _ in range(args.runs):
+        for i, app in enumerate(apps):
+            rounds[i].append(scale_timings(app, 1))
+    steps = []
+    for name, responses, found in zip(args.kept, sizes, rounds, strict=True):
+        timings = {key: [t for one in found for t in one[key]] for key in found[0]}
+        steps.append((responses, load_average(), timings))
+        print(f"  {name}, {responses:,}: {timings}", flush=True)
+    app = apps[-1]
     writes = write_cost(app, args.write_blocks, args.write_per_block)
     print(f"  write cost: {writes}", flush=True)
     result = None if args.scale_only else measure(app, args)

@@ -166,8 +166,10 @@ class Config:
     # Report periods: "calendar" (Q3 = 1/7-30/9) or "regime", the reporting regime of Decree
     # 09/2019/NĐ-CP (Q3 = 15/6-14/9); a report can ask for the other with ?calendar=.
     REPORT_CALENDAR = "calendar"
-    # Reports read whole months from the roll-ups `response_month` and `answer_month` (kept by
-    # triggers, migrations 0014 and 0018); off, they read every row (benchmarks compare the two).
+    # Reports read whole months from the roll-ups `response_month`, `answer_month` and
+    # `cluster_month` (kept by triggers, migrations 0014, 0018 and 0020; a period's partial
+    # months come from `response`, `answer` and `desk_day`); off, they read every row
+    # (benchmarks compare the two).
     REPORT_ROLLUP = True
     # With REPORTING_DATABASE_URL: after a failed check of the replica, reports read the
     # primary (a warning in the log) for this many seconds before the replica is tried again.
