@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from survey import create_app, demo, periods
 from survey.extensions import db
 from survey.models import Agency, User
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, cheap_hash
 
 DEMO_TODAY = date(2026, 11, 21)
 QUARTER = "2026-Q3"
@@ -25,6 +25,9 @@ def _seed(url: str) -> None:
     )
     with app.app_context():
         demo.seed(PASSWORD, today=DEMO_TODAY)
+        # Each test signs a demo user in: with the tests' cheap hash, not the app's (conftest).
+        db.session.execute(sa.update(User).values(password_hash=cheap_hash(PASSWORD)))
+        db.session.commit()
         db.session.remove()
         db.engine.dispose()
 
@@ -44,8 +47,7 @@ def demo_postgres_template(postgres):
         conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres.template}"'))
     _seed(postgres.url.set(database=name).render_as_string(hide_password=False))
     yield name
-    with postgres.admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    postgres.drop_template(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -57,11 +59,7 @@ def database_url(request, tmp_path, demo_sqlite_template):
         yield f"sqlite:///{path}"
         return
     postgres = request.getfixturevalue("postgres")
-    template = request.getfixturevalue("demo_postgres_template")
-    name = f"hailong_t_{uuid.uuid4().hex[:12]}"
-    with postgres.admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    url = postgres.url.set(database=name).render_as_string(hide_password=False)
+    url = postgres.new(request.getfixturevalue("demo_postgres_template"))
     yield url
     postgres.drop(url)
 
