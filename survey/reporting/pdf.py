@@ -364,24 +364,34 @@ def _agency_page(report: Report, row: Row) -> Figure:
         cases_line(row),
         *official_lines(report, row),
     ]
+    parts = [part for line in lines for part in textwrap.wrap(line, 90)]
+    sections = [
+        section
+        for section in report.details.get(row.code, [])
+        if section.printed != 0 and section.rows
+    ]
+    # Everything on one page: the steps shrink (and the type a little) when the sentences and
+    # the sections' rows would run past the bottom margin.
+    needed = 0.027 * len(parts) + sum(
+        0.05 + 0.024 * len(section.rows[: section.printed]) for section in sections
+    )
+    scale = min(1.0, (0.86 - 0.05) / needed) if needed else 1.0
+    size = max(scale, 0.8)
     y = 0.86
-    for line in lines:
-        for part in textwrap.wrap(line, 90):
-            _text(fig, 0.08, y, part, fontsize=10.5)
-            y -= 0.027
-    for section in report.details.get(row.code, []):
-        if section.printed == 0:
-            continue
-        y -= 0.02
-        _text(fig, 0.08, y, section.title, fontsize=12, weight="bold")
-        y -= 0.03
+    for part in parts:
+        _text(fig, 0.08, y, part, fontsize=10.5 * size)
+        y -= 0.027 * scale
+    for section in sections:
+        y -= 0.02 * scale
+        _text(fig, 0.08, y, section.title, fontsize=12 * size, weight="bold")
+        y -= 0.03 * scale
         for item in section.rows[: section.printed]:
             label = f"{item.key} – {item.label}" if section.show_key else item.label
             label = label if len(label) < 62 else label[:61] + "…"
-            _text(fig, 0.08, y, label, fontsize=8.5)
-            _text(fig, 0.78, y, _int(item.valid), fontsize=8.5, ha="right")
-            _text(fig, 0.92, y, percent(item.rate), fontsize=8.5, ha="right")
-            y -= 0.024
+            _text(fig, 0.08, y, label, fontsize=8.5 * size)
+            _text(fig, 0.78, y, _int(item.valid), fontsize=8.5 * size, ha="right")
+            _text(fig, 0.92, y, percent(item.rate), fontsize=8.5 * size, ha="right")
+            y -= 0.024 * scale
     return fig
 
 
