@@ -518,6 +518,13 @@ def test_every_channel_shows_the_splits_as_planted(planted, app, client, login, 
                     rf"{re.escape(_vi(low))}–{re.escape(_vi(high))} ",
                     found[0],
                 ), (code, name)
+            # The response rate of each desk's tickets.
+            desks = {r["desk"].code for r in rows if r["desk"].agency.code == code}
+            for desk in desks:
+                issued = [r for r in rows if r["desk"].code == desk and _in_period(r["created"])]
+                used = sum(r["used"] for r in issued)
+                line = f"{desk} – Quầy tiếp nhận số 1 {len(issued)} {used} "
+                assert line + _vi(used / len(issued)) in found[0], (code, desk)
 
     # The official document: section VII, a row per agency, then the worst fields and
     # procedures (the Word table's cells as printed in the PDF too).
