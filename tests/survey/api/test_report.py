@@ -1,4 +1,5 @@
-"""GET /api/v1/report: the same numbers as the dashboard, for integrators."""
+"""GET /api/v1/report: the same numbers as the dashboard, for integrators (on the demo
+province)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from survey import reporting
 from survey.credentials import issue_api_key
 from survey.extensions import db
-from tests.survey.dashboard.conftest import QUARTER
+from tests.survey.demo_province import QUARTER, database_url, demo_today  # noqa: F401
 
 
 @pytest.fixture
