@@ -9,6 +9,9 @@ Responses are counted through one function, `response_counts(period, by=...)`, o
 dimensions in `DIMENSIONS` (agency, status, channel, desk, questionnaire, level). That is the
 seam for a roll-up table: whole months of a period can be read from a monthly roll-up that keeps
 these dimensions, and only the partial months at the period's edges from `response`.
+
+One cohesive thing, the report's SQL (each statement a plain count over the same
+dimensions, roll-up or not), hence over 400 lines.
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ compatible Liberation Serif (embedded in the PDF).
 The issuer, its superior, the place, the signer and the recipients are the installation's
 settings (`REPORT_ISSUER`, `REPORT_SUPERIOR`, `REPORT_PLACE`, `REPORT_SIGNER`,
 `REPORT_RECIPIENTS`; docs/reporting.md): officials edit the DOCX in Word before signing.
+
+One cohesive thing, the official document section by section (how Word is written is
+`survey.reporting.word`), hence over 400 lines.
 """
 
 from __future__ import annotations

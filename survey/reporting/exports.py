@@ -4,6 +4,9 @@ The same renderers serve the dashboard's downloads, the `report` command and the
 channel shows the same numbers. Texts follow the current locale (Vietnamese by default).
 Renderers never query the database: `export()` first attaches what a format needs (the PDF's
 agency pages) with `survey.reporting.detail.with_details`, then renders.
+
+One cohesive thing, the report's files side by side (CSV, Excel, JSON and the methods
+note they share), hence over 400 lines.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """The PDF report for the Provincial People's Committee, rendered from a finished `Report`
 (with the sections of the agencies that get a page of their own attached): title, summary,
-table, funnel and forest plots, a page per agency below target, and a methods note."""
+table, funnel and forest plots, a page per agency below target, and a methods note.
+
+One cohesive thing, the PDF report page by page, hence over 400 lines.
+"""
 
 from __future__ import annotations
 
