@@ -157,16 +157,7 @@ def _summary_page(report: Report) -> Figure:
             target=percent(s.target),
             verdict=labels.VERDICT_LABELS[s.verdict],
         ),
-        _(
-            "Valid responses: %(valid)s, of which satisfied: %(satisfied)s.",
-            valid=_int(s.valid),
-            satisfied=_int(s.satisfied),
-        ),
-        _(
-            "Not counted: %(flagged)s flagged and %(excluded)s excluded.",
-            flagged=_int(s.flagged),
-            excluded=_int(s.excluded),
-        ),
+        *count_lines(s),
         str(labels.SUMMARY_BASIS_LABELS[s.basis]),
         uptake_line(s, report.response_warning),
         cases_line(s),
@@ -240,6 +231,22 @@ def _table_page(report: Report, rows: list[Row], number: int, total: int) -> Fig
         color="#444444",
     )
     return fig
+
+
+def count_lines(r) -> list[str]:
+    """The valid and satisfied responses of a row or the summary, and those not counted."""
+    return [
+        _(
+            "Valid responses: %(valid)s, of which satisfied: %(satisfied)s.",
+            valid=_int(r.valid),
+            satisfied=_int(r.satisfied),
+        ),
+        _(
+            "Not counted: %(flagged)s flagged and %(excluded)s excluded.",
+            flagged=_int(r.flagged),
+            excluded=_int(r.excluded),
+        ),
+    ]
 
 
 def uptake_line(r, warning: float) -> str:
@@ -338,16 +345,7 @@ def _agency_page(report: Report, row: Row) -> Figure:
             high=percent(row.high),
             target=percent(row.target),
         ),
-        _(
-            "Valid responses: %(valid)s, of which satisfied: %(satisfied)s.",
-            valid=_int(row.valid),
-            satisfied=_int(row.satisfied),
-        ),
-        _(
-            "Not counted: %(flagged)s flagged and %(excluded)s excluded.",
-            flagged=_int(row.flagged),
-            excluded=_int(row.excluded),
-        ),
+        *count_lines(row),
         _(
             "Previous period: %(rate)s of %(valid)s responses; change: %(change)s.",
             rate=percent(row.previous_rate),
