@@ -95,14 +95,8 @@ def _splits(result: reporting.Report) -> dict | None:
     """The first row's valid ratings by language and by kiosk mode."""
     if not result.rows:
         return None
-    root = result.rows[0]
-    splits = detail.audience_splits(
-        result.period,
-        mergers.period_subtree(root.id, result.period),
-        result.confidence,
-        result.options.method,
-    )
-    return {"agency": root.code, **detail.splits_json(splits)}
+    splits = detail.report_audience_splits(result)
+    return {"agency": result.rows[0].code, **detail.splits_json(splits)}
 
 
 def _dossiers(result: reporting.Report, options: reporting.ReportOptions) -> dict | None:

@@ -326,14 +326,8 @@ def _dossier_splits(row, ids, options: ReportOptions):
 @staff_required
 def splits_export(code: str):
     """The agency page's splits by language and by kiosk mode, as CSV."""
-    options, report = _agency_report(code, _options())
-    row = report.rows[0]
-    splits = detail.audience_splits(
-        report.period,
-        mergers.period_subtree(row.id, report.period),
-        report.confidence,
-        report.options.method,
-    )
+    report = _agency_report(code, _options())[1]
+    splits = detail.report_audience_splits(report)
     return _agency_csv(report, code, "splits", detail.splits_csv(splits))
 
 

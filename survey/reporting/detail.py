@@ -134,6 +134,18 @@ def audience_splits(period, agency_ids, confidence, method) -> dict[str, list[Ra
     }
 
 
+def report_audience_splits(report: Report) -> dict[str, list[RateRow]]:
+    """`audience_splits` of the report's first row (the agency asked for, or the top of the
+    tree) over its subtree as it stood in the period: the API's and the CSV download's."""
+    row = report.rows[0]
+    return audience_splits(
+        report.period,
+        mergers.period_subtree(row.id, report.period),
+        report.confidence,
+        report.options.method,
+    )
+
+
 def splits_csv(splits: dict[str, list[RateRow]]) -> bytes:
     """The splits as one CSV table (UTF-8 with a BOM, for Excel): one row per language or mode."""
     from survey.spreadsheets import write_table
