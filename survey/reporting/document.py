@@ -29,9 +29,7 @@ from datetime import date
 
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from flask import current_app
@@ -39,12 +37,12 @@ from flask_babel import force_locale
 
 from survey import periods
 from survey.periods import to_local
-from survey.reporting import labels
+from survey.reporting import labels, word
 from survey.reporting.formatting import Numbers
 from survey.reporting.official import ADMINISTRATIVE_LABELS, CLASS_LABELS, shares, verdict_note
 from survey.reporting.table import Report, Row
+from survey.reporting.word import FONT
 
-FONT = "Times New Roman"
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -82,131 +80,6 @@ def period_phrase(report: Report) -> str:
     """The period as the trích yếu writes it: "quý 3/2026", "6 tháng đầu năm 2026"."""
     label = report.period.label()
     return label[:1].lower() + label[1:]
-
-
-# ---- low-level helpers -----------------------------------------------------------------------
-
-
-def _font(run, size: float, bold=False, italic=False, underline=False) -> None:
-    run.font.name = FONT
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run.font.italic = italic
-    run.font.underline = underline
-    fonts = run._element.get_or_add_rPr().get_or_add_rFonts()
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), FONT)
-
-
-def _para(
-    container,
-    text: str = "",
-    size: float = 13,
-    bold=False,
-    italic=False,
-    align=None,
-    indent=True,
-    after: float = 6,
-):
-    p = container.add_paragraph()
-    if text:
-        _font(p.add_run(text), size, bold, italic)
-    p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY if align is None else align
-    fmt = p.paragraph_format
-    fmt.space_after = Pt(after)
-    fmt.space_before = Pt(0)
-    fmt.line_spacing = 1.15
-    if indent and align is None:
-        fmt.first_line_indent = Cm(1.0)
-    return p
-
-
-def _heading(doc, text: str):
-    """A section heading (I., II., ...): bold, with room above it when a table precedes it."""
-    p = _para(doc, text, 13, bold=True, indent=False, align=WD_ALIGN_PARAGRAPH.LEFT)
-    p.paragraph_format.space_before = Pt(9)
-    return p
-
-
-def _cell(
-    cell, text: str, size: float = 11, bold=False, align=WD_ALIGN_PARAGRAPH.LEFT, italic=False
-):
-    cell.text = ""
-    p = cell.paragraphs[0]
-    p.alignment = align
-    p.paragraph_format.space_after = Pt(0)
-    _font(p.add_run(text), size, bold, italic)
-
-
-def _repeat_header(row) -> None:
-    """Repeat this table row at the top of every page (w:tblHeader)."""
-    tr_pr = row._tr.get_or_add_trPr()
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    tr_pr.append(flag)
-
-
-def _no_split(row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    flag = OxmlElement("w:cantSplit")
-    flag.set(qn("w:val"), "true")
-    tr_pr.append(flag)
-
-
-def _widths(table, widths) -> None:
-    """Fixed column widths (Word reads the cells', LibreOffice the grid's)."""
-    table.autofit = False
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout)
-    for i, width in enumerate(widths):
-        table.columns[i].width = Cm(width)
-        for cell in table.columns[i].cells:
-            cell.width = Cm(width)
-
-
-def _no_borders(table) -> None:
-    tbl_pr = table._tbl.tblPr
-    borders = OxmlElement("w:tblBorders")
-    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
-        element = OxmlElement(f"w:{edge}")
-        element.set(qn("w:val"), "nil")
-        borders.append(element)
-    tbl_pr.append(borders)
-
-
-def _page_field(paragraph) -> None:
-    """A PAGE field: Word and LibreOffice write the page number."""
-    run = paragraph.add_run()
-    _font(run, 13)
-    for kind, text in (("begin", None), (None, "PAGE"), ("separate", None), ("end", None)):
-        if kind is None:
-            instr = OxmlElement("w:instrText")
-            instr.set(qn("xml:space"), "preserve")
-            instr.text = text
-            run._r.append(instr)
-        else:
-            char = OxmlElement("w:fldChar")
-            char.set(qn("w:fldCharType"), kind)
-            run._r.append(char)
-
-
-def _table(doc, headers: list[str], rows: list[list[str]], widths: list[float], numeric: set[int]):
-    table = doc.add_table(rows=1, cols=len(headers))
-    table.style = "Table Grid"
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    head = table.rows[0]
-    _repeat_header(head)
-    for i, text in enumerate(headers):
-        _cell(head.cells[i], text, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    for values in rows:
-        row = table.add_row()
-        _no_split(row)
-        for i, text in enumerate(values):
-            align = WD_ALIGN_PARAGRAPH.RIGHT if i in numeric else WD_ALIGN_PARAGRAPH.LEFT
-            _cell(row.cells[i], text, align=align)
-    _widths(table, widths)
-    return table
 
 
 # ---- the figures as sentences ----------------------------------------------------------------
@@ -381,40 +254,40 @@ def _build(report: Report, progress=_noop) -> bytes:
     section.different_first_page_header_footer = True  # no number on the first page
     number = section.header.paragraphs[0]
     number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _page_field(number)
+    word.page_field(number)
 
     # Header: the issuer on the left, Quốc hiệu and tiêu ngữ on the right.
     head = doc.add_table(rows=2, cols=2)
-    _no_borders(head)
+    word.no_borders(head)
     widths = (6.2, 10.3)
     left, right = head.rows[0].cells
-    _cell(left, settings["superior"], 12, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _font(left.add_paragraph().add_run(settings["issuer"]), 12.5, bold=True)
+    word.fill_cell(left, settings["superior"], 12, align=WD_ALIGN_PARAGRAPH.CENTER)
+    word.set_font(left.add_paragraph().add_run(settings["issuer"]), 12.5, bold=True)
     left.paragraphs[1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(left.add_paragraph().add_run("_______"), 12, bold=True)
+    word.set_font(left.add_paragraph().add_run("_______"), 12, bold=True)
     left.paragraphs[2].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _cell(right, NATION, 12.5, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    word.fill_cell(right, NATION, 12.5, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     motto = right.add_paragraph()
     motto.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(motto.add_run(MOTTO), 13.5, bold=True)
+    word.set_font(motto.add_run(MOTTO), 13.5, bold=True)
     line = right.add_paragraph()
     line.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(line.add_run("_______________________"), 12, bold=True)
+    word.set_font(line.add_run("_______________________"), 12, bold=True)
     symbol, when = head.rows[1].cells
-    _cell(symbol, f"Số:       /{settings['symbol']}", 13, align=WD_ALIGN_PARAGRAPH.CENTER)
+    word.fill_cell(symbol, f"Số:       /{settings['symbol']}", 13, align=WD_ALIGN_PARAGRAPH.CENTER)
     local_day = periods.local_today()
-    _cell(
+    word.fill_cell(
         when,
         f"{settings['place']}, {document_date(local_day)}",
         13,
         italic=True,
         align=WD_ALIGN_PARAGRAPH.CENTER,
     )
-    _widths(head, widths)
+    word.fix_widths(head, widths)
 
-    _para(doc, "", after=6)
-    _para(doc, "BÁO CÁO", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
-    _para(
+    word.add_paragraph(doc, "", after=6)
+    word.add_paragraph(doc, "BÁO CÁO", 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
+    word.add_paragraph(
         doc,
         "Kết quả đánh giá mức độ hài lòng của người dân, tổ chức đối với sự phục vụ của "
         f"cơ quan hành chính nhà nước {period_phrase(report)}",
@@ -423,17 +296,17 @@ def _build(report: Report, progress=_noop) -> bytes:
         align=WD_ALIGN_PARAGRAPH.CENTER,
         after=0,
     )
-    _para(doc, "_______", 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
+    word.add_paragraph(doc, "_______", 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=12)
 
     p = report.period
-    _para(
+    word.add_paragraph(
         doc,
         f"Phạm vi: {report.root_name}. Số liệu từ ngày {p.start:%d/%m/%Y} đến ngày "
         f"{p.end:%d/%m/%Y}, theo giờ Việt Nam; so sánh với {report.previous.label().lower()}.",
     )
-    _heading(doc, "I. KẾT QUẢ CHUNG")
+    word.heading(doc, "I. KẾT QUẢ CHUNG")
     for sentence in body_sentences(report):
-        _para(doc, sentence)
+        word.add_paragraph(doc, sentence)
 
     # The tables, on landscape pages.
     wide = doc.add_section(WD_SECTION.NEW_PAGE)
@@ -441,9 +314,9 @@ def _build(report: Report, progress=_noop) -> bytes:
     wide.page_width, wide.page_height = Cm(29.7), Cm(21)
     wide.left_margin, wide.right_margin = Cm(2), Cm(1.5)
     wide.different_first_page_header_footer = False
-    _heading(doc, "II. KẾT QUẢ THEO CƠ QUAN, ĐƠN VỊ")
+    word.heading(doc, "II. KẾT QUẢ THEO CƠ QUAN, ĐƠN VỊ")
     _agency_table(doc, report)
-    _para(
+    word.add_paragraph(
         doc,
         "Ghi chú: Đạt/Không đạt là đánh giá hành chính, chỉ xét tỷ lệ so với chỉ tiêu; kết "
         "luận thống kê xét cả khoảng tin cậy (đạt khi cả khoảng nằm trên chỉ tiêu). Cơ quan cấp "
@@ -453,15 +326,15 @@ def _build(report: Report, progress=_noop) -> bytes:
         indent=False,
     )
     if report.summary.points is not None and report.scale.indicators:
-        _heading(doc, "III. ĐIỂM THEO TỪNG CHỈ SỐ")
+        word.heading(doc, "III. ĐIỂM THEO TỪNG CHỈ SỐ")
         _indicator_table(doc, report)
-    _heading(doc, "IV. CÁC CƠ QUAN, ĐƠN VỊ CHƯA ĐẠT CHỈ TIÊU")
+    word.heading(doc, "IV. CÁC CƠ QUAN, ĐƠN VỊ CHƯA ĐẠT CHỈ TIÊU")
     _below_table(doc, report)
-    _heading(doc, "V. Ý KIẾN GÓP Ý CỦA NGƯỜI DÂN THEO CHỦ ĐỀ")
+    word.heading(doc, "V. Ý KIẾN GÓP Ý CỦA NGƯỜI DÂN THEO CHỦ ĐỀ")
     _themes(doc, report)
-    _heading(doc, "VI. KIỂM TRA KẾT QUẢ BẰNG KHẢO SÁT GỌI LẠI")
+    word.heading(doc, "VI. KIỂM TRA KẾT QUẢ BẰNG KHẢO SÁT GỌI LẠI")
     _followup(doc, report)
-    _heading(doc, "VII. KẾT QUẢ THEO HỒ SƠ: TRẢ KẾT QUẢ ĐÚNG HẸN, THỦ TỤC, LĨNH VỰC")
+    word.heading(doc, "VII. KẾT QUẢ THEO HỒ SƠ: TRẢ KẾT QUẢ ĐÚNG HẸN, THỦ TỤC, LĨNH VỰC")
     _dossiers(doc, report)
     progress("tables")
 
@@ -470,8 +343,8 @@ def _build(report: Report, progress=_noop) -> bytes:
     end.orientation = WD_ORIENT.PORTRAIT
     end.page_width, end.page_height = Cm(21), Cm(29.7)
     end.left_margin, end.right_margin = Cm(3), Cm(1.5)
-    _heading(doc, "VIII. PHƯƠNG PHÁP")
-    _para(
+    word.heading(doc, "VIII. PHƯƠNG PHÁP")
+    word.add_paragraph(
         doc,
         "Tỷ lệ hài lòng là số phiếu Hài lòng và Rất hài lòng chia cho số phiếu hợp lệ; phiếu bị "
         "hệ thống gắn cờ hoặc bị loại không được tính. Kết luận đạt hoặc không đạt chỉ tiêu "
@@ -487,23 +360,25 @@ def _build(report: Report, progress=_noop) -> bytes:
         "định).",
         12,
     )
-    _para(doc, "", after=6)
+    word.add_paragraph(doc, "", after=6)
     closing = doc.add_table(rows=1, cols=2)
-    _no_borders(closing)
+    word.no_borders(closing)
     to, sign = closing.rows[0].cells
-    _cell(to, "Nơi nhận:", 12, bold=True, italic=True)
+    word.fill_cell(to, "Nơi nhận:", 12, bold=True, italic=True)
     for recipient in settings["recipients"]:
         item = to.add_paragraph()
         item.paragraph_format.space_after = Pt(0)
-        _font(item.add_run(f"- {recipient}{'.' if recipient.startswith('Lưu') else ';'}"), 11)
-    _cell(sign, settings["signer"], 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        word.set_font(
+            item.add_run(f"- {recipient}{'.' if recipient.startswith('Lưu') else ';'}"), 11
+        )
+    word.fill_cell(sign, settings["signer"], 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     hint = sign.add_paragraph()
     hint.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _font(hint.add_run("(Ký, ghi rõ họ tên, đóng dấu)"), 12, italic=True)
+    word.set_font(hint.add_run("(Ký, ghi rõ họ tên, đóng dấu)"), 12, italic=True)
     for _ in range(4):
         sign.add_paragraph()
-    _widths(closing, (8.0, 8.5))
-    _para(
+    word.fix_widths(closing, (8.0, 8.5))
+    word.add_paragraph(
         doc,
         f"Báo cáo lập bằng hailong lúc {to_local(report.generated_at):%H:%M %d/%m/%Y} (giờ Việt "
         "Nam).",
@@ -533,9 +408,11 @@ def _build(report: Report, progress=_noop) -> bytes:
     if figures:
         annex = doc.add_section(WD_SECTION.NEW_PAGE)
         annex.orientation = WD_ORIENT.PORTRAIT
-        _para(doc, "PHỤ LỤC: BIỂU ĐỒ", 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        word.add_paragraph(doc, "PHỤ LỤC: BIỂU ĐỒ", 13, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
         for title, figure in figures:
-            _para(doc, title, 12, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=2)
+            word.add_paragraph(
+                doc, title, 12, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=2
+            )
             doc.add_picture(io.BytesIO(_chart_png(figure)), width=Cm(15.5))
             doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
     progress("charts")
@@ -613,7 +490,7 @@ def _agency_table(doc, report: Report) -> None:
         4 + len(level_codes),
         5 + len(level_codes),
     }
-    _table(doc, headers, rows, widths, numeric)
+    word.add_table(doc, headers, rows, widths, numeric)
 
 
 def _indicator_table(doc, report: Report) -> None:
@@ -631,7 +508,7 @@ def _indicator_table(doc, report: Report) -> None:
             VI.integer(points.responses),
         ]
     )
-    _table(
+    word.add_table(
         doc,
         ["TT", "Chỉ số (từ thấp đến cao)", "Điểm bình quân (0–2)", "Số phiếu trả lời"],
         rows,
@@ -643,9 +520,11 @@ def _indicator_table(doc, report: Report) -> None:
 def _themes(doc, report: Report) -> None:
     found = report.themes
     if not found.comments:
-        _para(doc, "Trong kỳ không có ý kiến góp ý bằng chữ trên các phiếu hợp lệ.", 13)
+        word.add_paragraph(
+            doc, "Trong kỳ không có ý kiến góp ý bằng chữ trên các phiếu hợp lệ.", 13
+        )
         return
-    _para(
+    word.add_paragraph(
         doc,
         f"Trong kỳ có {VI.integer(found.comments)} phiếu hợp lệ kèm ý kiến góp ý bằng chữ. Chủ "
         "đề được nhận biết tự động theo từ khóa (một ý kiến có thể thuộc nhiều chủ đề hoặc "
@@ -658,7 +537,7 @@ def _themes(doc, report: Report) -> None:
         for i, t in enumerate(found.themes, start=1)
     ]
     rows.append(["", "Chưa xếp được chủ đề", VI.integer(found.ungrouped), ""])
-    _table(
+    word.add_table(
         doc,
         ["TT", "Chủ đề", "Số ý kiến", "Trong đó: phiếu chưa hài lòng"],
         rows,
@@ -708,7 +587,7 @@ def followup_sentences(report: Report) -> list[str]:
 
 def _followup(doc, report: Report) -> None:
     for sentence in followup_sentences(report):
-        _para(doc, sentence, 13)
+        word.add_paragraph(doc, sentence, 13)
     found = report.followup
     if found is None or not found.agencies:
         return
@@ -741,7 +620,7 @@ def _followup(doc, report: Report) -> None:
                 else ("Khác biệt vượt mức ngẫu nhiên" if check.differs else "Phù hợp"),
             ]
         )
-    _table(
+    word.add_table(
         doc,
         [
             "TT",
@@ -846,7 +725,7 @@ def _worst(groups, named: bool) -> str:
 
 def _dossiers(doc, report: Report) -> None:
     for sentence in dossier_sentences(report):
-        _para(doc, sentence, 13)
+        word.add_paragraph(doc, sentence, 13)
     found = dossier_rows(report)
     if not found:
         return
@@ -879,7 +758,7 @@ def _dossiers(doc, report: Report) -> None:
                 uptake + " (thấp)" if s.low_response else uptake,
             ]
         )
-    _table(
+    word.add_table(
         doc,
         [
             "TT",
@@ -896,10 +775,10 @@ def _dossiers(doc, report: Report) -> None:
     )
     ranked = [(row, s) for row, s in found if s.by_procedure or s.by_field]
     if not ranked:
-        _para(doc, "Trong kỳ không có phiếu đánh giá nào ghi thủ tục của hồ sơ.", 13)
+        word.add_paragraph(doc, "Trong kỳ không có phiếu đánh giá nào ghi thủ tục của hồ sơ.", 13)
         return
-    _para(doc, "", after=0)
-    _para(
+    word.add_paragraph(doc, "", after=0)
+    word.add_paragraph(
         doc,
         f"Lĩnh vực và thủ tục có tỷ lệ hài lòng thấp nhất của từng cơ quan, đơn vị (tối đa "
         f"{WORST_SHOWN} mỗi loại), xếp theo ước lượng co rút (Bayes thực nghiệm) để một thủ tục chỉ "
@@ -909,7 +788,7 @@ def _dossiers(doc, report: Report) -> None:
         italic=True,
         indent=False,
     )
-    _table(
+    word.add_table(
         doc,
         [
             "TT",
@@ -938,7 +817,7 @@ def _below_table(doc, report: Report) -> None:
         if r.administrative_verdict == "khong_dat" or r.verdict == "below"
     ]
     if not below:
-        _para(doc, "Không có cơ quan, đơn vị nào chưa đạt chỉ tiêu.", 13)
+        word.add_paragraph(doc, "Không có cơ quan, đơn vị nào chưa đạt chỉ tiêu.", 13)
         return
     names = dict(report.scale.indicators)
     rows = []
@@ -959,7 +838,7 @@ def _below_table(doc, report: Report) -> None:
                 verdict_note(r) or "",
             ]
         )
-    _table(
+    word.add_table(
         doc,
         [
             "TT",
