@@ -1,7 +1,7 @@
 """The invariant of issue 13, as a property: one agency, one period, one set of options give one
 n, rate, interval, target, verdict, responses needed and change verdict, on every channel
-(table, summary, agency page, forest plot data, API JSON, CSV, Excel, the `report` command,
-public page; the official DOCX and the PDF in a second test with fewer examples) and in every view (the full
+(table, summary, agency page, forest and funnel plot data, API JSON, CSV, Excel, the `report`
+command, public page; the official DOCX and the PDF in a second test with fewer examples) and in every view (the full
 table, `?agency=`, a verdict filter, an analyst and an API key limited to a subtree).
 
 Hypothesis draws small provinces (random trees, kinds, targets at every scope, counts in the
@@ -349,6 +349,20 @@ def _every_channel_and_view_give_one_verdict(app, channels, runner, tmp_path, pr
             assert (value is None) == (want is None), ("forest", row.code, name)
             if want is not None:
                 assert value == pytest.approx(want, abs=1e-6), ("forest", row.code, name)
+    # The funnel plot's data: each reporting unit once, in the table's order, with its row's
+    # numbers (a unit's counts are its own desks') and the summary's target.
+    response = whole.get(f"/dashboard/charts/funnel.csv?{query}")
+    assert response.status_code == 200
+    points = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    units = [r.code for r in full.rows if r.family == "unit" and r.valid > 0]
+    assert [p["code"] for p in points] == (units if full.summary.target is not None else [])
+    for point in points:
+        row = rows[point["code"]]
+        assert (int(point["valid"]), int(point["satisfied"])) == (row.valid, row.satisfied), (
+            "funnel",
+            row.code,
+        )
+        assert float(point["target"]) == pytest.approx(full.summary.target), ("funnel", row.code)
     # The `report` command (its JSON file), with the same options.
     out = tmp_path / "report.json"
     command = ["report", "--period", period.key, "--format", "json", "--out", str(out)]
