@@ -72,8 +72,8 @@ def export(report: Report, fmt: str, progress: Progress = _noop) -> bytes:
         from survey.reporting import detail, pdf
 
         rows = pdf.agency_page_rows(report)
-        report = detail.with_details(report, rows, str(get_locale() or "vi"))
-        report = detail.with_dossiers(report, str(get_locale() or "vi"), rows)
+        report = detail.with_details(report, rows, _reader_locale())
+        report = detail.with_dossiers(report, _reader_locale(), rows)
         return pdf.to_pdf(report, progress)
     if fmt == "xlsx":
         return to_xlsx(report)
@@ -82,6 +82,11 @@ def export(report: Report, fmt: str, progress: Progress = _noop) -> bytes:
     import json
 
     return json.dumps(to_json(report), ensure_ascii=False, indent=1).encode() + b"\n"
+
+
+def _reader_locale() -> str:
+    """The reader's language code, for the sections a file attaches before rendering."""
+    return str(get_locale() or "vi")
 
 
 def prepare(report: Report, fmt: str) -> Report:
@@ -97,7 +102,7 @@ def prepare(report: Report, fmt: str) -> Report:
         report = detail.with_followup(report)
     if fmt == "xlsx" or official:
         # The official document is Vietnamese, whatever the reader's language.
-        report = detail.with_dossiers(report, "vi" if official else str(get_locale() or "vi"))
+        report = detail.with_dossiers(report, "vi" if official else _reader_locale())
     if official:
         report = detail.with_themes(report)
     return report
@@ -127,7 +132,7 @@ def progress_steps(report: Report, fmt: str) -> int:
 
         report = detail.with_followup(report)
         rows = pdf.agency_page_rows(report)
-        return pdf.pdf_page_count(detail.with_dossiers(report, str(get_locale() or "vi"), rows))
+        return pdf.pdf_page_count(detail.with_dossiers(report, _reader_locale(), rows))
     return 0
 
 
