@@ -335,6 +335,45 @@ class ClusterMonth(db.Model):
     sum_n2: Mapped[int] = mapped_column(sa.BigInteger())
 
 
+class AgencyMonth(db.Model):
+    """The agency table's roll-up: an agency's responses in a Vietnam-time month (`yyyymm`) by
+    status, the satisfied valid ones, and the valid and satisfied ones by channel
+    (`valid_<channel>`, `satisfied_<channel>`: columns per `Channel`); kept by database triggers (migration 0021) in every write's
+    transaction. One row per agency and month whatever the data, so a report's cost does not
+    grow with it. The app never writes it; reports read it for whole months."""
+
+    __tablename__ = "agency_month"
+
+    month: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(primary_key=True)
+    valid: Mapped[int] = mapped_column()
+    satisfied: Mapped[int] = mapped_column()
+    flagged: Mapped[int] = mapped_column()
+    excluded: Mapped[int] = mapped_column()
+    valid_qr: Mapped[int] = mapped_column()
+    valid_kiosk: Mapped[int] = mapped_column()
+    valid_paper: Mapped[int] = mapped_column()
+    valid_api: Mapped[int] = mapped_column()
+    valid_followup: Mapped[int] = mapped_column()
+    satisfied_qr: Mapped[int] = mapped_column()
+    satisfied_kiosk: Mapped[int] = mapped_column()
+    satisfied_paper: Mapped[int] = mapped_column()
+    satisfied_api: Mapped[int] = mapped_column()
+    satisfied_followup: Mapped[int] = mapped_column()
+
+
+class LevelMonth(db.Model):
+    """An agency's valid responses in a Vietnam-time month by overall rating level (the
+    official figures' counts); kept with `agency_month` (migration 0021)."""
+
+    __tablename__ = "level_month"
+
+    month: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    valid: Mapped[int] = mapped_column()
+
+
 class Answer(db.Model):
     """A per-criterion answer, kept in its own table so reports can count it in SQL."""
 

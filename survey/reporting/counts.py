@@ -31,12 +31,14 @@ from survey.collation import sort_key
 from survey.extensions import db
 from survey.models import (
     Agency,
+    AgencyMonth,
     Answer,
     AnswerMonth,
     Channel,
     ClusterMonth,
     Desk,
     DeskDay,
+    LevelMonth,
     Questionnaire,
     Response,
     ResponseMonth,
@@ -98,7 +100,13 @@ def _group_key_sqlite(element, compiler, **kw):
     return "+" + compiler.process(list(element.clauses)[0], **kw)
 
 
+def _rows(statement) -> list[sa.Row]:
+    """The Core rows of a report SELECT (`replica.Session.rows`: no ORM row processing)."""
+    return db.session().rows(statement)
+
+
 def _satisfied_sum(column=Response.satisfied):
+    """The number of rows where `column` (a boolean column or condition) holds."""
     return sa.func.coalesce(sa.func.sum(sa.case((column, 1), else_=0)), 0)
 
 
@@ -190,10 +198,14 @@ def _next_month(day: date) -> date:
     return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
+def _rollup_on() -> bool:
+    """Whether reports read the roll-ups for whole months (REPORT_ROLLUP, on by default)."""
+    return current_app.config.get("REPORT_ROLLUP", True) if has_app_context() else True
+
+
 def uses_rollup(by: Sequence[str]) -> bool:
     """Whether `response_counts` reads the roll-up for these dimensions (REPORT_ROLLUP on)."""
-    on = current_app.config.get("REPORT_ROLLUP", True) if has_app_context() else True
-    return on and all(name in ROLLED for name in by)
+    return _rollup_on() and all(name in ROLLED for name in by)
 
 
 def rolled_counts_query(
@@ -259,7 +271,7 @@ def response_counts(
         stmt = rolled_counts_query(period, by, agency_ids, valid_only)
     else:
         stmt = response_counts_query(period, by, agency_ids, valid_only)
-    return [(*row[:-2], int(row[-2]), int(row[-1])) for row in db.session.execute(stmt).tuples()]
+    return [(*row[:-2], int(row[-2]), int(row[-1])) for row in _rows(stmt)]
 
 
 @dataclass
@@ -292,25 +304,107 @@ class Counts:
 
 def agency_counts_query(period: Period, agency_ids: Iterable[int] | None = None):
     """The bare GROUP BY of the agency table: responses by agency and status in a period (the
-    previous period's counts; the benchmark's reference)."""
+    benchmark's reference)."""
     return response_counts_query(period, ("agency", "status"), agency_ids)
 
 
+# ---- the agency table's roll-up (migration 0021) ---------------------------------------------
+
+
+def _agency_terms() -> dict[str, sa.ColumnElement]:
+    """Each column of `agency_month` as a condition on a raw response, in the order that
+    `period_counts` reads them: the statuses, then valid and satisfied by `Channel`."""
+    valid = Response.status == Status.VALID
+    terms = {
+        "valid": valid,
+        "satisfied": sa.and_(valid, Response.satisfied),
+        "flagged": Response.status == Status.FLAGGED,
+        "excluded": Response.status == Status.EXCLUDED,
+    }
+    for channel in Channel:
+        terms[f"valid_{channel.value}"] = sa.and_(valid, Response.channel == channel)
+    for channel in Channel:
+        terms[f"satisfied_{channel.value}"] = sa.and_(
+            valid, Response.satisfied, Response.channel == channel
+        )
+    return terms
+
+
+def _month_parts(period: Period, rollup: bool | None):
+    """The whole months of `period` to read from a roll-up (None: none) and the local date
+    ranges to count from `response`: the partial months at its edges, or all of it with the
+    roll-ups off (`rollup` False, or None and REPORT_ROLLUP off)."""
+    if not (_rollup_on() if rollup is None else rollup):
+        return None, [(period.start, period.end)]
+    return month_split(period)
+
+
+def _raw_between(start: date, end: date, agency_ids: Iterable[int] | None) -> list:
+    low, high = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
+    return [Response.occurred_at >= low, Response.occurred_at < high, _in_agencies(agency_ids)]
+
+
+def _summed(parts: list, keys: Sequence[str], columns: Sequence[str], having: sa.ColumnElement):
+    """`parts` (SELECTs of `keys` and `columns`) added up by `keys`, as integers."""
+    both = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    sums = {name: sa.cast(sa.func.sum(both.c[name]), sa.BigInteger) for name in columns}
+    group = [both.c[key] for key in keys]
+    return (
+        sa.select(*group, *(sums[name].label(name) for name in columns))
+        .group_by(*group)
+        .having(having(sums))
+    )
+
+
+def agency_month_query(
+    period: Period, agency_ids: Iterable[int] | None = None, rollup: bool | None = None
+):
+    """Rows `(agency, valid, satisfied, flagged, excluded, valid_<channel>...)` of the agencies
+    with responses in `period`: whole months from the roll-up `agency_month`, the partial
+    months at the period's edges from `response` (all of the period with the roll-ups off).
+    The roll-up has one row per agency and month, so the cost of a report does not grow with
+    its responses."""
+    months, edges = _month_parts(period, rollup)
+    terms = _agency_terms()
+    parts = []
+    if months is not None:
+        where = [AgencyMonth.month.between(*months)]
+        if agency_ids is not None:
+            where.append(AgencyMonth.agency_id.in_(sorted(agency_ids)))
+        parts.append(
+            sa.select(
+                AgencyMonth.agency_id.label("agency"),
+                *(getattr(AgencyMonth, name).label(name) for name in terms),
+            ).where(*where)
+        )
+    for start, end in edges:
+        parts.append(
+            sa.select(
+                _GroupKey(Response.agency_id).label("agency"),
+                *(_satisfied_sum(term).label(name) for name, term in terms.items()),
+            )
+            .where(*_raw_between(start, end, agency_ids))
+            .group_by(_GroupKey(Response.agency_id))
+        )
+    return _summed(
+        parts,
+        ("agency",),
+        list(terms),
+        lambda sums: sums["valid"] + sums["flagged"] + sums["excluded"] > 0,
+    )
+
+
 def agency_counts(period: Period, agency_ids: Iterable[int] | None = None) -> dict[int, Counts]:
-    counts: dict[int, Counts] = {}
-    for agency_id, status, responses, satisfied in response_counts(
-        period, ("agency", "status"), agency_ids
-    ):
-        row = counts.get(agency_id)
-        if row is None:
-            row = counts[agency_id] = Counts()
-        row.count(status, responses, satisfied)
-    return counts
+    """{agency id: its responses in `period` by status}, for the agencies with any."""
+    return {
+        row[0]: Counts(int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+        for row in _rows(agency_month_query(period, agency_ids))
+    }
 
 
 @dataclass
 class PeriodCounts:
-    """What the agency table needs from the database, read in one scan."""
+    """What the agency table needs from the database."""
 
     current: dict[int, Counts]
     previous: dict[int, Counts]
@@ -321,38 +415,35 @@ class PeriodCounts:
 
 
 def agency_channel_counts_query(period: Period, agency_ids: Iterable[int] | None = None):
-    """The agency table's GROUP BY for the current period: responses by agency, status and
-    channel, so that the channel shares of the summary come from the same scan. Every column
-    it reads is in the covering index `ix_response_time_covering`: neither backend reads the
-    table."""
+    """Responses by agency, status and channel in a period, from `response` alone: the
+    reference of the benchmark's plan (the covering index `ix_response_time_covering` holds
+    every column it reads: neither backend reads the table)."""
     return response_counts_query(period, ("agency", "status", "channel"), agency_ids)
 
 
 def period_counts(
     period: Period, previous: Period, agency_ids: Iterable[int] | None = None
 ) -> PeriodCounts:
-    """Counts for the agency table: two index scans (the period by channel, and the previous
-    period). One scan over both periods with CASE columns was measured slower on both
-    backends (docs/reporting.md)."""
+    """Counts for the agency table, one statement per period (`agency_month_query`)."""
     current: dict[int, Counts] = {}
     channels: dict[str, Counts] = {}
     followup: dict[int, int] = {}
-    valid = Status.VALID.value
-    for agency_id, status, channel, responses, satisfied in response_counts(
-        period, ("agency", "status", "channel"), agency_ids
+    names = [channel.value for channel in Channel]
+    sampled = names.index(Channel.FOLLOWUP.value)
+    for agency_id, valid, satisfied, flagged, excluded, *by_channel in _rows(
+        agency_month_query(period, agency_ids)
     ):
-        counts = current.get(agency_id)
-        if counts is None:
-            counts = current[agency_id] = Counts()
-        counts.count(status, responses, satisfied)
-        if status == valid:
-            by_channel = channels.get(channel)
-            if by_channel is None:
-                by_channel = channels[channel] = Counts()
-            by_channel.valid += responses
-            by_channel.satisfied += satisfied
-            if channel == Channel.FOLLOWUP.value:
-                followup[agency_id] = followup.get(agency_id, 0) + responses
+        current[agency_id] = Counts(int(valid), int(satisfied), int(flagged), int(excluded))
+        valid_by, satisfied_by = by_channel[: len(names)], by_channel[len(names) :]
+        for name, n, x in zip(names, valid_by, satisfied_by, strict=True):
+            if n:
+                channel = channels.get(name)
+                if channel is None:
+                    channel = channels[name] = Counts()
+                channel.valid += int(n)
+                channel.satisfied += int(x)
+        if valid_by[sampled]:
+            followup[agency_id] = int(valid_by[sampled])
     return PeriodCounts(current, agency_counts(previous, agency_ids), channels, followup)
 
 
@@ -475,11 +566,11 @@ def cluster_counts(*periods: Period) -> list[dict[int, Moments]]:
     found: list[dict[int, Moments]] = [{} for _ in periods]
     if not on:
         for i, period in enumerate(periods):
-            for row in db.session.execute(cluster_counts_query(period)).tuples():
+            for row in _rows(cluster_counts_query(period)):
                 found[i][row[0]] = _moments(row[1:])
         return found
     if periods:
-        for row in db.session.execute(rolled_cluster_counts_query(periods)).tuples():
+        for row in _rows(rolled_cluster_counts_query(periods)):
             found[row[0]][row[1]] = _moments(row[2:])
     return found
 
@@ -695,7 +786,7 @@ def agencies() -> list[AgencyRecord]:
     )
     return [
         AgencyRecord(r.id, r.code, r.name, r.name_en, r.parent_id, r.level, r.kind, bool(r.active))
-        for r in db.session.execute(sa.select(*columns).order_by(Agency.code))
+        for r in _rows(sa.select(*columns).order_by(Agency.code))
     ]
 
 
@@ -955,16 +1046,46 @@ def uptake_counts(
 # ---- official outputs: levels and indicator points (docs/reporting.md) -----------------------
 
 
+def level_month_query(
+    period: Period, agency_ids: Iterable[int] | None = None, rollup: bool | None = None
+):
+    """Rows `(agency, level, valid)`: the valid responses of each agency in `period` by overall
+    rating level, whole months from the roll-up `level_month`, the edges from `response`."""
+    months, edges = _month_parts(period, rollup)
+    parts = []
+    if months is not None:
+        where = [LevelMonth.month.between(*months)]
+        if agency_ids is not None:
+            where.append(LevelMonth.agency_id.in_(sorted(agency_ids)))
+        parts.append(
+            sa.select(
+                LevelMonth.agency_id.label("agency"),
+                LevelMonth.level.label("level"),
+                LevelMonth.valid.label("valid"),
+            ).where(*where)
+        )
+    for start, end in edges:
+        agency = _GroupKey(Response.agency_id)
+        parts.append(
+            sa.select(
+                agency.label("agency"),
+                Response.level.label("level"),
+                sa.func.count().label("valid"),
+            )
+            .where(*_raw_between(start, end, agency_ids), Response.status == Status.VALID)
+            .group_by(agency, Response.level)
+        )
+    return _summed(parts, ("agency", "level"), ("valid",), lambda sums: sums["valid"] > 0)
+
+
 def agency_level_counts(
     period: Period, agency_ids: Iterable[int] | None = None
 ) -> dict[int, dict[str, int]]:
     """Valid responses of each agency's own desks by overall rating level: {agency id: {level
     code: count}}."""
     found: dict[int, dict[str, int]] = {}
-    for agency_id, level, count, _satisfied in response_counts(
-        period, ("agency", "level"), agency_ids, valid_only=True
-    ):
-        found.setdefault(agency_id, {})[level] = count
+    for agency_id, level, count in _rows(level_month_query(period, agency_ids)):
+        found.setdefault(agency_id, {})[level] = int(count)
     return found
 
 

@@ -1,6 +1,7 @@
-"""The monthly roll-ups `response_month` and `answer_month`, and the design effect's `desk_day`
-and `cluster_month`, equal the raw counts after any sequence of writes, and reports read through
-them give the same rows as reading every response and answer (migrations 0014, 0018, 0020)."""
+"""The monthly roll-ups `response_month` and `answer_month`, the design effect's `desk_day` and
+`cluster_month`, and the agency table's `agency_month` and `level_month` equal the raw counts
+after any sequence of writes, and reports read through them give the same rows as reading every
+response and answer (migrations 0014, 0018, 0020, 0021)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ from hypothesis import strategies as st
 from survey.extensions import db
 from survey.models import (
     Agency,
+    AgencyMonth,
     Answer,
     AnswerMonth,
+    Channel,
     ClusterMonth,
     Desk,
     DeskDay,
     Level,
+    LevelMonth,
     Questionnaire,
     Response,
     ResponseMonth,
@@ -32,7 +36,7 @@ from survey.models import (
 from survey.periods import LOCAL_OFFSET, Period, parse_period
 from survey.reporting import counts
 
-CHANNELS = ("qr", "kiosk", "api", "paper")
+CHANNELS = ("qr", "kiosk", "api", "paper", "followup")
 STATUSES = ("valid", "flagged", "excluded")
 LEVELS = (("rat_hai_long", True), ("hai_long", True), ("khong_hai_long", False))
 CRITERIA = ("thai_do", "thoi_gian", "huong_dan")
@@ -153,6 +157,39 @@ def _rolled_months() -> Counter:
     return +found
 
 
+def _agency_months(months: Counter) -> tuple[Counter, Counter]:
+    """`agency_month` and `level_month` as the oracle expects them, from `response_month`'s
+    keys (month, agency, questionnaire, channel, status, level, "n" or "x")."""
+    agency: Counter = Counter()
+    levels: Counter = Counter()
+    for (month, agency_id, _q, channel, status, level, part), count in months.items():
+        key = (month, agency_id)
+        if part == "x":
+            if status == "valid":
+                agency[key + ("satisfied",)] += count
+                agency[key + (f"satisfied_{channel}",)] += count
+            continue
+        agency[key + (status,)] += count
+        if status == "valid":
+            agency[key + (f"valid_{channel}",)] += count
+            levels[(month, agency_id, level)] += count
+    return +agency, +levels
+
+
+def _rolled_agency_months() -> tuple[Counter, Counter]:
+    agency: Counter = Counter()
+    for row in db.session.scalars(sa.select(AgencyMonth)):
+        for column in AgencyMonth.__table__.columns.keys()[2:]:
+            agency[(row.month, row.agency_id, column)] += getattr(row, column)
+    levels = Counter(
+        {
+            (r.month, r.agency_id, r.level): r.valid
+            for r in db.session.scalars(sa.select(LevelMonth))
+        }
+    )
+    return +agency, +levels
+
+
 EPOCH = date(1970, 1, 1)
 
 
@@ -225,7 +262,9 @@ BY = [("agency", "status"), ("agency", "status", "channel"), ("questionnaire", "
 
 def _check_months() -> None:
     db.session.expire_all()
-    assert _rolled_months() == _raw_months()
+    raw = _raw_months()
+    assert _rolled_months() == raw
+    assert _rolled_agency_months() == _agency_months(raw)
     assert _rolled_answer_months() == _raw_answer_months()
     _check_clusters()
 
@@ -243,6 +282,10 @@ def _check() -> None:
                 ).all()
                 assert sorted(map(_ints, rolled)) == sorted(map(_ints, raw)), (period, by)
         for agencies in (None, sorted(db.session.scalars(sa.select(Agency.id)))[:2]):
+            for query in (counts.agency_month_query, counts.level_month_query):
+                rolled = db.session.execute(query(period, agencies, rollup=True))
+                raw = db.session.execute(query(period, agencies, rollup=False))
+                assert sorted(map(_ints, rolled)) == sorted(map(_ints, raw)), (query, period)
             rolled = db.session.execute(counts.rolled_criterion_counts_query(period, agencies))
             raw = db.session.execute(counts.criterion_counts_query(period, agencies))
             assert sorted(map(_ints, rolled)) == sorted(map(_ints, raw)), (period, agencies)
@@ -370,11 +413,13 @@ def test_the_rollup_triggers_exist_at_head(app):
     if db.engine.dialect.name == "postgresql":
         sql = "SELECT tgname FROM pg_trigger WHERE tgrelid = 'response'::regclass"
         expected = {"response_month_keep", "response_month_forget", "desk_day_keep"}
+        expected |= {"agency_month_keep"}
     else:
         sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'response'"
         expected = {f"response_month_{op}" for op in ("insert", "update", "delete")}
         expected |= {"answer_month_move", "answer_month_forget"}
         expected |= {f"desk_day_{op}" for op in ("insert", "update", "delete")}
+        expected |= {f"agency_month_{op}" for op in ("insert", "update", "delete")}
     assert expected <= set(db.session.scalars(sa.text(sql)))
     on_answer = sql.replace("'response'", "'answer'")
     kept = (
@@ -383,6 +428,23 @@ def test_the_rollup_triggers_exist_at_head(app):
         else {f"answer_month_{op}" for op in ("insert", "update", "delete")}
     )
     assert kept <= set(db.session.scalars(sa.text(on_answer)))
+
+
+def test_agency_month_counts_every_channel(app, world):
+    """A channel added to `Channel` needs a migration that adds its column to `agency_month`
+    and teaches the triggers to count it (0021's docstring): one valid response of each
+    channel must land in its own column."""
+    draws = [(0, 0, 0, 0, 24, 0, 0)] * len(Channel)
+    rows = _rows(world, draws)
+    for row, channel in zip(rows, Channel, strict=True):
+        row["channel"] = channel.value
+    db.session.execute(sa.insert(Response), rows)
+    db.session.commit()
+    (month,) = db.session.scalars(sa.select(AgencyMonth)).all()
+    valid = [f"valid_{channel.value}" for channel in Channel]
+    satisfied = [f"satisfied_{channel.value}" for channel in Channel]
+    assert [getattr(month, column) for column in valid + satisfied] == [1] * 2 * len(Channel)
+    assert (month.valid, month.satisfied) == (len(Channel), len(Channel))
 
 
 def test_reports_read_the_rollup_for_whole_months_only(app):
