@@ -249,18 +249,23 @@ def official_figures(
 
     pooled_levels: dict[int, dict[str, int]] = {}
     pooled_moments: dict[int, ScoreMoments] = {}
+    nothing = ScoreMoments.empty(len(codes))  # shared by the nodes without scored answers
     for node, _depth in reversed(order):  # children before parents
         counted = dict.fromkeys(level_codes, 0)
         for code, n in own_levels.get(node.id, {}).items():
             counted[code] = counted.get(code, 0) + n
-        moments = ScoreMoments.empty(len(codes))
-        if node.id in own_moments:
-            moments.add(own_moments[node.id])
+        parts = [own_moments[node.id]] if node.id in own_moments else []
         for child in node.children:
             if child.id in pooled_levels:
                 for code, n in pooled_levels[child.id].items():
                     counted[code] += n
-                moments.add(pooled_moments[child.id])
+                if pooled_moments[child.id] is not nothing:
+                    parts.append(pooled_moments[child.id])
+        moments = nothing
+        if parts:  # a node's own moments, never a child's, which would be added to in place
+            moments = ScoreMoments.empty(len(codes))
+            for part in parts:
+                moments.add(part)
         pooled_levels[node.id] = counted
         pooled_moments[node.id] = moments
 

@@ -28,6 +28,7 @@ from analysis.target import exact_limits
 from survey.collation import by_name, sort_key
 from survey.models import Channel, utcnow
 from survey.periods import Period
+from survey.reporting import collection
 from survey.reporting import counts as sql
 from survey.reporting.counts import CaseCounts, Counts, Uptake
 from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
@@ -349,6 +350,15 @@ def _num(value) -> float | None:
     return None if math.isnan(value) else value
 
 
+#: The columns of `_assess_rows` that `_judge` gives each row as numbers (None for NaN).
+_STAT_COLUMNS = ("rate", "low", "high", "estimate_low", "estimate_high", "p_meets", "p_below")
+
+
+def _floats(values) -> list[float | None]:
+    """An array (or a number) as a list of floats, None for NaN."""
+    return [None if v != v else v for v in np.atleast_1d(values).astype(float).tolist()]
+
+
 def assess(x, n, targets, confidence: float, method: str, adjust: str | None = None, deff=None):
     """`analysis.assess_target` over arrays; the legacy-method warning is shown in the page,
     not raised."""
@@ -377,7 +387,14 @@ def build_report(
     docs/statistics.md) whatever the root, the scope or the filters, so the counts are taken
     over the whole tree; without one, each verdict is a test of its own and only the view's
     agencies are counted.
+
+    The cyclic garbage collector is paused meanwhile (`collection.paused`).
     """
+    with collection.paused():
+        return _build_report(options, root_id, scope)
+
+
+def _build_report(options: ReportOptions, root_id: int | None, scope: set[int] | None) -> Report:
     period, previous = options.period, options.period.previous()
     # The tree as it stood at the end of the period: a merger since then changes nothing here.
     period_end = period.utc_bounds()[1]
@@ -604,19 +621,15 @@ def _design_effects(sums: dict[int, sql.Moments] | None, nodes: dict[int, _Node]
     if sums is None:
         return {}
     order = list(_walk(_tops(nodes)))
-    own = np.zeros((len(order), 7))
-    index = {}
-    for i, (node, _depth) in enumerate(order):
-        index[node.id] = i
+    rows = []
+    for node, _depth in order:
         k, n, x, x2n, n2 = sums.get(node.id, (0, 0, 0, 0.0, 0))
         between = x2n - (x * x / n if n else 0.0)
         spread = n - (n2 / n if n else 0.0)
-        own[i] = [k, 1.0 if k else 0.0, n, max(between, 0.0), x - x2n, spread, n2]
+        rows.append((k, 1.0 if k else 0.0, n, max(between, 0.0), x - x2n, spread, n2))
+    own = np.array(rows, dtype=float).reshape(len(order), 7)
     province = design_effects(ClusterMoments(*own.T)).rho_province
-    pooled = own.copy()
-    for node, _depth in reversed(order):  # children before parents
-        for child in node.children:
-            pooled[index[node.id]] += pooled[index[child.id]]
+    pooled = _pool_up(order, own)
     result = design_effects(ClusterMoments(*pooled.T), rho_province=province)
     found: dict = {
         node.id: (float(result.deff[i]), float(result.rho[i]), int(pooled[i, 0]))
@@ -625,6 +638,21 @@ def _design_effects(sums: dict[int, sql.Moments] | None, nodes: dict[int, _Node]
     found[None] = (1.0, province, 0)  # the province's value, for totals of several tops
     found["moments"] = {node.id: pooled[i] for i, (node, _depth) in enumerate(order)}
     return found
+
+
+def _pool_up(order: list[tuple[_Node, int]], own: np.ndarray) -> np.ndarray:
+    """Rows of `own` (one per node of `order`, in tree order) summed over each node's
+    subtree: the deepest level is added to its parents first, a level at a time."""
+    index = {node.id: i for i, (node, _depth) in enumerate(order)}
+    parents = np.array(
+        [index.get(node.parent_id, -1) if depth else -1 for node, depth in order], dtype=np.int64
+    )
+    depths = np.array([depth for _node, depth in order], dtype=np.int64)
+    pooled = own.copy()
+    for depth in range(int(depths.max(initial=0)), 0, -1):
+        at = np.flatnonzero(depths == depth)
+        np.add.at(pooled, parents[at], pooled[at])
+    return pooled
 
 
 def _total_deff(roots: list[_Node], design: dict) -> float:
@@ -676,29 +704,37 @@ def _judge(
         was = np.array([_deff(previous_design, m.id, histories) for m in members], dtype=float)
         now_deff = np.array([_deff(design, m.id, histories) for m in members], dtype=float)
         change = analysis.compare_periods(px, pn, cx, cn, confidence, adjust, was, now_deff)
+        # Plain lists first: indexing numpy arrays element by element costs ten times more,
+        # and a report has a row per agency (5,000 in a national one).
+        col = {name: _floats(stats[name]) for name in _STAT_COLUMNS}
+        for name in ("rate1", "difference", "low", "high"):
+            col["change_" + name] = _floats(getattr(change, name))
+        verdicts = [str(v) for v in stats["verdict"].tolist()]
+        needed = stats["needed"].tolist()
+        change_verdicts = [str(v) for v in np.atleast_1d(change.verdict).tolist()]
+        deffs, previous_deffs = deff.tolist(), was.tolist()
         for i, node in enumerate(members):
+            found = design.get(node.id)
             out[node.id] = {
-                "rate": _num(stats["rate"][i]),
-                "low": _num(stats["low"][i]),
-                "high": _num(stats["high"][i]),
-                "estimate_low": _num(stats["estimate_low"][i]),
-                "estimate_high": _num(stats["estimate_high"][i]),
-                "deff": float(deff[i]),
-                "rho": design[node.id][1] if node.id in design else None,
-                "desk_days": design[node.id][2] if node.id in design else 0,
+                "rate": col["rate"][i],
+                "low": col["low"][i],
+                "high": col["high"][i],
+                "estimate_low": col["estimate_low"][i],
+                "estimate_high": col["estimate_high"][i],
+                "deff": deffs[i],
+                "rho": found[1] if found is not None else None,
+                "desk_days": found[2] if found is not None else 0,
                 "target": targets[i],
-                "verdict": str(stats["verdict"][i]),
-                "p_meets": _num(stats["p_meets"][i]),
-                "p_below": _num(stats["p_below"][i]),
-                "responses_needed": (
-                    int(stats["needed"][i]) if stats["verdict"][i] == "inconclusive" else None
-                ),
-                "previous_rate": _num(np.atleast_1d(change.rate1)[i]),
-                "change": _num(np.atleast_1d(change.difference)[i]),
-                "change_low": _num(np.atleast_1d(change.low)[i]),
-                "change_high": _num(np.atleast_1d(change.high)[i]),
-                "change_verdict": str(np.atleast_1d(change.verdict)[i]),
-                "previous_deff": float(was[i]),
+                "verdict": verdicts[i],
+                "p_meets": col["p_meets"][i],
+                "p_below": col["p_below"][i],
+                "responses_needed": int(needed[i]) if verdicts[i] == "inconclusive" else None,
+                "previous_rate": col["change_rate1"][i],
+                "change": col["change_difference"][i],
+                "change_low": col["change_low"][i],
+                "change_high": col["change_high"][i],
+                "change_verdict": change_verdicts[i],
+                "previous_deff": previous_deffs[i],
             }
     return out, sizes
 
