@@ -296,6 +296,10 @@ def grow(app, low: int, high: int, bench: dict, last: bool) -> dict:
             conn.execute(sa.text("DELETE FROM desk_day"))
             for statement in CLUSTER_ROLLUP:
                 conn.execute(sa.text(statement))
+            conn.execute(sa.text("DELETE FROM agency_month"))
+            conn.execute(sa.text("DELETE FROM level_month"))
+            for statement in _migration("0021_agency_month").backfill_statements():
+                conn.execute(sa.text(statement))
             conn.execute(sa.text("ALTER TABLE response ENABLE TRIGGER USER"))
         indexed = time.perf_counter() - started
         started = time.perf_counter()
@@ -315,6 +319,18 @@ def grow(app, low: int, high: int, bench: dict, last: bool) -> dict:
         )
         db.session.remove()
         return {"load": loaded, "index": indexed, "vacuum": vacuumed, "size": size}
+
+
+def _migration(name: str):
+    """A migration's module (its backfill), loaded from migrations/versions/."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / "migrations" / "versions" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # The monthly roll-up of what was loaded (the backfill of migration 0014).

@@ -6,11 +6,13 @@ response and answer (migrations 0014, 0018, 0020, 0021)."""
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import math
 import threading
 import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -428,6 +430,25 @@ def test_the_rollup_triggers_exist_at_head(app):
         else {f"answer_month_{op}" for op in ("insert", "update", "delete")}
     )
     assert kept <= set(db.session.scalars(sa.text(on_answer)))
+
+
+def test_the_backfill_of_agency_month_equals_the_raw_counts(app, world):
+    """Migration 0021 fills `agency_month` and `level_month` from `response_month` (and the
+    benchmark's bulk loads do the same): emptied and filled again, they equal the oracle."""
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0021_agency_month.py"
+    spec = importlib.util.spec_from_file_location("migration_0021", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    for op in CROWDED:
+        _apply(world, op)
+    _apply(world, ("insert", [(d % 3, d % 5, d % 3, d % 3, 24 * d, 0, d) for d in range(40)]))
+    db.session.execute(sa.delete(AgencyMonth))
+    db.session.execute(sa.delete(LevelMonth))
+    for statement in migration.backfill_statements():
+        db.session.execute(sa.text(statement))
+    db.session.commit()
+    assert _rolled_agency_months() == _agency_months(_raw_months())
+    assert sum(db.session.scalars(sa.select(AgencyMonth.flagged))) > 0
 
 
 def test_agency_month_counts_every_channel(app, world):
