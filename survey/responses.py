@@ -13,7 +13,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from survey import integrity
@@ -269,10 +268,7 @@ _COLUMNS = tuple(column.key for column in RESPONSE.columns)
 def _insert(response: Response, submission: Submission) -> bool:
     """Write the response and its answers; False (and nothing written) when the id is taken."""
     row = {key: getattr(response, key) for key in _COLUMNS}
-    dialect = db.session.get_bind().dialect.name
-    insert = _DIALECT_INSERT[dialect](RESPONSE).values(row)
-    statement = insert.on_conflict_do_nothing(index_elements=["id"]).returning(RESPONSE.c.id)
-    if db.session.execute(statement).first() is None:
+    if db.session.execute(_INSERT, row).first() is None:
         return False
     questionnaire = submission.questionnaire
     answers = [
@@ -289,7 +285,22 @@ def _insert(response: Response, submission: Submission) -> bool:
     return True
 
 
-_DIALECT_INSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+def _insert_statement() -> sa.TextClause:
+    """`INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`, the same SQL on SQLite and
+    PostgreSQL, as a textual statement with each column's type on its parameter (the values are
+    converted as an ORM insert converts them). SQLAlchemy compiles it once per process: the
+    dialects' own `insert().on_conflict_do_nothing()` is never cached (`inherit_cache = False`
+    in SQLAlchemy 2.0), and compiling it for every submission was a quarter of `record()`'s
+    time (docs/performance.md, "The INSERT compiled once")."""
+    columns = list(RESPONSE.columns)
+    return sa.text(
+        f"INSERT INTO response ({', '.join(c.name for c in columns)}) "
+        f"VALUES ({', '.join(':' + c.key for c in columns)}) "
+        "ON CONFLICT (id) DO NOTHING RETURNING id"
+    ).bindparams(*(sa.bindparam(c.key, type_=c.type) for c in columns))
+
+
+_INSERT = _insert_statement()
 
 
 def _same_or_conflict(existing: Response, digest: str) -> tuple[Response, bool]:
