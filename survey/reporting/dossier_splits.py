@@ -192,6 +192,124 @@ def _none_if_nan(value) -> float | None:
     return None if np.isnan(value) else value
 
 
+@dataclass
+class _Tally:
+    """An agency's ticket ratings in a period, summed: [satisfied, n] by dossier state
+    ("on_time", "late", "open") and by procedure code, and the ratings given before return."""
+
+    states: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    procedures: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    early: int = 0
+
+    def add(self, other: _Tally) -> None:
+        for key, (x, n) in other.states.items():
+            self.states[key][0] += x
+            self.states[key][1] += n
+        for code, (x, n) in other.procedures.items():
+            self.procedures[code][0] += x
+            self.procedures[code][1] += n
+        self.early += other.early
+
+
+@dataclass
+class _Read:
+    """What the splits of any subtree of `agency_ids` need, read once for all of them."""
+
+    tallies: dict[int, _Tally]  # agency id -> its ticket ratings
+    desks_of: dict[int, list[int]]  # agency id -> its desks at the period's end
+    returned: dict[int, tuple[int, int]]  # desk id -> (returned with a due date, on time)
+    tickets: dict[int, tuple[int, int]]  # desk id -> (issued in the period, used)
+    desk_names: list[tuple[int, str, str]]  # (id, code, name) of the desks with tickets, by code
+    untracked: dict[int, dict]  # agency id -> {channel: valid ratings without a ticket}
+
+
+def _read(agency_ids: set[int], period: Period, before_return: str) -> _Read:
+    """Six statements whatever the number of subtrees asked for."""
+    ids = sorted(agency_ids)
+    low, high = period.utc_bounds()
+    in_period = (Response.occurred_at >= low, Response.occurred_at < high)
+    tallies: dict[int, _Tally] = defaultdict(_Tally)
+    for agency_id, satisfied, occurred_at, procedure, due, returned in db.session.execute(
+        sa.select(
+            Response.agency_id,
+            Response.satisfied,
+            Response.occurred_at,
+            Ticket.procedure,
+            Ticket.due_date,
+            Ticket.returned_date,
+        )
+        .join(Ticket, Ticket.id == Response.ticket_id)
+        .where(Response.agency_id.in_(ids), Response.status == Status.VALID, *in_period)
+    ):
+        tally = tallies[agency_id]
+        if rated_before_return(occurred_at, returned):
+            tally.early += 1
+            if before_return == "exclude":
+                continue
+        if returned is None or due is None:
+            key = "open"
+        else:
+            key = "on_time" if returned <= due else "late"
+        tally.states[key][0] += int(satisfied)
+        tally.states[key][1] += 1
+        if procedure:
+            tally.procedures[procedure][0] += int(satisfied)
+            tally.procedures[procedure][1] += 1
+
+    # Desks belong to their agency at the period's end (a merger since then moves none away).
+    desk_agency = mergers.desk_agencies_at(high)
+    desks_of: dict[int, list[int]] = defaultdict(list)
+    for desk_id, agency_id in desk_agency.items():
+        if agency_id in agency_ids:
+            desks_of[agency_id].append(desk_id)
+    desk_ids = sorted(d for desks in desks_of.values() for d in desks)
+    # The on-time rate: dossiers returned in the period, with a due date.
+    returned = {
+        desk_id: (int(n), int(on_time))
+        for desk_id, n, on_time in db.session.execute(
+            sa.select(
+                Ticket.desk_id,
+                sa.func.count(),
+                sa.func.coalesce(
+                    sa.func.sum(sa.case((Ticket.returned_date <= Ticket.due_date, 1), else_=0)), 0
+                ),
+            )
+            .where(
+                Ticket.desk_id.in_(desk_ids),
+                Ticket.due_date.is_not(None),
+                Ticket.returned_date >= period.start,
+                Ticket.returned_date <= period.end,
+            )
+            .group_by(Ticket.desk_id)
+        )
+    }
+    # Response rates: tickets issued in the period, and how many of them were used (the same
+    # count as the agency table's, by desk here).
+    tickets = {desk_id: n for (_agency, desk_id), n in ticket_counts(period, ids).items()}
+    desk_names = [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(Desk.id, Desk.code, Desk.name)
+            .where(Desk.id.in_(sorted(tickets)))
+            .order_by(Desk.code)
+        )
+    ]
+    untracked: dict[int, dict] = defaultdict(dict)
+    for agency_id, channel, n in db.session.execute(
+        sa.select(Response.agency_id, Response.channel, sa.func.count())
+        .where(
+            Response.agency_id.in_(ids),
+            Response.status == Status.VALID,
+            *in_period,
+            Response.ticket_id.is_(None),
+            Response.channel != Channel.FOLLOWUP,  # a sample, with its own denominator
+        )
+        .group_by(Response.agency_id, Response.channel)
+    ):
+        untracked[agency_id][channel] = int(n)
+    return _Read(tallies, desks_of, returned, tickets, desk_names, untracked)
+
+
 def dossier_splits(
     root: Agency | int,
     agency_ids: Iterable[int],
@@ -201,45 +319,61 @@ def dossier_splits(
     locale: str = "vi",
 ) -> DossierSplits:
     """The splits of `agency_ids` (the subtree of `root`, an agency or its id) in `period`."""
-    if before_return not in BEFORE_RETURN:
-        raise ValueError(f"before_return must be one of {', '.join(BEFORE_RETURN)}")
     if isinstance(root, int):
         root = agency_by_id(root)
-    ids = sorted(set(agency_ids))
-    low, high = period.utc_bounds()
-    rows = db.session.execute(
-        sa.select(
-            Response.satisfied,
-            Response.occurred_at,
-            Ticket.procedure,
-            Ticket.due_date,
-            Ticket.returned_date,
+    return many_dossier_splits([(root, agency_ids)], period, confidence, before_return, locale)[0]
+
+
+def many_dossier_splits(
+    subtrees: Iterable[tuple[Agency | int, Iterable[int]]],
+    period: Period,
+    confidence: float = 0.95,
+    before_return: str = "include",
+    locale: str = "vi",
+) -> list[DossierSplits]:
+    """The splits of each `(root, agency ids of its subtree)` in `period`, in order: the
+    counts are read once for all of them (a province's file asks for every agency) and summed
+    over each subtree."""
+    if before_return not in BEFORE_RETURN:
+        raise ValueError(f"before_return must be one of {', '.join(BEFORE_RETURN)}")
+    subtrees = [
+        (agency_by_id(root) if isinstance(root, int) else root, set(ids)) for root, ids in subtrees
+    ]
+    read = _read(set().union(*(ids for _root, ids in subtrees)), period, before_return)
+    names_by_province: dict[int, dict[str, Procedure]] = {}
+    found = []
+    for root, ids in subtrees:
+        province = province_of(root).id
+        if province not in names_by_province:
+            names_by_province[province] = {
+                p.code: p
+                for p in db.session.scalars(
+                    sa.select(Procedure).where(Procedure.province_id == province)
+                )
+            }
+        found.append(
+            _splits(
+                read, ids, names_by_province[province], period, confidence, before_return, locale
+            )
         )
-        .join(Ticket, Ticket.id == Response.ticket_id)
-        .where(
-            Response.agency_id.in_(ids),
-            Response.status == Status.VALID,
-            Response.occurred_at >= low,
-            Response.occurred_at < high,
-        )
-    ).all()
-    counts = defaultdict(lambda: [0, 0])  # "on_time" / "late" / "open" -> [satisfied, n]
-    by_code = defaultdict(lambda: [0, 0])
-    early = 0
-    for satisfied, occurred_at, procedure, due, returned in rows:
-        if rated_before_return(occurred_at, returned):
-            early += 1
-            if before_return == "exclude":
-                continue
-        if returned is None or due is None:
-            key = "open"
-        else:
-            key = "on_time" if returned <= due else "late"
-        counts[key][0] += int(satisfied)
-        counts[key][1] += 1
-        if procedure:
-            by_code[procedure][0] += int(satisfied)
-            by_code[procedure][1] += 1
+    return found
+
+
+def _splits(
+    read: _Read,
+    ids: set[int],
+    names: dict[str, Procedure],
+    period: Period,
+    confidence: float,
+    before_return: str,
+    locale: str,
+) -> DossierSplits:
+    """The splits of the agencies `ids` from what `_read` read."""
+    tally = _Tally()
+    for agency_id in ids:
+        if agency_id in read.tallies:
+            tally.add(read.tallies[agency_id])
+    counts, by_code = tally.states, tally.procedures
     on_time = _rate(*counts["on_time"], confidence)
     late = _rate(*counts["late"], confidence)
     if on_time.responses and late.responses:
@@ -252,12 +386,6 @@ def dossier_splits(
     else:
         difference = Difference(None, None, None)
 
-    names = {
-        p.code: p
-        for p in db.session.scalars(
-            sa.select(Procedure).where(Procedure.province_id == province_of(root).id)
-        )
-    }
     by_field = defaultdict(lambda: [0, 0])
     for code, (x, n) in by_code.items():
         known = names.get(code)
@@ -277,48 +405,18 @@ def dossier_splits(
     )
     fields = _groups(by_field, confidence, lambda name: (name, name))
 
-    # The on-time rate: dossiers of the subtree's desks returned in the period, with a due date
-    # (the desks of the subtree at the period's end: a merger since then moves none away).
-    desk_ids = mergers.desks_at(period.utc_bounds()[1], ids)
-    returned, returned_on_time = db.session.execute(
-        sa.select(
-            sa.func.count(),
-            sa.func.coalesce(
-                sa.func.sum(sa.case((Ticket.returned_date <= Ticket.due_date, 1), else_=0)), 0
-            ),
-        ).where(
-            Ticket.desk_id.in_(desk_ids),
-            Ticket.due_date.is_not(None),
-            Ticket.returned_date >= period.start,
-            Ticket.returned_date <= period.end,
-        )
-    ).one()
-
-    # Response rates: tickets issued in the period, and how many of them were used (the same
-    # count as the agency table's, by desk here).
-    tickets = {desk_id: n for (_agency, desk_id), n in ticket_counts(period, ids).items()}
+    desk_ids = {d for agency_id in ids for d in read.desks_of.get(agency_id, ())}
+    returned = sum(read.returned.get(d, (0, 0))[0] for d in desk_ids)
+    returned_on_time = sum(read.returned.get(d, (0, 0))[1] for d in desk_ids)
     desks = [
-        DeskUptake(code, name, *tickets[desk_id])
-        for desk_id, code, name in db.session.execute(
-            sa.select(Desk.id, Desk.code, Desk.name)
-            .where(Desk.id.in_(sorted(tickets)))
-            .order_by(Desk.code)
-        )
+        DeskUptake(code, name, *read.tickets[desk_id])
+        for desk_id, code, name in read.desk_names
+        if desk_id in desk_ids
     ]
-    untracked = dict(
-        db.session.execute(
-            sa.select(Response.channel, sa.func.count())
-            .where(
-                Response.agency_id.in_(ids),
-                Response.status == Status.VALID,
-                Response.occurred_at >= low,
-                Response.occurred_at < high,
-                Response.ticket_id.is_(None),
-                Response.channel != Channel.FOLLOWUP,  # a sample, with its own denominator
-            )
-            .group_by(Response.channel)
-        ).all()
-    )
+    untracked: dict = defaultdict(int)
+    for agency_id in ids:
+        for channel, n in read.untracked.get(agency_id, {}).items():
+            untracked[channel] += n
     return DossierSplits(
         period=period,
         confidence=confidence,
@@ -327,10 +425,10 @@ def dossier_splits(
         late=late,
         not_returned=_rate(*counts["open"], confidence),
         difference=difference,
-        before_return_responses=early,
-        returned=int(returned),
-        returned_on_time=int(returned_on_time),
-        on_time_rate=_rate(int(returned_on_time), int(returned), confidence),
+        before_return_responses=tally.early,
+        returned=returned,
+        returned_on_time=returned_on_time,
+        on_time_rate=_rate(returned_on_time, returned, confidence),
         by_procedure=procedures,
         by_field=fields,
         issued=sum(d.issued for d in desks),

@@ -10,6 +10,7 @@ it, clearly labelled, when asked (`history=combined`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -150,9 +151,17 @@ def subtree_at(agency_id: int, moment: datetime) -> set[int]:
     at = tree_at(moment)
     if not at.parents:
         return subtree_ids(agency_id)
+    return _below(agency_id, _children_at(at))
+
+
+def _children_at(at: TreeAt) -> dict[int | None, list[int]]:
     children: dict[int | None, list[int]] = {}
     for child, parent in db.session.execute(sa.select(Agency.id, Agency.parent_id)):
         children.setdefault(at.parent_of(child, parent), []).append(child)
+    return children
+
+
+def _below(agency_id: int, children: dict[int | None, list[int]]) -> set[int]:
     found, frontier = {agency_id}, [agency_id]
     while frontier:
         for child in children.get(frontier.pop(), ()):
@@ -187,6 +196,12 @@ def desks_at(moment: datetime, agency_ids) -> list[int]:
 def period_subtree(agency_id: int, period) -> set[int]:
     """An agency's subtree as it stood at the end of `period` (a report's tree)."""
     return subtree_at(agency_id, period.utc_bounds()[1])
+
+
+def period_subtrees(agency_ids: Iterable[int], period) -> dict[int, set[int]]:
+    """`period_subtree` of each of `agency_ids`, the tree read once for all of them."""
+    children = _children_at(tree_at(period.utc_bounds()[1]))
+    return {agency_id: _below(agency_id, children) for agency_id in agency_ids}
 
 
 def predecessor_ids() -> dict[int, list[int]]:

@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from survey.extensions import db
 from survey.models import Agency, Channel, Level, Procedure, Ticket
 from survey.periods import LOCAL_OFFSET, parse_period
-from survey.reporting.dossier_splits import dossier_splits
+from survey.reporting.dossier_splits import dossier_splits, many_dossier_splits
 from survey.responses import Submission, record
 from survey.scope import subtree_ids
 
@@ -227,6 +227,26 @@ def test_every_split_matches_the_planted_rows(planted, before_return):
         code: sum(r["desk"].code == code for r in issued) for code in ("Q1", "Q2")
     }
     assert result.untracked == {"kiosk": 7}
+
+
+def test_splits_read_for_many_subtrees_at_once_equal_each_read_alone(planted):
+    """A file asks for the splits of every agency at once (`many_dossier_splits`, one read for
+    all, summed per subtree): each must be what its agency page shows, read for it alone, with
+    nothing of the other subtrees in it."""
+    commune, rows = planted
+    province = db.session.get(Agency, commune.parent_id)
+    other = db.session.scalar(sa.select(Agency).where(Agency.code == "XB"))
+    roots = [province, commune, other]
+    together = many_dossier_splits([(a, subtree_ids(a.id)) for a in roots], PERIOD)
+    alone = [dossier_splits(a, subtree_ids(a.id), PERIOD) for a in roots]
+    assert together == alone
+    for code, split in zip(("HL", "XA", "XB"), together, strict=True):
+        e = _expected(rows, code)
+        assert (split.on_time.satisfied, split.on_time.responses) == e["on_time"][:2], code
+        assert (split.late.satisfied, split.late.responses) == e["late"][:2], code
+        assert (split.returned_on_time, split.returned) == e["on_time_rate"][:2], code
+        assert (split.issued, split.used) == (e["issued"], e["used"]), code
+    assert together[2].issued > 0  # the other commune has its own tickets
 
 
 def test_shrinkage_keeps_a_tiny_procedure_from_topping_the_worst_list(app, make_agency, make_desk):
