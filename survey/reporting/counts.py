@@ -17,7 +17,7 @@ dimensions, roll-up or not), hence over 400 lines.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -344,8 +344,18 @@ def _raw_between(start: date, end: date, agency_ids: Iterable[int] | None) -> li
     return [Response.occurred_at >= low, Response.occurred_at < high, _in_agencies(agency_ids)]
 
 
-def _summed(parts: list, keys: Sequence[str], columns: Sequence[str], having: sa.ColumnElement):
-    """`parts` (SELECTs of `keys` and `columns`) added up by `keys`, as integers."""
+def _rolled(model, months: tuple[int, int], agency_ids: Iterable[int] | None, columns: list):
+    """`columns` of a roll-up keyed by month and agency (`agency_month`, `level_month`) for the
+    months `months` (yyyymm, inclusive) and the agencies `agency_ids` (None: all)."""
+    where = [model.month.between(*months)]
+    if agency_ids is not None:
+        where.append(model.agency_id.in_(sorted(agency_ids)))
+    return sa.select(model.agency_id.label("agency"), *columns).where(*where)
+
+
+def _summed(parts: list, keys: Sequence[str], columns: Sequence[str], having: Callable):
+    """`parts` (SELECTs of `keys` and `columns`) added up by `keys`, as integers, the groups
+    for which `having(sums by column name)` holds."""
     both = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     sums = {name: sa.cast(sa.func.sum(both.c[name]), sa.BigInteger) for name in columns}
     group = [both.c[key] for key in keys]
@@ -368,15 +378,8 @@ def agency_month_query(
     terms = _agency_terms()
     parts = []
     if months is not None:
-        where = [AgencyMonth.month.between(*months)]
-        if agency_ids is not None:
-            where.append(AgencyMonth.agency_id.in_(sorted(agency_ids)))
-        parts.append(
-            sa.select(
-                AgencyMonth.agency_id.label("agency"),
-                *(getattr(AgencyMonth, name).label(name) for name in terms),
-            ).where(*where)
-        )
+        columns = [getattr(AgencyMonth, name).label(name) for name in terms]
+        parts.append(_rolled(AgencyMonth, months, agency_ids, columns))
     for start, end in edges:
         parts.append(
             sa.select(
@@ -1054,16 +1057,8 @@ def level_month_query(
     months, edges = _month_parts(period, rollup)
     parts = []
     if months is not None:
-        where = [LevelMonth.month.between(*months)]
-        if agency_ids is not None:
-            where.append(LevelMonth.agency_id.in_(sorted(agency_ids)))
-        parts.append(
-            sa.select(
-                LevelMonth.agency_id.label("agency"),
-                LevelMonth.level.label("level"),
-                LevelMonth.valid.label("valid"),
-            ).where(*where)
-        )
+        columns = [LevelMonth.level.label("level"), LevelMonth.valid.label("valid")]
+        parts.append(_rolled(LevelMonth, months, agency_ids, columns))
     for start, end in edges:
         agency = _GroupKey(Response.agency_id)
         parts.append(
