@@ -5,10 +5,12 @@ Counts are read with SQLAlchemy Core `GROUP BY`s; individual responses are never
 counted (only the comments list reads rows, and it pages them). Everything above this module
 (pooling, targets, statistics, rendering) works on the plain values returned here.
 
-Responses are counted through one function, `response_counts(period, by=...)`, over the
-dimensions in `DIMENSIONS` (agency, status, channel, desk, questionnaire, level). That is the
-seam for a roll-up table: whole months of a period can be read from a monthly roll-up that keeps
-these dimensions, and only the partial months at the period's edges from `response`.
+The agency table's counts come from `agency_month_query` and `level_month_query`: whole months
+from the roll-ups `agency_month` and `level_month` (one row per agency and month, whatever the
+data; migration 0021), the partial months at the period's edges from `response`. Other counts
+go through `response_counts(period, by=...)`, over the dimensions in `DIMENSIONS` (agency,
+status, channel, desk, questionnaire, level), with whole months from `response_month` when it
+keeps every dimension asked for.
 
 One cohesive thing, the report's SQL (each statement a plain count over the same
 dimensions, roll-up or not), hence over 400 lines.
@@ -369,7 +371,8 @@ def _summed(parts: list, keys: Sequence[str], columns: Sequence[str], having: Ca
 def agency_month_query(
     period: Period, agency_ids: Iterable[int] | None = None, rollup: bool | None = None
 ):
-    """Rows `(agency, valid, satisfied, flagged, excluded, valid_<channel>...)` of the agencies
+    """Rows `(agency, valid, satisfied, flagged, excluded, valid_<channel>...,
+    satisfied_<channel>...)` (channels in `Channel` order) of the agencies
     with responses in `period`: whole months from the roll-up `agency_month`, the partial
     months at the period's edges from `response` (all of the period with the roll-ups off).
     The roll-up has one row per agency and month, so the cost of a report does not grow with
