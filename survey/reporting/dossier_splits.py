@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from analysis import compare_periods, proportion_ci, shrink
-from survey.dossiers import province_of, rated_before_return
+from survey.dossiers import procedure_names, province_of, rated_before_return
 from survey.extensions import db
 from survey.models import Agency, Channel, Desk, Procedure, Response, Status, Ticket
 from survey.periods import Period
@@ -336,26 +336,17 @@ def many_dossier_splits(
     over each subtree."""
     if before_return not in BEFORE_RETURN:
         raise ValueError(f"before_return must be one of {', '.join(BEFORE_RETURN)}")
-    subtrees = [
-        (agency_by_id(root) if isinstance(root, int) else root, set(ids)) for root, ids in subtrees
-    ]
+    subtrees = [(root, set(ids)) for root, ids in subtrees]
+    wanted = sorted({root for root, _ids in subtrees if isinstance(root, int)})
+    loaded = {a.id: a for a in db.session.scalars(sa.select(Agency).where(Agency.id.in_(wanted)))}
     read = _read(set().union(*(ids for _root, ids in subtrees)), period, before_return)
-    names_by_province: dict[int, dict[str, Procedure]] = {}
+    names: dict[int, dict[str, Procedure]] = {}  # by province id
     found = []
     for root, ids in subtrees:
-        province = province_of(root).id
-        if province not in names_by_province:
-            names_by_province[province] = {
-                p.code: p
-                for p in db.session.scalars(
-                    sa.select(Procedure).where(Procedure.province_id == province)
-                )
-            }
-        found.append(
-            _splits(
-                read, ids, names_by_province[province], period, confidence, before_return, locale
-            )
-        )
+        province = province_of(loaded[root] if isinstance(root, int) else root).id
+        if province not in names:
+            names[province] = procedure_names(province)
+        found.append(_splits(read, ids, names[province], period, confidence, before_return, locale))
     return found
 
 
