@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analysis.points import DEFAULT_CLASSES, ScoreMoments, classify_score, indicator_score
+from analysis.points import (
+    DEFAULT_CLASSES,
+    ScoreMoments,
+    classify_score,
+    grouped_moments,
+    indicator_score,
+    indicator_scores,
+)
 
 
 def _simulate(rng, n, cuts, rho=0.5, answered=0.8, indicators=9):
@@ -120,3 +127,40 @@ def test_classes_rescale_a_total_out_of_another_maximum_and_take_custom_bounds()
     assert classify_score(8.9, classes=custom) == "khong_dat"
     assert classify_score(math.nan) is None
     assert DEFAULT_CLASSES[0][0] == "xuat_sac"
+
+
+def test_grouped_moments_and_batch_scores_equal_one_set_at_a_time():
+    """`grouped_moments` and `indicator_scores` (a report's 5,000 agencies at once) give each
+    group exactly what `ScoreMoments.from_points` and `indicator_score` give it alone,
+    including a group without rows, one with a single response and one that never answered
+    an indicator."""
+    rng = np.random.default_rng(7)
+    points = _simulate(rng, 300, (-1.0, 0.3), answered=0.7, indicators=4)
+    counts = rng.integers(1, 4, size=300)
+    groups = rng.integers(0, 5, size=300)
+    groups[groups == 3] = 2  # group 3 has no rows
+    points[groups == 4, 1] = np.nan  # group 4 never answers indicator 1
+    single = np.array([[2.0, 1.0, 1.0, 0.0]])
+    points, counts, groups = (
+        np.vstack([points, single]),
+        np.r_[counts, 1],
+        np.r_[groups, 5],  # group 5: one response
+    )
+    pairs, sums, products, responses = grouped_moments(points, counts, groups, 7)
+    batch = indicator_scores(pairs, sums, products, responses, 8.0, 0.9)
+    for group in range(7):
+        mine = groups == group
+        alone = ScoreMoments.from_points(points[mine].reshape(-1, 4), counts[mine])
+        np.testing.assert_allclose(pairs[group], alone.pairs)
+        np.testing.assert_allclose(sums[group], alone.sums)
+        np.testing.assert_allclose(products[group], alone.products)
+        assert responses[group] == alone.responses
+        expected = indicator_score(alone, 8.0, 0.9)
+        for name in ("total", "low", "high", "se"):
+            got, want = getattr(batch, name)[group], getattr(expected, name)
+            assert (math.isnan(got) and math.isnan(want)) or got == pytest.approx(want), name
+        np.testing.assert_allclose(batch.means[group], expected.means, equal_nan=True)
+    assert responses[3] == 0 and math.isnan(batch.total[3])
+    assert math.isnan(batch.total[4]) and not math.isnan(batch.means[4][0])
+    assert responses[5] == 1 and batch.total[5] == 4.0 and math.isnan(batch.se[5])
+    assert not math.isnan(batch.se[0])
