@@ -23,11 +23,12 @@ import numpy as np
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from analysis.points import ScoreMoments, classify_score, indicator_score
+from analysis.points import IndicatorScores, classify_score, grouped_moments, indicator_scores
 from survey import scoring
 from survey.periods import Period
 from survey.reporting import counts as sql
 from survey.reporting.formatting import integer
+from survey.reporting.pooling import pool_up
 
 CLASS_CODES = ("xuat_sac", "tot", "kha", "trung_binh", "yeu")
 CLASS_LABELS = {
@@ -229,75 +230,107 @@ def official_figures(
         maximum = max(max(m.values()) for m in mappings.values()) * len(codes)
     scale = Scale(levels, indicators, maximum, classes_setting())
 
-    own_moments: dict[int, ScoreMoments] = {}
+    # One row per node of `order`: its own counts by level, then the moments of its indicator
+    # score (responses, pairs, sums, products: `analysis.points.ScoreMoments`), pooled up the
+    # tree in one pass (`pool_up`) and scored all at once (`indicator_scores`).
+    index = {node.id: i for i, (node, _depth) in enumerate(order)}
+    width, k = len(level_codes), len(codes)
+    own = np.zeros((len(order), width + 1 + 3 * k * k))
+    column = {code: j for j, code in enumerate(level_codes)}
+    for agency_id, found in own_levels.items():
+        if (i := index.get(agency_id)) is not None:
+            for code, n in found.items():
+                own[i, column[code]] += n
     rows = sql.answer_patterns(period, agency_ids, sorted(mappings), codes, digits)
     if rows:
-        base = len(digits) + 1
-        by_digit = {d: code for code, d in digits.items()}
-        by_agency: dict[int, tuple[list, list]] = {}
-        for agency_id, qid, pattern, n in rows:
-            mapping = mappings[qid]
-            vector = []
-            for _i in range(len(codes)):
-                pattern, d = divmod(pattern, base)
-                vector.append(mapping.get(by_digit.get(d), math.nan) if d else math.nan)
-            vectors, weights = by_agency.setdefault(agency_id, ([], []))
-            vectors.append(vector)
-            weights.append(n)
-        for agency_id, (vectors, weights) in by_agency.items():
-            own_moments[agency_id] = ScoreMoments.from_points(np.array(vectors), weights)
+        own[:, width:] = _own_moments(rows, index, mappings, codes, digits)
+    pooled = pool_up(order, own)
 
-    pooled_levels: dict[int, dict[str, int]] = {}
-    pooled_moments: dict[int, ScoreMoments] = {}
-    nothing = ScoreMoments.empty(len(codes))  # shared by the nodes without scored answers
-    for node, _depth in reversed(order):  # children before parents
-        counted = dict.fromkeys(level_codes, 0)
-        for code, n in own_levels.get(node.id, {}).items():
-            counted[code] = counted.get(code, 0) + n
-        parts = [own_moments[node.id]] if node.id in own_moments else []
-        for child in node.children:
-            if child.id in pooled_levels:
-                for code, n in pooled_levels[child.id].items():
-                    counted[code] += n
-                if pooled_moments[child.id] is not nothing:
-                    parts.append(pooled_moments[child.id])
-        moments = nothing
-        if parts:  # a node's own moments, never a child's, which would be added to in place
-            moments = ScoreMoments.empty(len(codes))
-            for part in parts:
-                moments.add(part)
-        pooled_levels[node.id] = counted
-        pooled_moments[node.id] = moments
+    levels_of = {
+        node.id: dict(zip(level_codes, (int(v) for v in row), strict=True))
+        for (node, _depth), row in zip(order, pooled[:, :width].tolist(), strict=True)
+    }
+    points_of: dict[int, Points | None] = dict.fromkeys(index)
+    scored = np.flatnonzero(pooled[:, width] > 0) if codes else np.zeros(0, dtype=np.int64)
+    if scored.size:
+        batch = _scores(pooled[scored, width:], k, maximum, confidence)
+        for g, i in enumerate(scored.tolist()):
+            points_of[order[i][0].id] = _points(batch, g, codes, scale.classes)
 
-    def score(moments: ScoreMoments) -> Points | None:
-        if not codes or moments.responses == 0:
-            return None
-        result = indicator_score(moments, maximum, confidence)
-        total = _num(result.total)
-        return Points(
-            total=total,
-            low=_num(result.low),
-            high=_num(result.high),
-            cls=classify_score(result.total, maximum, scale.classes) if total is not None else None,
-            indicators={c: _num(m) for c, m in zip(codes, result.means, strict=True)},
-            answers={c: int(n) for c, n in zip(codes, result.answers, strict=True)},
-            responses=result.responses,
-            maximum=maximum,
+    tops = [index[root.id] for root in roots if root.id in index]
+    total = pooled[tops].sum(axis=0) if tops else np.zeros(own.shape[1])
+    summary_points = None
+    if codes and total[width] > 0:
+        summary_points = _points(
+            _scores(total[None, width:], k, maximum, confidence), 0, codes, scale.classes
         )
-
-    summary_levels = dict.fromkeys(level_codes, 0)
-    summary_moments = ScoreMoments.empty(len(codes))
-    for root in roots:
-        if root.id in pooled_levels:
-            for code, n in pooled_levels[root.id].items():
-                summary_levels[code] += n
-            summary_moments.add(pooled_moments[root.id])
     return Figures(
         scale=scale,
-        levels=pooled_levels,
-        points={node_id: score(m) for node_id, m in pooled_moments.items()},
-        summary_levels=summary_levels,
-        summary_points=score(summary_moments),
+        levels=levels_of,
+        points=points_of,
+        summary_levels=dict(zip(level_codes, (int(v) for v in total[:width]), strict=True)),
+        summary_points=summary_points,
+    )
+
+
+def _own_moments(rows, index: dict[int, int], mappings: dict, codes: list, digits: dict):
+    """The moments of each node's own answer patterns (`sql.answer_patterns` rows), as the
+    columns responses, pairs, sums, products (K x K each, flattened) of one row per node."""
+    data = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    lookup = np.full(max(max(index), int(data[:, 0].max())) + 1, -1, dtype=np.int64)
+    lookup[list(index)] = list(index.values())
+    groups = lookup[data[:, 0]]
+    data, groups = data[groups >= 0], groups[groups >= 0]
+    # Points of each digit of a pattern, per questionnaire (digit 0: not answered).
+    base = len(digits) + 1
+    by_digit = {d: code for code, d in digits.items()}
+    questionnaires = sorted(mappings)
+    table = np.full((len(questionnaires), base), np.nan)
+    for q, qid in enumerate(questionnaires):
+        for d in range(1, base):
+            table[q, d] = mappings[qid].get(by_digit.get(d), np.nan)
+    which = np.searchsorted(questionnaires, data[:, 1])
+    patterns = data[:, 2].copy()
+    points = np.empty((data.shape[0], len(codes)))
+    for i in range(len(codes)):
+        patterns, d = np.divmod(patterns, base)
+        points[:, i] = table[which, d]
+    pairs, sums, products, responses = grouped_moments(points, data[:, 3], groups, len(index))
+    size = len(index)
+    return np.hstack(
+        [
+            responses[:, None].astype(float),
+            pairs.reshape(size, -1),
+            sums.reshape(size, -1),
+            products.reshape(size, -1),
+        ]
+    )
+
+
+def _scores(moments: np.ndarray, k: int, maximum: float, confidence: float) -> IndicatorScores:
+    """`indicator_scores` of rows laid out as `_own_moments` writes them."""
+    square = (moments.shape[0], k, k)
+    return indicator_scores(
+        moments[:, 1 : 1 + k * k].reshape(square),
+        moments[:, 1 + k * k : 1 + 2 * k * k].reshape(square),
+        moments[:, 1 + 2 * k * k :].reshape(square),
+        np.rint(moments[:, 0]).astype(np.int64),
+        maximum,
+        confidence,
+    )
+
+
+def _points(batch: IndicatorScores, g: int, codes: list[str], classes) -> Points:
+    total = _num(batch.total[g])
+    return Points(
+        total=total,
+        low=_num(batch.low[g]),
+        high=_num(batch.high[g]),
+        cls=classify_score(total, batch.maximum, classes) if total is not None else None,
+        indicators={c: _num(m) for c, m in zip(codes, batch.means[g].tolist(), strict=True)},
+        answers={c: int(n) for c, n in zip(codes, batch.answers[g].tolist(), strict=True)},
+        responses=int(batch.responses[g]),
+        maximum=batch.maximum,
     )
 
 
