@@ -1,4 +1,5 @@
-"""Per-process caches of what the submission path reads and almost never changes.
+"""Per-process caches of what the submission path and the reports read and almost never
+changes.
 
 Each app (so each gunicorn worker) keeps its own entries, with a short time to live, for:
 
@@ -6,11 +7,14 @@ Each app (so each gunicorn worker) keeps its own entries, with a short time to l
 - desks by id and by code, with their agency's name and state and the questionnaire version
   they use (resolved up the agency tree);
 - the WTForms class of the citizen form per questionnaire version, locale and variant;
-- API keys by prefix, and the agency subtree an API key may submit for.
+- API keys by prefix, and the agency subtree an API key may submit for;
+- the agency tree of reports, sorted in Vietnamese order, as it stood on a day
+  (`survey.reporting.table`).
 
-Invalidation is explicit. Every transaction that changes an agency, a desk, a questionnaire or
-an API key (through the ORM, or an ORM-enabled ``UPDATE``/``DELETE``/``INSERT``) adds one to a
-counter in the database (table ``cache_version``) in the same transaction. Each process reads
+Invalidation is explicit. Every transaction that changes an agency, a desk, a questionnaire, an
+API key or a merger's tree moves (through the ORM, or an ORM-enabled
+``UPDATE``/``DELETE``/``INSERT``) adds one to a counter in the database (table
+``cache_version``) in the same transaction. Each process reads
 the counter at most once every ``CACHE_CHECK_SECONDS`` (1 s) and drops all its entries when it
 moved; the process that committed the change drops them at once. The time to live
 (``CACHE_TTL_SECONDS``, 600 s: long, so that a desk rated every few minutes still finds
@@ -41,10 +45,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from survey.extensions import db
-from survey.models import Agency, ApiKey, CacheVersion, Desk, Questionnaire
+from survey.models import Agency, ApiKey, CacheVersion, Desk, Questionnaire, TreeMove
 
 # Changes to these invalidate the caches.
-WATCHED = (Agency, Desk, Questionnaire, ApiKey)
+WATCHED = (Agency, Desk, Questionnaire, ApiKey, TreeMove)
 _WATCHED_TABLES = frozenset(model.__table__.name for model in WATCHED)
 _VERSION = CacheVersion.__table__
 
