@@ -1125,7 +1125,7 @@ def answer_patterns(
         per_response.c.pattern,
         sa.func.count(),
     ).group_by(per_response.c.agency_id, per_response.c.questionnaire_id, per_response.c.pattern)
-    return [(int(a), int(q), int(p), int(n)) for a, q, p, n in db.session.execute(stmt)]
+    return [tuple(row) for row in _rows(stmt)]
 
 
 @dataclass(frozen=True)

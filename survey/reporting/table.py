@@ -655,19 +655,22 @@ def _design_effects(sums: dict[int, sql.Moments] | None, nodes: dict[int, _Node]
     if sums is None:
         return {}
     order = list(_walk(_tops(nodes)))
-    rows = []
-    for node, _depth in order:
-        k, n, x, x2n, n2 = sums.get(node.id, (0, 0, 0, 0.0, 0))
-        between = x2n - (x * x / n if n else 0.0)
-        spread = n - (n2 / n if n else 0.0)
-        rows.append((k, 1.0 if k else 0.0, n, max(between, 0.0), x - x2n, spread, n2))
-    own = np.array(rows, dtype=float).reshape(len(order), 7)
+    nothing = (0, 0, 0, 0.0, 0)
+    k, n, x, x2n, n2 = (
+        np.array([sums.get(node.id, nothing) for node, _depth in order], dtype=float)
+        .reshape(len(order), 5)
+        .T
+    )
+    some = np.where(n > 0, n, 1.0)
+    between = np.maximum(x2n - np.where(n > 0, x * x / some, 0.0), 0.0)
+    spread = n - np.where(n > 0, n2 / some, 0.0)
+    own = np.column_stack([k, (k > 0).astype(float), n, between, x - x2n, spread, n2])
     province = design_effects(ClusterMoments(*own.T)).rho_province
     pooled = pool_up(order, own)
     result = design_effects(ClusterMoments(*pooled.T), rho_province=province)
+    deffs, rhos, days = result.deff.tolist(), result.rho.tolist(), pooled[:, 0].tolist()
     found: dict = {
-        node.id: (float(result.deff[i]), float(result.rho[i]), int(pooled[i, 0]))
-        for i, (node, _depth) in enumerate(order)
+        node.id: (deffs[i], rhos[i], int(days[i])) for i, (node, _depth) in enumerate(order)
     }
     found[None] = (1.0, province, 0)  # the province's value, for totals of several tops
     found["moments"] = {node.id: pooled[i] for i, (node, _depth) in enumerate(order)}

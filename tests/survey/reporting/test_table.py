@@ -155,3 +155,43 @@ def test_period_counts_are_read_from_the_covering_index_alone(app):
         else:
             plan = [r[-1] for r in connection.execute(sa.text("EXPLAIN QUERY PLAN " + sql))]
             assert any("COVERING INDEX ix_response_time_covering" in p for p in plan)
+
+
+def test_the_report_tree_is_read_once_and_follows_changes_at_once(app, tree, make_agency):
+    """The agency tree, sorted by name, is cached per process (survey.cache): a second report
+    reads no agency names; a renamed agency, a new one and a moved one show in the next
+    report of the same process, in the tree's alphabetical order."""
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert [r.code for r in _report(app).rows] == ["P", "C", "H", "HOSP"]
+        statements.clear()
+        assert [r.code for r in _report(app).rows] == ["P", "C", "H", "HOSP"]
+        assert not [s for s in statements if "agency.name_en" in s]
+
+        with app.app_context():
+            commune = db.session.get(type(tree["commune"]), tree["commune"].id)
+            commune.name = "Xã Z"  # now after "Xã H"
+            db.session.commit()
+        make_agency("B", name="Xã B", parent=tree["province"])
+        with app.app_context():
+            hospital = db.session.get(type(tree["hospital"]), tree["hospital"].id)
+            hospital.parent_id = tree["commune"].id
+            db.session.commit()
+        rows = _report(app).rows
+        assert [(r.code, r.depth) for r in rows] == [
+            ("P", 0),
+            ("B", 1),
+            ("H", 1),
+            ("C", 1),
+            ("HOSP", 2),
+        ]
+        assert next(r for r in rows if r.code == "C").name == "Xã Z"
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
