@@ -40,6 +40,13 @@ quarterly reports run on each, round-robin, the last against the first for the r
     .venv/bin/python bench/bench_report_scale.py --kept hailong_bench_scale_<1M pid> \
         hailong_bench_scale_<10M pid> --agencies 5000 --runs 5 --scale-only
 
+`--answers` gives responses their answers to the questionnaire's criteria (each criterion at the
+response's own level with probability 0.85, else at a level drawn at random), as citizens'
+ratings carry them: the report's indicator score reads them (docs/performance.md, "The
+indicator score at scale"). With `--answers-since DAY` only responses from that day on get
+answers (the timed reports read 2025 and 2026-Q2); with `--kept`, responses that have none get
+them before the timings.
+
 Results go in docs/performance.md ("Report at scale", "The monthly roll-up").
 """
 
@@ -319,6 +326,54 @@ def grow(app, low: int, high: int, bench: dict, last: bool) -> dict:
         )
         db.session.remove()
         return {"load": loaded, "index": indexed, "vacuum": vacuumed, "size": size}
+
+
+ANSWERS = """
+INSERT INTO answer (response_id, criterion, level, satisfied)
+SELECT r.id, c.code, v.level, v.level IN ('rat_hai_long', 'hai_long')
+FROM response AS r
+CROSS JOIN LATERAL (
+    SELECT e ->> 'code' AS code
+    FROM questionnaire AS q, jsonb_array_elements(q.criteria::jsonb) AS e
+    WHERE q.id = r.questionnaire_id
+) AS c
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN random() < 0.85 THEN r.level
+        ELSE (ARRAY['rat_hai_long', 'hai_long', 'khong_hai_long'])[1 + floor(random() * 3)::int]
+    END AS level
+    WHERE c.code IS NOT NULL
+) AS v
+WHERE r.occurred_at >= :since
+  AND NOT EXISTS (SELECT 1 FROM answer AS a WHERE a.response_id = r.id)
+"""
+
+
+def add_answers(app, since: date | None) -> None:
+    """Answers to every criterion for the responses from `since` on (all: None) that have
+    none (`ANSWERS`), with the answer roll-up's trigger off and `answer_month` rebuilt after
+    it (migration 0018's backfill), then VACUUM ANALYZE of `answer`."""
+    month = _migration("0018_answer_month").PG_MONTH.format(row="r")
+    started = time.perf_counter()
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
+            conn.execute(sa.text("ALTER TABLE answer DISABLE TRIGGER USER"))
+            added = conn.execute(sa.text(ANSWERS), {"since": since or date(1970, 1, 1)}).rowcount
+            conn.execute(sa.text("DELETE FROM answer_month"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO answer_month (month, agency_id, status, criterion, answers, "
+                    f"satisfied) SELECT {month}, r.agency_id, r.status, a.criterion, count(*), "
+                    "sum(a.satisfied::int) FROM answer AS a JOIN response AS r "
+                    f"ON r.id = a.response_id GROUP BY {month}, r.agency_id, r.status, "
+                    "a.criterion"
+                )
+            )
+            conn.execute(sa.text("ALTER TABLE answer ENABLE TRIGGER USER"))
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM ANALYZE answer"))
+        db.session.remove()
+    print(f"  {added:,} answers added in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def _migration(name: str):
@@ -630,6 +685,18 @@ def main() -> None:
         "app's migrations) instead of loading one: the yearly and quarterly reports on each, "
         "round-robin (the last against the first: the ratio), then the rest on the last",
     )
+    parser.add_argument(
+        "--answers",
+        action="store_true",
+        help="answers to every criterion of the questionnaire for the responses",
+    )
+    parser.add_argument(
+        "--answers-since",
+        type=date.fromisoformat,
+        default=None,
+        metavar="DAY",
+        help="with --answers: only responses from this day (UTC) on",
+    )
     args = parser.parse_args()
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     if args.kept:
@@ -656,6 +723,8 @@ def main() -> None:
             steps.append((args.first, load_average(), scale_timings(app, args.runs)))
             print(f"  {args.first:,}: {steps[-1][2]}", flush=True)
         loading = grow(app, args.first or 0, args.responses, bench, last=True)
+        if args.answers:
+            add_answers(app, args.answers_since)
         steps.append((args.responses, load_average(), scale_timings(app, args.runs)))
         print(f"  {args.responses:,}: {steps[-1][2]}", flush=True)
         writes = write_cost(app, args.write_blocks, args.write_per_block)
@@ -685,6 +754,9 @@ def kept(args, admin) -> None:
         apps.append(make_app(url))
         with apps[-1].app_context():
             upgrade()
+        if args.answers:
+            add_answers(apps[-1], args.answers_since)
+        with apps[-1].app_context():
             sizes.append(db.session.execute(sa.text("SELECT count(*) FROM response")).scalar())
             db.session.remove()
     # Round-robin over the databases, so that the machine's load weighs on each alike.
