@@ -22,8 +22,9 @@ from survey.models import Channel, Status
 from survey.periods import Period, to_local
 from survey.reporting import counts as sql
 from survey.reporting import mergers
+from survey.reporting.formatting import float_or_none
 from survey.reporting.labels import CHANNEL_LABELS
-from survey.reporting.table import Report, Row, _num, interval
+from survey.reporting.table import Report, Row, interval
 
 COMMENTS_PER_PAGE = 20
 MAX_SEARCH = 100
@@ -73,8 +74,8 @@ def rate_rows(items: list[tuple[str, str, int, int]], confidence: float, method:
             valid,
             satisfied,
             satisfied / valid if valid else None,
-            _num(low[i]),
-            _num(high[i]),
+            float_or_none(low[i]),
+            float_or_none(high[i]),
         )
         for i, (key, label, valid, satisfied) in enumerate(items)
     ]

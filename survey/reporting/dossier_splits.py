@@ -35,6 +35,7 @@ from survey.models import Agency, Channel, Desk, Procedure, Response, Status, Ti
 from survey.periods import Period
 from survey.reporting import mergers
 from survey.reporting.counts import agency_by_id, ticket_counts
+from survey.reporting.formatting import float_or_none
 from survey.reporting.table import DEFAULT_RESPONSE_WARNING, response_warning
 
 BEFORE_RETURN = ("include", "exclude")
@@ -185,11 +186,6 @@ def _rate(x: int, n: int, confidence: float) -> Rate:
         return Rate(0, 0, None, None)
     ci = proportion_ci(x, n, confidence)
     return Rate(x, n, float(ci.low), float(ci.high))
-
-
-def _none_if_nan(value) -> float | None:
-    value = float(value)
-    return None if np.isnan(value) else value
 
 
 @dataclass
@@ -448,7 +444,7 @@ def _groups(counts: dict[str, list[int]], confidence: float, describe) -> list[G
                 name,
                 field_name,
                 _rate(int(x[i]), int(n[i]), confidence),
-                _none_if_nan(shrunk[i]),
+                float_or_none(shrunk[i]),
             )
         )
     return sorted(groups, key=lambda g: (g.shrunk, g.code))

@@ -16,6 +16,7 @@ import math
 from datetime import date, datetime
 from functools import lru_cache
 
+import numpy as np
 from babel import Locale
 from babel.numbers import parse_pattern
 from flask import Flask, g, has_request_context
@@ -102,6 +103,20 @@ class Numbers:
         if value < P_FLOOR:
             return "< " + self.number(P_FLOOR, 3)
         return self.number(value, 3)
+
+
+def float_or_none(value) -> float | None:
+    """A number a report carries, as a Python float, None for NaN (what the statistics return
+    where nothing can be computed, and what every renderer shows as a dash)."""
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def floats_or_none(values) -> list[float | None]:
+    """`float_or_none` of each element of an array (or of one number), in one pass: a report
+    has a row per agency (5,000 in a national one), and indexing numpy arrays element by
+    element costs ten times more."""
+    return [None if v != v else v for v in np.atleast_1d(values).astype(float).tolist()]
 
 
 def numbers() -> Numbers:

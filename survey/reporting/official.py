@@ -27,7 +27,7 @@ from analysis.points import IndicatorScores, classify_score, grouped_moments, in
 from survey import scoring
 from survey.periods import Period
 from survey.reporting import counts as sql
-from survey.reporting.formatting import integer
+from survey.reporting.formatting import float_or_none, integer
 from survey.reporting.pooling import pool_up
 
 CLASS_CODES = ("xuat_sac", "tot", "kha", "trung_binh", "yeu")
@@ -145,10 +145,6 @@ class Points:
 
 def _round(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else round(float(value), 6)
-
-
-def _num(value: float) -> float | None:
-    return None if math.isnan(value) else float(value)
 
 
 def classes_setting() -> tuple[tuple[str, float, bool], ...]:
@@ -321,13 +317,15 @@ def _scores(moments: np.ndarray, k: int, maximum: float, confidence: float) -> I
 
 
 def _points(batch: IndicatorScores, g: int, codes: list[str], classes) -> Points:
-    total = _num(batch.total[g])
+    total = float_or_none(batch.total[g])
     return Points(
         total=total,
-        low=_num(batch.low[g]),
-        high=_num(batch.high[g]),
+        low=float_or_none(batch.low[g]),
+        high=float_or_none(batch.high[g]),
         cls=classify_score(total, batch.maximum, classes) if total is not None else None,
-        indicators={c: _num(m) for c, m in zip(codes, batch.means[g].tolist(), strict=True)},
+        indicators={
+            c: float_or_none(m) for c, m in zip(codes, batch.means[g].tolist(), strict=True)
+        },
         answers={c: int(n) for c, n in zip(codes, batch.answers[g].tolist(), strict=True)},
         responses=int(batch.responses[g]),
         maximum=batch.maximum,

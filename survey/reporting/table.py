@@ -32,6 +32,7 @@ from survey.periods import Period
 from survey.reporting import collection
 from survey.reporting import counts as sql
 from survey.reporting.counts import CaseCounts, Counts, Uptake
+from survey.reporting.formatting import float_or_none, floats_or_none
 from survey.reporting.labels import SMALL_SAMPLE, VERDICTS
 from survey.reporting.mergers import (
     first_day_from,
@@ -379,18 +380,8 @@ def _pool(node_order: list[tuple[_Node, int]], attr: str, counts: dict[int, Coun
             pooled.add(getattr(child, attr))
 
 
-def _num(value) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) else value
-
-
 #: The columns of `_assess_rows` that `_judge` gives each row as numbers (None for NaN).
 _STAT_COLUMNS = ("rate", "low", "high", "estimate_low", "estimate_high", "p_meets", "p_below")
-
-
-def _floats(values) -> list[float | None]:
-    """An array (or a number) as a list of floats, None for NaN."""
-    return [None if v != v else v for v in np.atleast_1d(values).astype(float).tolist()]
 
 
 def assess(x, n, targets, confidence: float, method: str, adjust: str | None = None, deff=None):
@@ -728,9 +719,9 @@ def _judge(
         change = analysis.compare_periods(px, pn, cx, cn, confidence, adjust, was, now_deff)
         # Plain lists first: indexing numpy arrays element by element costs ten times more,
         # and a report has a row per agency (5,000 in a national one).
-        col = {name: _floats(stats[name]) for name in _STAT_COLUMNS}
+        col = {name: floats_or_none(stats[name]) for name in _STAT_COLUMNS}
         for name in ("rate1", "difference", "low", "high"):
-            col["change_" + name] = _floats(getattr(change, name))
+            col["change_" + name] = floats_or_none(getattr(change, name))
         verdicts = [str(v) for v in stats["verdict"].tolist()]
         needed = stats["needed"].tolist()
         change_verdicts = [str(v) for v in np.atleast_1d(change.verdict).tolist()]
@@ -902,11 +893,11 @@ def _summary(rows, roots, channels, options, resolver: TargetResolver, deff=1.0)
         satisfied=total.satisfied,
         flagged=total.flagged,
         excluded=total.excluded,
-        rate=_num(stats["rate"][0]),
-        low=_num(stats["low"][0]),
-        high=_num(stats["high"][0]),
-        estimate_low=_num(stats["estimate_low"][0]),
-        estimate_high=_num(stats["estimate_high"][0]),
+        rate=float_or_none(stats["rate"][0]),
+        low=float_or_none(stats["low"][0]),
+        high=float_or_none(stats["high"][0]),
+        estimate_low=float_or_none(stats["estimate_low"][0]),
+        estimate_high=float_or_none(stats["estimate_high"][0]),
         target=target,
         verdict=verdict,
         verdict_counts=verdict_counts,
