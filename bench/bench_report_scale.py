@@ -341,7 +341,9 @@ CROSS JOIN LATERAL (
     SELECT CASE WHEN random() < 0.85 THEN r.level
         ELSE (ARRAY['rat_hai_long', 'hai_long', 'khong_hai_long'])[1 + floor(random() * 3)::int]
     END AS level
-    WHERE c.code IS NOT NULL
+    -- r.id: a draw per response and criterion (without it PostgreSQL memoizes the draw by
+    -- level and criterion, and every response of a level gets the same answers)
+    WHERE c.code IS NOT NULL AND r.id IS NOT NULL
 ) AS v
 WHERE r.occurred_at >= :since
   AND NOT EXISTS (SELECT 1 FROM answer AS a WHERE a.response_id = r.id)
