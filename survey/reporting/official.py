@@ -238,7 +238,7 @@ def official_figures(
             for code, n in found.items():
                 own[i, column[code]] += n
     rows = sql.answer_patterns(period, agency_ids, sorted(mappings), codes, digits)
-    if rows:
+    if rows and index:
         own[:, width:] = _own_moments(rows, index, mappings, codes, digits)
     pooled = pool_up(order, own)
 

@@ -178,3 +178,14 @@ def test_no_target_or_no_responses_gives_no_administrative_verdict():
     assert official.administrative_verdict(5, 10, None) is None
     assert official.administrative_verdict(27, 30, 0.9) == "dat"
     assert official.administrative_verdict(26, 30, 0.9) == "khong_dat"
+
+
+def test_a_view_without_agencies_has_empty_figures_even_with_scored_answers(app, tree, plant):
+    plant(tree["A"], "hai_long", _all("hai_long"), count=2)
+    with app.test_request_context():
+        period = reporting.parse_options({"period": "2026-Q3"}, None).period
+        figures = official.official_figures(period, [], [], None, 0.95, "vi")
+    assert figures.levels == {} and figures.points == {}
+    assert set(figures.summary_levels.values()) == {0}
+    assert figures.summary_points is None
+    assert figures.scale.indicator_codes  # the score's columns are still named
