@@ -180,7 +180,8 @@ class Config:
     # 0: the client address is the socket peer. Behind nginx set 1, so that rate limits and
     # the client hash see the citizen's address from X-Forwarded-For, not nginx's.
     TRUSTED_PROXIES = 0
-    # Per-process caches of desks, questionnaires, form classes and API keys (survey/cache.py):
+    # Per-process caches of desks, questionnaires, form classes, API keys and the reports'
+    # sorted agency tree (survey/cache.py):
     # each process reads the database's change counter at most this often and drops its
     # entries when it moved; entries live at most CACHE_TTL_SECONDS (API keys
     # API_KEY_CACHE_SECONDS), which bounds changes made in SQL behind the app's back.
