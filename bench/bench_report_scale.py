@@ -346,14 +346,16 @@ CROSS JOIN LATERAL (
     WHERE c.code IS NOT NULL AND r.id IS NOT NULL
 ) AS v
 WHERE r.occurred_at >= :since
-  AND NOT EXISTS (SELECT 1 FROM answer AS a WHERE a.response_id = r.id)
+ON CONFLICT (response_id, criterion) DO NOTHING
 """
 
 
 def add_answers(app, since: date | None) -> None:
-    """Answers to every criterion for the responses from `since` on (all: None) that have
-    none (`ANSWERS`), with the answer roll-up's trigger off and `answer_month` rebuilt after
-    it (migration 0018's backfill), then VACUUM ANALYZE of `answer`."""
+    """Answers to every criterion for the responses from `since` on (all: None), those already
+    answered kept (`ANSWERS`; not a `NOT EXISTS`, which PostgreSQL ran as a nested loop over
+    the table being filled, for half an hour at 10M), with the answer roll-up's trigger off
+    and `answer_month` rebuilt after it (migration 0018's backfill), then VACUUM ANALYZE of
+    `answer`."""
     month = _migration("0018_answer_month").PG_MONTH.format(row="r")
     started = time.perf_counter()
     with app.app_context():
