@@ -292,16 +292,18 @@ def grouped_moments(points, counts, groups, size: int) -> tuple[np.ndarray, ...]
     answered = ~np.isnan(points)
     a = answered.astype(float)
     p = np.where(answered, points, 0.0)
-    wa, wp = a * weights[:, None], p * weights[:, None]
+    # Rows sorted by group once, so that each group's rows are a slice, not a gather.
     order = np.argsort(groups, kind="stable")
-    ordered = groups[order]
+    ordered, a, p, w = groups[order], a[order], p[order], weights[order][:, None]
+    wa, wp = a * w, p * w
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     ends = np.r_[starts[1:], ordered.size]
-    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-        rows, group = order[start:end], ordered[start]
-        pairs[group] = wa[rows].T @ a[rows]
-        sums[group] = wp[rows].T @ a[rows]
-        products[group] = wp[rows].T @ p[rows]
+    for start, end, group in zip(
+        starts.tolist(), ends.tolist(), ordered[starts].tolist(), strict=True
+    ):
+        pairs[group] = wa[start:end].T @ a[start:end]
+        sums[group] = wp[start:end].T @ a[start:end]
+        products[group] = wp[start:end].T @ p[start:end]
     counted = np.where(answered.any(axis=1), weights, 0.0)
     responses[:] = np.rint(np.bincount(groups, weights=counted, minlength=size)).astype(np.int64)
     return pairs, sums, products, responses

@@ -430,8 +430,10 @@ def _build_report(options: ReportOptions, root_id: int | None, scope: set[int] |
     view_ids = (
         {node.id for node, _ in order} if (root_id is not None or scope is not None) else None
     )
+    # Every agency of the province, for what never depends on the view.
+    province_order = list(_walk(_tops(nodes)))
     if options.adjust != "none":
-        judged_order, ids = list(_walk(_tops(nodes))), None
+        judged_order, ids = province_order, None
     else:
         judged_order, ids = order, view_ids
     counts = sql.period_counts(period, previous, ids)
@@ -478,8 +480,8 @@ def _build_report(options: ReportOptions, root_id: int | None, scope: set[int] |
         sums, previous_sums = sql.cluster_counts(period, previous)  # one statement
     else:
         sums = previous_sums = None
-    design = _design_effects(sums, nodes)
-    previous_design = _design_effects(previous_sums, nodes)
+    design = _design_effects(sums, province_order)
+    previous_design = _design_effects(previous_sums, province_order)
     histories = _histories(options, nodes, judged_order)
     judged, families = _judge(
         [node for node, _ in judged_order],
@@ -637,15 +639,14 @@ def _target(rule: TargetRule | None, options: ReportOptions) -> float | None:
     return options.target if options.target is not None else (rule.rate if rule else None)
 
 
-def _design_effects(sums: dict[int, sql.Moments] | None, nodes: dict[int, _Node]) -> dict:
+def _design_effects(sums: dict[int, sql.Moments] | None, order: list[tuple[_Node, int]]) -> dict:
     """{node id: (deff, rho, desk-days)} of every agency in a period, from the whole
     province's desk-day clusters in it (`sums`, from `sql.cluster_counts`: so that a verdict
     never depends on the view), and under None the province's (1.0, rho, 0) and under
     "moments" each node's pooled cluster moments (for the summary's total); empty without
-    design effects (`sums` None)."""
+    design effects (`sums` None). `order`: (node, depth) of every agency, in tree order."""
     if sums is None:
         return {}
-    order = list(_walk(_tops(nodes)))
     nothing = (0, 0, 0, 0.0, 0)
     k, n, x, x2n, n2 = (
         np.array([sums.get(node.id, nothing) for node, _depth in order], dtype=float)
