@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from survey.extensions import db
 from survey.models import Agency, ApiKey, CacheVersion, Desk, Questionnaire, TreeMove
+from survey.replica import on_primary
 
 # Changes to these invalidate the caches.
 WATCHED = (Agency, Desk, Questionnaire, ApiKey, TreeMove)
@@ -72,7 +73,8 @@ class Cache:
         entry = self._entries.get(key)
         if entry is not None and entry[0] > now:
             return entry[1]
-        value = load()
+        with on_primary():  # an entry outlives the request: read it where the counter is
+            value = load()
         if value is not None:
             self._entries[key] = (now + (self.ttl if ttl is None else ttl), value)
         return value

@@ -9,7 +9,10 @@ primary's CPU and buffers. The routing is decided in one place, the session's `g
 - only SELECT statements; a flush, an INSERT, UPDATE or DELETE always goes to the primary;
 - never for the tables that decide who may do what (`PRIMARY_ONLY`): a session ended by
   sign-out, a revoked API key or kiosk and the cache counters are read where they were
-  written, so replication lag never lets a revoked credential through.
+  written, so replication lag never lets a revoked credential through;
+- never for what the per-process caches load (`on_primary`, around every load of
+  `survey.cache`), such as the report's sorted agency tree: those entries outlive the request
+  and are dropped when the primary's counter moves, so they must be read where the counter is.
 
 A replica is seconds behind at most in normal running: a report may miss the ratings of the
 last seconds, never count one twice. Without the setting everything uses the one database.
@@ -29,6 +32,7 @@ down, which is the wrong trade for a report that the primary can answer.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, request
@@ -59,6 +63,22 @@ def binds(url: str | None) -> dict[str, str]:
 def read_reports() -> None:
     """Let this application context's report SELECTs go to the replica, when there is one."""
     g.read_reports = True
+
+
+@contextmanager
+def on_primary():
+    """Within this block, report SELECTs read the primary even in a report request. What a
+    process keeps beyond the request (`survey.cache`) is read here: its entries are dropped
+    when the primary's `cache_version` moves, so an entry read from a replica that has not yet
+    replayed that change would be kept, stale, for the cache's whole time to live."""
+    if not has_app_context() or not g.get("read_reports"):
+        yield
+        return
+    g.read_reports = False
+    try:
+        yield
+    finally:
+        g.read_reports = True
 
 
 def _route_request() -> None:

@@ -225,6 +225,35 @@ def test_a_healthy_replica_is_checked_once_per_replica_check_seconds(tmp_path, s
     assert len(checks) == 1 + 3
 
 
+def test_the_cached_report_tree_is_read_from_the_primary(tmp_path, sqlite_template):
+    """The report's sorted agency tree outlives the request (survey.cache) and is dropped when
+    the primary's counter moves; read from a replica that has not replayed a rename yet, the
+    old name would be kept for the cache's whole time to live."""
+    primary, replica = tmp_path / "primary.db", tmp_path / "replica.db"
+    shutil.copy(sqlite_template, primary)
+    app = _app(f"sqlite:///{primary}", f"sqlite:///{replica}")
+    with app.app_context():
+        desk_id = _setup_agency().id
+        _plant(4, db.session.get(Desk, desk_id))
+        _, key = issue_api_key("iGate", ["reports:read"], None)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+        _copy_sqlite(primary, replica)  # the replica as of now, then a rename on the primary
+        db.session.get(Desk, desk_id).agency.name = "Tỉnh đã đổi tên"
+        db.session.commit()
+
+    client = app.test_client()
+    for _ in range(2):  # the first report fills the cache, the second reads it
+        answer = client.get(f"/api/v1/report?period={PERIOD}", headers=bearer(key))
+        assert answer.status_code == 200, answer.text
+        assert [row["name"] for row in answer.json["agencies"]] == ["Tỉnh đã đổi tên"]
+        assert answer.json["summary"]["valid"] == 4  # the counts still come from the replica
+    with app.app_context():  # the replica still has the old name: the tree was not read there
+        with db.engines["reporting"].connect() as conn:
+            assert conn.exec_driver_sql("SELECT name FROM agency").scalar() == "Tỉnh thử"
+
+
 def test_without_a_replica_reports_read_the_primary(tmp_path, sqlite_template):
     primary = tmp_path / "primary.db"
     shutil.copy(sqlite_template, primary)
