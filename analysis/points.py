@@ -43,7 +43,6 @@ __all__ = [
     "IndicatorScores",
     "ScoreMoments",
     "classify_score",
-    "grouped_moments",
     "indicator_score",
     "indicator_scores",
 ]
@@ -259,54 +258,6 @@ def indicator_scores(
     low = np.where(spread, np.maximum(0.0, total - half), np.nan)
     high = np.where(spread, np.minimum(maximum, total + half), np.nan)
     return IndicatorScores(means, n_k, total, low, high, se, n, maximum)
-
-
-def grouped_moments(points, counts, groups, size: int) -> tuple[np.ndarray, ...]:
-    """`ScoreMoments.from_points` of the rows of each group at once.
-
-    Parameters
-    ----------
-    points : array_like, shape (R, K)
-        Points of each row (a response, or an answer pattern), nan where not answered.
-    counts : array_like, shape (R,)
-        How many responses each row stands for.
-    groups : array_like of int, shape (R,)
-        The group (0 .. size - 1) of each row.
-    size : int
-        The number of groups G.
-
-    Returns
-    -------
-    pairs, sums, products : ndarray, shape (G, K, K)
-    responses : ndarray of int, shape (G,)
-        The fields of each group's `ScoreMoments` (zeros for a group without rows).
-    """
-    points = np.asarray(points, dtype=float)
-    weights = np.asarray(counts, dtype=float)
-    groups = np.asarray(groups, dtype=np.int64)
-    k = points.shape[1] if points.ndim == 2 else 0
-    pairs, sums, products = (np.zeros((size, k, k)) for _ in range(3))
-    responses = np.zeros(size, dtype=np.int64)
-    if points.shape[0] == 0:
-        return pairs, sums, products, responses
-    answered = ~np.isnan(points)
-    a = answered.astype(float)
-    p = np.where(answered, points, 0.0)
-    # Rows sorted by group once, so that each group's rows are a slice, not a gather.
-    order = np.argsort(groups, kind="stable")
-    ordered, a, p, w = groups[order], a[order], p[order], weights[order][:, None]
-    wa, wp = a * w, p * w
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    ends = np.r_[starts[1:], ordered.size]
-    for start, end, group in zip(
-        starts.tolist(), ends.tolist(), ordered[starts].tolist(), strict=True
-    ):
-        pairs[group] = wa[start:end].T @ a[start:end]
-        sums[group] = wp[start:end].T @ a[start:end]
-        products[group] = wp[start:end].T @ p[start:end]
-    counted = np.where(answered.any(axis=1), weights, 0.0)
-    responses[:] = np.rint(np.bincount(groups, weights=counted, minlength=size)).astype(np.int64)
-    return pairs, sums, products, responses
 
 
 def classify_score(

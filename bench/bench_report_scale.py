@@ -354,8 +354,8 @@ def add_answers(app, since: date | None) -> None:
     """Answers to every criterion for the responses from `since` on (all: None), those already
     answered kept (`ANSWERS`; not a `NOT EXISTS`, which PostgreSQL ran as a nested loop over
     the table being filled, for half an hour at 10M), with the answer roll-up's trigger off
-    and `answer_month` rebuilt after it (migration 0018's backfill), then VACUUM ANALYZE of
-    `answer`."""
+    and `answer_month` rebuilt after it (migration 0018's backfill), then the answer patterns
+    and `pattern_half` (migration 0022's), then VACUUM ANALYZE of `answer` and `response`."""
     month = _migration("0018_answer_month").PG_MONTH.format(row="r")
     started = time.perf_counter()
     with app.app_context():
@@ -374,8 +374,16 @@ def add_answers(app, since: date | None) -> None:
                 )
             )
             conn.execute(sa.text("ALTER TABLE answer ENABLE TRIGGER USER"))
+        with db.engine.begin() as conn:
+            # Each response's answer pattern and the roll-up `pattern_half` (migration 0022's
+            # backfill), with the roll-up's trigger off while the patterns are written.
+            conn.execute(sa.text("SET LOCAL synchronous_commit = off"))
+            conn.execute(sa.text("ALTER TABLE response DISABLE TRIGGER USER"))
+            _migration("0022_pattern_half").backfill(conn)
+            conn.execute(sa.text("ALTER TABLE response ENABLE TRIGGER USER"))
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE answer"))
+            conn.execute(sa.text("VACUUM ANALYZE response"))
         db.session.remove()
     print(f"  {added:,} answers added in {time.perf_counter() - started:.0f} s", flush=True)
 
@@ -559,6 +567,7 @@ def write_cost(app, blocks: int, per_block: int) -> dict[bool, list[float]]:
     weighs on both alike. Returns the mean milliseconds per transaction of each block."""
     from sqlalchemy.dialects import postgresql
 
+    from survey import patterns
     from survey.models import Answer
 
     response, answer = Response.__table__, Answer.__table__
@@ -566,6 +575,8 @@ def write_cost(app, blocks: int, per_block: int) -> dict[bool, list[float]]:
         desks = db.session.execute(sa.text("SELECT id, agency_id FROM desk")).all()
         questionnaire = Questionnaire.default()
         qid, criteria = questionnaire.id, questionnaire.criterion_codes()[:3]
+        # The pattern as `responses.record` writes it (survey.patterns).
+        levels, codes = questionnaire.level_codes(), questionnaire.criterion_codes()
         db.session.remove()
         rng = random.Random(18)
         found: dict[bool, list[float]] = {True: [], False: []}
@@ -587,6 +598,9 @@ def write_cost(app, blocks: int, per_block: int) -> dict[bool, list[float]]:
                         channel="api", level=level, satisfied=level != "khong_hai_long",
                         occurred_at=now, received_at=now, status="valid",
                         content_hash=rid.hex + rid.hex,
+                        answer_pattern=patterns.pattern(
+                            levels, codes, dict.fromkeys(criteria, level)
+                        ),
                     )  # fmt: skip
                     statement = (
                         postgresql.insert(response)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from survey import patterns
 from survey.cases.models import Case
 from survey.extensions import db
 from survey.models import (
@@ -259,10 +260,12 @@ def _responses(rng, questionnaire, agencies, desks, start: date, end: date):
                     "content_hash": hashlib.sha256(f"demo|{response_id}".encode()).hexdigest(),
                 }
             )
+            chosen: dict[str, str] = {}
             if rng.random() < 0.4:
                 for criterion in rng.sample(criteria, rng.randint(2, len(criteria))):
                     c_happy = rng.random() < (rate + (1 - rate) * 0.3 if happy else rate * 0.6)
                     c_level = satisfied_levels[-1] if c_happy else unsatisfied_levels[0]
+                    chosen[criterion] = c_level
                     answers.append(
                         {
                             "response_id": response_id,
@@ -271,6 +274,7 @@ def _responses(rng, questionnaire, agencies, desks, start: date, end: date):
                             "satisfied": c_happy,
                         }
                     )
+            rows[-1]["answer_pattern"] = patterns.pattern(levels, criteria, chosen)
     return rows, answers
 
 

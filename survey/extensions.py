@@ -11,7 +11,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
-from survey import replica
+from survey import patterns, replica
 from survey.security import rate_limit_key
 
 
@@ -50,3 +50,5 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # The answer-pattern roll-up's triggers call these (migration 0022).
+        patterns.register_sqlite_functions(dbapi_connection)

@@ -244,6 +244,10 @@ class Response(db.Model):
     language: Mapped[str | None] = mapped_column(sa.String(16))
     # How a kiosk asked: "faces" (faces only, no text) or "standard"; None for other channels.
     mode: Mapped[str | None] = mapped_column(sa.String(20))
+    # The answers as one short text (survey.patterns; None without answers), which the
+    # indicator score's roll-up `pattern_half` counts. Set by the writers; a trigger on
+    # `answer` recomputes it when an answer is written that it does not account for.
+    answer_pattern: Mapped[str | None] = mapped_column(sa.String(24))
 
     desk: Mapped[Desk] = relationship()
     agency: Mapped[Agency] = relationship()
@@ -285,6 +289,22 @@ class ResponseMonth(db.Model):
     level: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     responses: Mapped[int] = mapped_column()
     satisfied: Mapped[int] = mapped_column()
+
+
+class PatternHalf(db.Model):
+    """The half-monthly roll-up of answer patterns that the indicator score reads
+    (survey.patterns): per half month (`yyyymm01`, `yyyymm15`, Vietnam time), agency,
+    questionnaire and status of the responses, how many answered each pair of criteria at
+    each pair of levels, as big-endian 32-bit integers. Kept by database triggers (migration
+    0022) in the transaction of every write to `response`; the app never writes it."""
+
+    __tablename__ = "pattern_half"
+
+    half: Mapped[int] = mapped_column(primary_key=True)
+    agency_id: Mapped[int] = mapped_column(primary_key=True)
+    questionnaire_id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    counts: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
 class AnswerMonth(db.Model):

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from survey import integrity
+from survey import integrity, patterns
 from survey.cases import service as cases
 from survey.extensions import db
 from survey.models import Answer, Channel, Desk, Questionnaire, Response, Status, utcnow
@@ -259,6 +259,9 @@ def _new_response(submission: Submission) -> Response:
         form_key=submission.form_key,
         language=submission.language,
         mode=submission.mode,
+        answer_pattern=patterns.pattern(
+            questionnaire.level_codes(), questionnaire.criterion_codes(), submission.answers
+        ),
     )
 
 

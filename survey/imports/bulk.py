@@ -289,6 +289,7 @@ class PaperChunks:
         "status",
         "content_hash",
         "form_key",
+        "answer_pattern",
     )
     ANSWER_COLUMNS = ("response_id", "criterion", "level", "satisfied")
     # On SQLite, a chunk's answers are one JSON object {response id: {criterion: [level,
@@ -330,6 +331,7 @@ class PaperChunks:
                 valid,
                 row.digest,
                 row.form_key,
+                row.desk.scale.pattern(row.answers),
             )
             for row, response_id in zip(rows, ids, strict=True)
         ]

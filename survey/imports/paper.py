@@ -17,6 +17,7 @@ from typing import BinaryIO, NamedTuple
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from survey import patterns
 from survey.cases import service as cases
 from survey.collation import fold
 from survey.extensions import db
@@ -76,8 +77,13 @@ class _Scale:
                     folded.setdefault(fold(text), set()).add(level["code"])
         self.folded = {key: codes.pop() for key, codes in folded.items() if len(codes) == 1}
         self.criteria = set(questionnaire.criterion_codes())
+        self.criterion_order = questionnaire.criterion_codes()
         self.satisfied = frozenset(questionnaire.satisfied)
         self.pairs = {code: (code, code in self.satisfied) for code in self.codes}
+
+    def pattern(self, answers: dict[str, str]) -> str | None:
+        """The answers' `survey.patterns.pattern` (`response.answer_pattern`)."""
+        return patterns.pattern(self.codes, self.criterion_order, answers)
 
     def level(self, raw: str) -> str | None:
         found = self.lookup.get(raw)  # most cells hold the code itself

@@ -18,16 +18,19 @@ dimensions, roll-up or not), hence over 400 lines.
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from survey import patterns
 from survey.cases.models import Case
 from survey.collation import sort_key
 from survey.extensions import db
@@ -41,6 +44,7 @@ from survey.models import (
     Desk,
     DeskDay,
     LevelMonth,
+    PatternHalf,
     Questionnaire,
     Response,
     ResponseMonth,
@@ -1087,45 +1091,110 @@ def agency_level_counts(
     return found
 
 
-def answer_patterns(
+def half_split(period: Period) -> tuple[tuple[int, int] | None, list[tuple[date, date]]]:
+    """The whole half months of `period` (days 1-14 and 15-end) as `(first, last)` keys of
+    `pattern_half` (None if there is none), and the rest at its edges as inclusive local date
+    ranges: calendar and reporting-regime periods are whole halves."""
+    first = period.start if period.start.day in (1, 15) else _next_half(period.start)
+    after = period.end + timedelta(days=1)
+    stop = after if after.day in (1, 15) else after.replace(day=1 if after.day < 15 else 15)
+    if first >= stop:
+        return None, [(period.start, period.end)]
+    edges = []
+    if period.start < first:
+        edges.append((period.start, first - timedelta(days=1)))
+    if stop <= period.end:
+        edges.append((stop, period.end))
+    return (patterns.half_key(first), patterns.half_key(stop - timedelta(days=1))), edges
+
+
+def _next_half(day: date) -> date:
+    return day.replace(day=15) if day.day < 15 else _next_month(day)
+
+
+@dataclass
+class PatternCounts:
+    """The `survey.patterns` counts of the valid responses of one questionnaire, one row per
+    agency (`agency_ids`, in the order of the rows of `counts`)."""
+
+    agency_ids: np.ndarray
+    counts: np.ndarray
+
+
+def pattern_counts(
     period: Period,
     agency_ids: Iterable[int] | None,
     questionnaire_ids: Sequence[int],
-    criteria: Sequence[str],
-    level_digits: dict[str, int],
-) -> list[tuple[int, int, int, int]]:
-    """Rows `(agency id, questionnaire id, pattern, responses)`: the valid responses of the
-    period to `questionnaire_ids`, grouped by their answers to `criteria`. A pattern writes
-    each criterion's level as one digit in base `len(level_digits) + 1` (criterion i at the
-    i-th digit; 0 when it was not answered), so the counts of the patterns hold everything the
-    indicator score needs, read in one GROUP BY without loading a single answer."""
-    if not questionnaire_ids or not criteria:
-        return []
-    base = len(level_digits) + 1
-    place = sa.case(
-        {code: base**i for i, code in enumerate(criteria)}, value=Answer.criterion, else_=0
+    rollup: bool | None = None,
+) -> dict[int, PatternCounts]:
+    """By questionnaire of `questionnaire_ids`, the counts of the answer patterns of the
+    period's valid responses by agency: what the indicator score needs. Whole half months come
+    from the roll-up `pattern_half` (a fixed number of rows per agency, whatever the data;
+    migration 0022), the days at the period's edges from `response.answer_pattern` (all of it
+    with the roll-ups off)."""
+    if not questionnaire_ids:
+        return {}
+    halves, edges = (
+        half_split(period) if (_rollup_on() if rollup is None else rollup) else (None, [])
     )
-    digit = sa.case(level_digits, value=Answer.level, else_=0)
-    per_response = (
-        sa.select(
-            Response.agency_id.label("agency_id"),
-            Response.questionnaire_id.label("questionnaire_id"),
-            sa.func.sum(place * digit).label("pattern"),
+    if halves is None and not edges:
+        edges = [(period.start, period.end)]
+    parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+    if halves is not None:
+        where = [
+            PatternHalf.half.between(*halves),
+            PatternHalf.status == Status.VALID.value,
+            PatternHalf.questionnaire_id.in_(list(questionnaire_ids)),
+        ]
+        if agency_ids is not None:
+            where.append(PatternHalf.agency_id.in_(sorted(agency_ids)))
+        rows = _rows(
+            sa.select(PatternHalf.questionnaire_id, PatternHalf.agency_id, PatternHalf.counts)
+            .where(*where)
+            .order_by(PatternHalf.questionnaire_id)
         )
-        .join(Response, Response.id == Answer.response_id)
-        .where(
-            _valid_in(period, agency_ids), Response.questionnaire_id.in_(list(questionnaire_ids))
+        for qid, group in itertools.groupby(rows, key=lambda row: row[0]):
+            group = list(group)
+            counts = np.frombuffer(b"".join(row[2] for row in group), dtype=patterns.COUNTS)
+            parts.setdefault(qid, []).append(
+                (np.array([row[1] for row in group]), counts.reshape(len(group), -1))
+            )
+    for start, end in edges:
+        low, high = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
+        rows = _rows(
+            sa.select(
+                Response.questionnaire_id,
+                Response.agency_id,
+                Response.answer_pattern,
+                sa.func.count(),
+            )
+            .where(
+                Response.occurred_at >= low,
+                Response.occurred_at < high,
+                _in_agencies(agency_ids),
+                Response.status == Status.VALID,
+                Response.questionnaire_id.in_(list(questionnaire_ids)),
+                Response.answer_pattern.is_not(None),
+            )
+            .group_by(Response.questionnaire_id, Response.agency_id, Response.answer_pattern)
+            .order_by(Response.questionnaire_id)
         )
-        .group_by(Answer.response_id, Response.agency_id, Response.questionnaire_id)
-        .subquery()
-    )
-    stmt = sa.select(
-        per_response.c.agency_id,
-        per_response.c.questionnaire_id,
-        per_response.c.pattern,
-        sa.func.count(),
-    ).group_by(per_response.c.agency_id, per_response.c.questionnaire_id, per_response.c.pattern)
-    return [tuple(row) for row in _rows(stmt)]
+        for qid, group in itertools.groupby(rows, key=lambda row: row[0]):
+            group = list(group)
+            agencies, groups = np.unique([row[1] for row in group], return_inverse=True)
+            counts = patterns.grouped_counts(
+                [row[2] for row in group], [row[3] for row in group], groups, len(agencies)
+            )
+            parts.setdefault(qid, []).append((agencies, counts))
+    found = {}
+    for qid, pieces in parts.items():
+        ids = np.concatenate([a for a, _c in pieces])
+        order = np.argsort(ids, kind="stable")
+        ids = ids[order]
+        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
+        rows = np.vstack([c for _a, c in pieces]).astype(np.int64)[order]
+        found[qid] = PatternCounts(ids[starts], np.add.reduceat(rows, starts, axis=0))
+    return found
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ import numpy as np
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from analysis.points import IndicatorScores, classify_score, grouped_moments, indicator_scores
-from survey import scoring
+from analysis.points import IndicatorScores, classify_score, indicator_scores
+from survey import patterns, scoring
 from survey.periods import Period
 from survey.reporting import counts as sql
 from survey.reporting.formatting import float_or_none, integer
@@ -211,15 +211,12 @@ def official_figures(
     default_points = scoring.points_by_level()
     mappings = {s.id: m for s in scales if (m := level_points(s.levels, default_points))}
     indicators: list[tuple[str, str]] = []
-    digits: dict[str, int] = {}
     labels = sql.questionnaire_labels(locale).criteria if mappings else {}
     for scale in scales:
         if scale.id in mappings:
             for code in scale.criteria:
                 if code not in dict(indicators):
                     indicators.append((code, labels.get(code, code)))
-            for item in scale.levels:
-                digits.setdefault(item["code"], len(digits) + 1)
     codes = [code for code, _text in indicators]
     maximum = 0.0
     if mappings:
@@ -237,9 +234,9 @@ def official_figures(
         if (i := index.get(agency_id)) is not None:
             for code, n in found.items():
                 own[i, column[code]] += n
-    rows = sql.answer_patterns(period, agency_ids, sorted(mappings), codes, digits)
-    if rows and index:
-        own[:, width:] = _own_moments(rows, index, mappings, codes, digits)
+    if index:
+        found = sql.pattern_counts(period, agency_ids, sorted(mappings))
+        own[:, width:] = _own_moments(found, index, scales, mappings, codes)
     pooled = pool_up(order, own)
 
     levels_of = {
@@ -269,38 +266,25 @@ def official_figures(
     )
 
 
-def _own_moments(rows, index: dict[int, int], mappings: dict, codes: list, digits: dict):
-    """The moments of each node's own answer patterns (`sql.answer_patterns` rows), as the
-    columns responses, pairs, sums, products (K x K each, flattened) of one row per node."""
-    data = np.array(rows, dtype=np.int64).reshape(-1, 4)
-    lookup = np.full(max(max(index), int(data[:, 0].max())) + 1, -1, dtype=np.int64)
-    lookup[list(index)] = list(index.values())
-    groups = lookup[data[:, 0]]
-    data, groups = data[groups >= 0], groups[groups >= 0]
-    # Points of each digit of a pattern, per questionnaire (digit 0: not answered).
-    base = len(digits) + 1
-    by_digit = {d: code for code, d in digits.items()}
-    questionnaires = sorted(mappings)
-    table = np.full((len(questionnaires), base), np.nan)
-    for q, qid in enumerate(questionnaires):
-        for d in range(1, base):
-            table[q, d] = mappings[qid].get(by_digit.get(d), np.nan)
-    which = np.searchsorted(questionnaires, data[:, 1])
-    patterns = data[:, 2].copy()
-    points = np.empty((data.shape[0], len(codes)))
-    for i in range(len(codes)):
-        patterns, d = np.divmod(patterns, base)
-        points[:, i] = table[which, d]
-    pairs, sums, products, responses = grouped_moments(points, data[:, 3], groups, len(index))
-    size = len(index)
-    return np.hstack(
-        [
-            responses[:, None].astype(float),
-            pairs.reshape(size, -1),
-            sums.reshape(size, -1),
-            products.reshape(size, -1),
-        ]
-    )
+def _own_moments(found: dict, index: dict[int, int], scales, mappings: dict, codes: list):
+    """The moments of each node's own responses, from the counts of their answer patterns by
+    questionnaire (`sql.pattern_counts`), as the columns responses, pairs, sums, products
+    (K x K each, flattened) of one row per node (`survey.patterns.moments`)."""
+    k = len(codes)
+    out = np.zeros((len(index), 1 + 3 * k * k))
+    column = {code: i for i, code in enumerate(codes)}
+    for scale in scales:
+        if scale.id not in found:
+            continue
+        counts = found[scale.id]
+        rows = np.array([index.get(int(a), -1) for a in counts.agency_ids.tolist()])
+        kept = rows >= 0
+        if not kept.any():
+            continue
+        points = [mappings[scale.id][item["code"]] for item in scale.levels]
+        columns = [column[code] for code in scale.criteria]
+        out[rows[kept]] += patterns.moments(counts.counts[kept], columns, points, k)
+    return out
 
 
 def _scores(moments: np.ndarray, k: int, maximum: float, confidence: float) -> IndicatorScores:

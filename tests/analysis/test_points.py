@@ -12,7 +12,6 @@ from analysis.points import (
     DEFAULT_CLASSES,
     ScoreMoments,
     classify_score,
-    grouped_moments,
     indicator_score,
     indicator_scores,
 )
@@ -129,11 +128,13 @@ def test_classes_rescale_a_total_out_of_another_maximum_and_take_custom_bounds()
     assert DEFAULT_CLASSES[0][0] == "xuat_sac"
 
 
-def test_grouped_moments_and_batch_scores_equal_one_set_at_a_time():
-    """`grouped_moments` and `indicator_scores` (a report's 5,000 agencies at once) give each
-    group exactly what `ScoreMoments.from_points` and `indicator_score` give it alone,
-    including a group without rows, one with a single response and one that never answered
-    an indicator."""
+FIELDS = ("pairs", "sums", "products")
+
+
+def test_batch_scores_equal_one_set_at_a_time():
+    """`indicator_scores` (a report's 5,000 agencies at once) gives each group exactly what
+    `indicator_score` gives it alone, including a group without rows, one with a single
+    response and one that never answered an indicator."""
     rng = np.random.default_rng(7)
     points = _simulate(rng, 300, (-1.0, 0.3), answered=0.7, indicators=4)
     counts = rng.integers(1, 4, size=300)
@@ -146,15 +147,14 @@ def test_grouped_moments_and_batch_scores_equal_one_set_at_a_time():
         np.r_[counts, 1],
         np.r_[groups, 5],  # group 5: one response
     )
-    pairs, sums, products, responses = grouped_moments(points, counts, groups, 7)
+    each = [
+        ScoreMoments.from_points(points[groups == g].reshape(-1, 4), counts[groups == g])
+        for g in range(7)
+    ]
+    pairs, sums, products = (np.stack([getattr(m, name) for m in each]) for name in FIELDS)
+    responses = np.array([m.responses for m in each])
     batch = indicator_scores(pairs, sums, products, responses, 8.0, 0.9)
-    for group in range(7):
-        mine = groups == group
-        alone = ScoreMoments.from_points(points[mine].reshape(-1, 4), counts[mine])
-        np.testing.assert_allclose(pairs[group], alone.pairs)
-        np.testing.assert_allclose(sums[group], alone.sums)
-        np.testing.assert_allclose(products[group], alone.products)
-        assert responses[group] == alone.responses
+    for group, alone in enumerate(each):
         expected = indicator_score(alone, 8.0, 0.9)
         for name in ("total", "low", "high", "se"):
             got, want = getattr(batch, name)[group], getattr(expected, name)

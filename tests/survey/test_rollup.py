@@ -1,7 +1,8 @@
 """The monthly roll-ups `response_month` and `answer_month`, the design effect's `desk_day` and
-`cluster_month`, and the agency table's `agency_month` and `level_month` equal the raw counts
-after any sequence of writes, and reports read through them give the same rows as reading every
-response and answer (migrations 0014, 0018, 0020, 0021)."""
+`cluster_month`, the agency table's `agency_month` and `level_month`, and the indicator score's
+`pattern_half` (with each response's `answer_pattern`) equal the raw counts after any sequence
+of writes, and reports read through them give the same rows as reading every response and
+answer (migrations 0014, 0018, 0020, 0021, 0022)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ import importlib.util
 import math
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from survey import patterns
 from survey.extensions import db
 from survey.models import (
     Agency,
@@ -31,6 +34,7 @@ from survey.models import (
     DeskDay,
     Level,
     LevelMonth,
+    PatternHalf,
     Questionnaire,
     Response,
     ResponseMonth,
@@ -41,7 +45,7 @@ from survey.reporting import counts
 CHANNELS = ("qr", "kiosk", "api", "paper", "followup")
 STATUSES = ("valid", "flagged", "excluded")
 LEVELS = (("rat_hai_long", True), ("hai_long", True), ("khong_hai_long", False))
-CRITERIA = ("thai_do", "thoi_gian", "huong_dan")
+CRITERIA = ("total_time", "attitude", "online")  # of the default questionnaire
 #: Local times around the edges that matter: month ends, the regime's 14th/15th, midnight.
 START = datetime(2026, 5, 31, 12)  # naive UTC
 SPAN_HOURS = 24 * 130
@@ -56,7 +60,12 @@ def world(app):
     desks = [Desk(agency=a, code=f"D{a.code}", name="Quầy") for a in [province, *communes]]
     db.session.add_all([province, *communes, *desks])
     db.session.commit()
-    return {"desks": [(d.id, d.agency_id) for d in desks], "q": Questionnaire.default().id}
+    questionnaire = Questionnaire.default()
+    return {
+        "desks": [(d.id, d.agency_id) for d in desks],
+        "q": questionnaire.id,
+        "scale": (questionnaire.level_codes(), questionnaire.criterion_codes()),
+    }
 
 
 def _rows(world, draws) -> list[dict]:
@@ -262,13 +271,63 @@ PERIODS = [
 BY = [("agency", "status"), ("agency", "status", "channel"), ("questionnaire", "level")]
 
 
+def _raw_pattern_halves() -> dict[tuple, list[int]]:
+    """`pattern_half` recomputed from the answers and the questionnaires, checking on the way
+    that each response's `answer_pattern` is its answers' pattern."""
+    scales = {q.id: q for q in db.session.scalars(sa.select(Questionnaire))}
+    given: dict = defaultdict(dict)
+    for rid, criterion, level in db.session.execute(
+        sa.select(Answer.response_id, Answer.criterion, Answer.level)
+    ):
+        given[rid][criterion] = level
+    found = defaultdict(list)
+    for rid, at, agency, qid, status, stored in db.session.execute(
+        sa.select(
+            Response.id,
+            Response.occurred_at,
+            Response.agency_id,
+            Response.questionnaire_id,
+            sa.type_coerce(Response.status, sa.String),
+            Response.answer_pattern,
+        )
+    ):
+        q = scales[qid]
+        expected = patterns.pattern(q.level_codes(), q.criterion_codes(), given.get(rid, {}))
+        assert stored == expected, (rid, stored, expected)
+        if expected:
+            key = (patterns.half_key((at + LOCAL_OFFSET).date()), agency, qid, status)
+            found[key].append(expected)
+    return {key: patterns.counts_of(found[key]).tolist() for key in found}
+
+
+def _rolled_pattern_halves() -> dict[tuple, list[int]]:
+    found = {}
+    for h in db.session.scalars(sa.select(PatternHalf)):
+        counts = np.frombuffer(h.counts, dtype=patterns.COUNTS)
+        assert (counts >= 0).all()
+        if counts.any():
+            found[(h.half, h.agency_id, h.questionnaire_id, h.status)] = counts.tolist()
+    return found
+
+
 def _check_months() -> None:
     db.session.expire_all()
     raw = _raw_months()
     assert _rolled_months() == raw
     assert _rolled_agency_months() == _agency_months(raw)
     assert _rolled_answer_months() == _raw_answer_months()
+    assert _rolled_pattern_halves() == _raw_pattern_halves()
     _check_clusters()
+
+
+def _pattern_counts(period, agencies, rollup: bool) -> dict:
+    qids = sorted(db.session.scalars(sa.select(Questionnaire.id)))
+    return {
+        (qid, int(agency)): row.tolist()
+        for qid, found in counts.pattern_counts(period, agencies, qids, rollup).items()
+        for agency, row in zip(found.agency_ids, found.counts, strict=True)
+        if row.any()
+    }
 
 
 def _check() -> None:
@@ -291,6 +350,8 @@ def _check() -> None:
             rolled = db.session.execute(counts.rolled_criterion_counts_query(period, agencies))
             raw = db.session.execute(counts.criterion_counts_query(period, agencies))
             assert sorted(map(_ints, rolled)) == sorted(map(_ints, raw)), (period, agencies)
+            rolled = _pattern_counts(period, agencies, rollup=True)
+            assert rolled == _pattern_counts(period, agencies, rollup=False), period
     _check_cluster_counts()
 
 
@@ -345,8 +406,15 @@ def _apply(world, op) -> None:
     kind = op[0]
     if kind == "insert":
         rows = _rows(world, op[1])
-        db.session.execute(sa.insert(Response), rows)
         answers = _answers(rows, op[1])
+        for i, row in enumerate(rows):  # half the rows as the writers set it, half left out
+            row["answer_pattern"] = None
+            if i % 2:
+                given = {
+                    a["criterion"]: a["level"] for a in answers if a["response_id"] == row["id"]
+                }
+                row["answer_pattern"] = patterns.pattern(*world["scale"], given)
+        db.session.execute(sa.insert(Response), rows)
         if answers:
             db.session.execute(sa.insert(Answer), answers)
     elif kind == "status":  # a review decision or an exclusion
