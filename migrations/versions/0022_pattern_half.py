@@ -43,10 +43,13 @@ depends_on = None
 KEY = ("half", "agency_id", "questionnaire_id", "status")
 #: The columns of `response` that decide its row in `pattern_half`, or what it adds there.
 WATCHED = ("occurred_at", "agency_id", "questionnaire_id", "status", "answer_pattern")
-#: A pattern that accounts for fewer answered criteria than the response has answers.
+#: Whether the response `row` has a pattern that accounts for fewer answered criteria than it
+#: has answers (a writer left it out): checked before the pattern is recomputed, which reads
+#: the questionnaire's JSON.
 BEHIND = (
-    "(response.answer_pattern IS NULL OR length(replace(substr(response.answer_pattern, 2), "
-    "'0', '')) < (SELECT count(*) FROM answer AS n WHERE n.response_id = response.id))"
+    "(SELECT r.answer_pattern IS NULL OR length(replace(substr(r.answer_pattern, 2), '0', '')) "
+    "< (SELECT count(*) FROM answer AS n WHERE n.response_id = r.id) "
+    "FROM response AS r WHERE r.id = {row}.response_id)"
 )
 
 # ---- SQLite --------------------------------------------------------------------------------
@@ -82,12 +85,10 @@ def _sqlite_remove(row: str) -> str:
 """
 
 
-def _sqlite_recompute(response_id: str, only_behind: bool) -> str:
-    condition = f" AND {BEHIND}" if only_behind else ""
+def _sqlite_recompute(response_id: str) -> str:
     return f"""
     UPDATE response SET answer_pattern = {SQLITE_PATTERN_OF}
-    WHERE response.id = {response_id}{condition}
-      AND response.answer_pattern IS NOT {SQLITE_PATTERN_OF};
+    WHERE response.id = {response_id} AND response.answer_pattern IS NOT {SQLITE_PATTERN_OF};
 """
 
 
@@ -99,16 +100,17 @@ SQLITE_TRIGGERS = {
         f"AFTER UPDATE OF {', '.join(WATCHED)} ON response WHEN NOT ({SQLITE_SAME}) "
         f"BEGIN {_sqlite_remove('OLD')} {_sqlite_add('NEW')} END"
     ),
+    # WHEN first: a writer that set the pattern costs one look-up per answer.
     "answer_pattern_insert": (
-        f"AFTER INSERT ON answer BEGIN {_sqlite_recompute('NEW.response_id', True)} END"
+        f"AFTER INSERT ON answer WHEN {BEHIND.format(row='NEW')} "
+        f"BEGIN {_sqlite_recompute('NEW.response_id')} END"
     ),
     "answer_pattern_update": (
         "AFTER UPDATE OF response_id, criterion, level ON answer BEGIN "
-        f"{_sqlite_recompute('OLD.response_id', False)} "
-        f"{_sqlite_recompute('NEW.response_id', False)} END"
+        f"{_sqlite_recompute('OLD.response_id')} {_sqlite_recompute('NEW.response_id')} END"
     ),
     "answer_pattern_delete": (
-        f"AFTER DELETE ON answer BEGIN {_sqlite_recompute('OLD.response_id', False)} END"
+        f"AFTER DELETE ON answer BEGIN {_sqlite_recompute('OLD.response_id')} END"
     ),
 }
 
@@ -189,9 +191,13 @@ $$
 CREATE FUNCTION answer_pattern_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        UPDATE response SET answer_pattern = answer_pattern_of(response.id)
-        WHERE response.id = NEW.response_id AND {BEHIND}
-          AND response.answer_pattern IS DISTINCT FROM answer_pattern_of(response.id);
+        -- In an IF, not the UPDATE's WHERE: the planner orders a WHERE's conditions by cost
+        -- and called answer_pattern_of (the questionnaire's JSON) for every answer.
+        IF {BEHIND.format(row="NEW")} THEN
+            UPDATE response SET answer_pattern = answer_pattern_of(response.id)
+            WHERE response.id = NEW.response_id
+              AND response.answer_pattern IS DISTINCT FROM answer_pattern_of(response.id);
+        END IF;
         RETURN NULL;
     END IF;
     UPDATE response SET answer_pattern = answer_pattern_of(response.id)
