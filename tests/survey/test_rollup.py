@@ -541,6 +541,15 @@ def test_reports_read_the_rollup_for_whole_months_only(app):
     assert months == (202607, 202608)
     assert edges == [(date(2026, 6, 15), date(2026, 6, 30)), (date(2026, 9, 1), date(2026, 9, 14))]
     assert counts.month_split(parse_period("2026-Q3")) == ((202607, 202609), [])
+    # The indicator score's roll-up is by half month: the regime's periods are whole halves.
+    assert counts.half_split(parse_period("2026-Q3").as_regime()) == ((20260615, 20260901), [])
+    assert counts.half_split(parse_period("2026")) == ((20260101, 20261215), [])
+    assert counts.half_split(Period("custom", date(2026, 6, 14), date(2026, 8, 15))) == (
+        (20260615, 20260801),
+        [(date(2026, 6, 14), date(2026, 6, 14)), (date(2026, 8, 15), date(2026, 8, 15))],
+    )
+    july = Period("custom", date(2026, 7, 3), date(2026, 7, 12))
+    assert counts.half_split(july) == (None, [(date(2026, 7, 3), date(2026, 7, 12))])
     assert counts.uses_rollup(("agency", "status"))
     assert not counts.uses_rollup(("desk",))
     app.config["REPORT_ROLLUP"] = False
