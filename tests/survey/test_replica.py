@@ -101,10 +101,16 @@ def _copy_sqlite(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def test_reports_read_the_replica_and_writes_and_credentials_the_primary(tmp_path, sqlite_template):
+def _primary_and_replica(tmp_path, sqlite_template):
+    """An app on a primary SQLite file copied from the template, with a replica file (empty
+    until `_copy_sqlite` copies the primary to it)."""
     primary, replica = tmp_path / "primary.db", tmp_path / "replica.db"
     shutil.copy(sqlite_template, primary)
-    app = _app(f"sqlite:///{primary}", f"sqlite:///{replica}")
+    return _app(f"sqlite:///{primary}", f"sqlite:///{replica}"), primary, replica
+
+
+def test_reports_read_the_replica_and_writes_and_credentials_the_primary(tmp_path, sqlite_template):
+    app, primary, replica = _primary_and_replica(tmp_path, sqlite_template)
     with app.app_context():
         desk_id = _setup_agency().id
         _plant(10, db.session.get(Desk, desk_id))
@@ -229,9 +235,7 @@ def test_the_cached_report_tree_is_read_from_the_primary(tmp_path, sqlite_templa
     """The report's sorted agency tree outlives the request (survey.cache) and is dropped when
     the primary's counter moves; read from a replica that has not replayed a rename yet, the
     old name would be kept for the cache's whole time to live."""
-    primary, replica = tmp_path / "primary.db", tmp_path / "replica.db"
-    shutil.copy(sqlite_template, primary)
-    app = _app(f"sqlite:///{primary}", f"sqlite:///{replica}")
+    app, primary, replica = _primary_and_replica(tmp_path, sqlite_template)
     with app.app_context():
         desk_id = _setup_agency().id
         _plant(4, db.session.get(Desk, desk_id))
