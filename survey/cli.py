@@ -139,7 +139,8 @@ def purge(before: datetime, yes: bool) -> None:
     if not yes:
         click.echo(f"Would delete {summary}. Run again with --yes to delete them.")
         return
-    db.session.execute(sa.delete(Answer).where(Answer.response_id.in_(old)))
+    # The responses go before their answers (ON DELETE CASCADE): an answer deleted first would
+    # make the answer-pattern trigger recompute its response's pattern (migration 0022).
     db.session.execute(sa.delete(Case).where(Case.response_id.in_(old)))
     db.session.execute(sa.delete(Response).where(Response.occurred_at < cutoff))
     db.session.execute(sa.delete(Ticket).where(old_tickets))
