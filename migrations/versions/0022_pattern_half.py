@@ -121,7 +121,7 @@ PG_HALF = (
     "extract(day FROM {row}.occurred_at + interval '7 hours') < 15 THEN 1 ELSE 15 END"
 )
 PG_FUNCTIONS = [
-    # survey.patterns.add, byte by byte: the counts are big-endian 32-bit integers.
+    # survey.patterns.add: the counts are big-endian 32-bit integers (int4send's bytes).
     """
 CREATE FUNCTION pattern_half_add(counts bytea, pattern text, s int) RETURNS bytea
 LANGUAGE plpgsql IMMUTABLE AS $$
@@ -132,7 +132,6 @@ DECLARE
     a int;
     b int;
     o int;
-    v bigint;
     answered boolean := false;
 BEGIN
     IF pattern IS NULL THEN
@@ -151,18 +150,14 @@ BEGIN
             CONTINUE WHEN b = 0;
             o := 4 * (1 + (i * k - i * (i - 1) / 2 + j - i) * levels * levels
                       + (a - 1) * levels + b - 1);
-            v := (get_byte(out, o)::bigint << 24) + (get_byte(out, o + 1) << 16)
-                 + (get_byte(out, o + 2) << 8) + get_byte(out, o + 3) + s;
-            out := set_byte(set_byte(set_byte(set_byte(out, o, ((v >> 24) & 255)::int),
-                   o + 1, ((v >> 16) & 255)::int), o + 2, ((v >> 8) & 255)::int),
-                   o + 3, (v & 255)::int);
+            out := overlay(out PLACING int4send((get_byte(out, o) << 24)
+                   + (get_byte(out, o + 1) << 16) + (get_byte(out, o + 2) << 8)
+                   + get_byte(out, o + 3) + s) FROM o + 1 FOR 4);
         END LOOP;
     END LOOP;
     IF answered THEN
-        v := (get_byte(out, 0)::bigint << 24) + (get_byte(out, 1) << 16)
-             + (get_byte(out, 2) << 8) + get_byte(out, 3) + s;
-        out := set_byte(set_byte(set_byte(set_byte(out, 0, ((v >> 24) & 255)::int),
-               1, ((v >> 16) & 255)::int), 2, ((v >> 8) & 255)::int), 3, (v & 255)::int);
+        out := overlay(out PLACING int4send((get_byte(out, 0) << 24) + (get_byte(out, 1) << 16)
+               + (get_byte(out, 2) << 8) + get_byte(out, 3) + s) FROM 1 FOR 4);
     END IF;
     RETURN out;
 END
