@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from scipy import sparse
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
@@ -106,9 +107,10 @@ def _group_key_sqlite(element, compiler, **kw):
     return "+" + compiler.process(list(element.clauses)[0], **kw)
 
 
-def _rows(statement) -> list[sa.Row]:
-    """The Core rows of a report SELECT (`replica.Session.rows`: no ORM row processing)."""
-    return db.session().rows(statement)
+def _rows(statement, binary: bool = False) -> list[sa.Row]:
+    """The Core rows of a report SELECT (`replica.Session.rows`: no ORM row processing;
+    `binary`: in PostgreSQL's binary format)."""
+    return db.session().rows(statement, binary=binary)
 
 
 def _satisfied_sum(column=Response.satisfied):
@@ -1151,13 +1153,14 @@ def pattern_counts(
         rows = _rows(
             sa.select(PatternHalf.questionnaire_id, PatternHalf.agency_id, PatternHalf.counts)
             .where(*where)
-            .order_by(PatternHalf.questionnaire_id)
+            .order_by(PatternHalf.questionnaire_id),
+            binary=True,
         )
         for qid, group in itertools.groupby(rows, key=lambda row: row[0]):
             group = list(group)
             counts = np.frombuffer(b"".join(row[2] for row in group), dtype=patterns.COUNTS)
             parts.setdefault(qid, []).append(
-                (np.array([row[1] for row in group]), counts.reshape(len(group), -1))
+                _by_agency([row[1] for row in group], counts.reshape(len(group), -1))
             )
     for start, end in edges:
         low, high = local_midnight_utc(start), local_midnight_utc(end + timedelta(days=1))
@@ -1188,13 +1191,24 @@ def pattern_counts(
             parts.setdefault(qid, []).append((agencies, counts))
     found = {}
     for qid, pieces in parts.items():
-        ids = np.concatenate([a for a, _c in pieces])
-        order = np.argsort(ids, kind="stable")
-        ids = ids[order]
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        rows = np.vstack([c for _a, c in pieces]).astype(np.int64)[order]
-        found[qid] = PatternCounts(ids[starts], np.add.reduceat(rows, starts, axis=0))
+        if len(pieces) == 1:  # one row per agency already
+            found[qid] = PatternCounts(*pieces[0])
+        else:
+            ids = np.concatenate([a for a, _c in pieces])
+            found[qid] = PatternCounts(*_by_agency(ids, np.vstack([c for _a, c in pieces])))
     return found
+
+
+def _by_agency(agency_ids, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of `counts` summed by agency (in int64): the agencies in order, and their
+    sums. A sparse product of a 0/1 matrix (agency x row) with the rows: 75 ms for 83,000
+    rows of 406 counts, where `np.add.reduceat` took 600 ms."""
+    agencies, which = np.unique(np.asarray(agency_ids), return_inverse=True)
+    rows = len(which)
+    ones = sparse.csr_matrix(
+        (np.ones(rows, dtype=np.int64), (which, np.arange(rows))), shape=(len(agencies), rows)
+    )
+    return agencies, np.asarray(ones @ counts, dtype=np.int64)
 
 
 @dataclass(frozen=True)
