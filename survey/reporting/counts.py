@@ -1200,15 +1200,17 @@ def pattern_counts(
 
 
 def _by_agency(agency_ids, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of `counts` summed by agency (in int64): the agencies in order, and their
-    sums. A sparse product of a 0/1 matrix (agency x row) with the rows: 75 ms for 83,000
-    rows of 406 counts, where `np.add.reduceat` took 600 ms."""
+    """The rows of `counts` summed by agency: the agencies in order, and their sums (int64).
+    A sparse product of a 0/1 matrix (agency x row) with the rows: 75 ms for 83,000 rows of
+    406 counts, where `np.add.reduceat` took 600 ms. It sums in the rows' own 32 bits (an
+    agency's count of a period is at most its responses), which is 4 times faster than
+    widening each row first."""
     agencies, which = np.unique(np.asarray(agency_ids), return_inverse=True)
     rows = len(which)
     ones = sparse.csr_matrix(
-        (np.ones(rows, dtype=np.int64), (which, np.arange(rows))), shape=(len(agencies), rows)
+        (np.ones(rows, dtype=np.int32), (which, np.arange(rows))), shape=(len(agencies), rows)
     )
-    return agencies, np.asarray(ones @ counts, dtype=np.int64)
+    return agencies, np.asarray(ones @ counts).astype(np.int64)
 
 
 @dataclass(frozen=True)
