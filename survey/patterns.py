@@ -28,6 +28,7 @@ than an integer array (docs/performance.md).
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 
@@ -149,8 +150,6 @@ def register_sqlite_functions(dbapi_connection) -> None:
 def _pattern_of_json(levels_json: str, criteria_json: str, answers_json: str | None) -> str | None:
     """`pattern` from a questionnaire's `levels` and `criteria` JSON and the response's answers
     as a JSON object {criterion: level} (SQLite's `json_group_object`)."""
-    import json
-
     levels = [item["code"] for item in json.loads(levels_json)]
     criteria = [item["code"] for item in json.loads(criteria_json or "[]")]
     return pattern(levels, criteria, json.loads(answers_json) if answers_json else {})

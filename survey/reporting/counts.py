@@ -338,13 +338,14 @@ def _agency_terms() -> dict[str, sa.ColumnElement]:
     return terms
 
 
-def _month_parts(period: Period, rollup: bool | None):
+def _month_parts(period: Period, rollup: bool | None, split=month_split):
     """The whole months of `period` to read from a roll-up (None: none) and the local date
     ranges to count from `response`: the partial months at its edges, or all of it with the
-    roll-ups off (`rollup` False, or None and REPORT_ROLLUP off)."""
+    roll-ups off (`rollup` False, or None and REPORT_ROLLUP off). `split`: `half_split` for
+    the half-monthly roll-up."""
     if not (_rollup_on() if rollup is None else rollup):
         return None, [(period.start, period.end)]
-    return month_split(period)
+    return split(period)
 
 
 def _raw_between(start: date, end: date, agency_ids: Iterable[int] | None) -> list:
@@ -1136,11 +1137,7 @@ def pattern_counts(
     with the roll-ups off)."""
     if not questionnaire_ids:
         return {}
-    halves, edges = (
-        half_split(period) if (_rollup_on() if rollup is None else rollup) else (None, [])
-    )
-    if halves is None and not edges:
-        edges = [(period.start, period.end)]
+    halves, edges = _month_parts(period, rollup, split=half_split)
     parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
     if halves is not None:
         where = [
