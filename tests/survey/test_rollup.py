@@ -500,13 +500,18 @@ def test_the_rollup_triggers_exist_at_head(app):
     assert kept <= set(db.session.scalars(sa.text(on_answer)))
 
 
+def _migration(name: str):
+    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
 def test_the_backfill_of_agency_month_equals_the_raw_counts(app, world):
     """Migration 0021 fills `agency_month` and `level_month` from `response_month` (and the
     benchmark's bulk loads do the same): emptied and filled again, they equal the oracle."""
-    path = Path(__file__).resolve().parents[2] / "migrations" / "versions" / "0021_agency_month.py"
-    spec = importlib.util.spec_from_file_location("migration_0021", path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    migration = _migration("0021_agency_month")
     for op in CROWDED:
         _apply(world, op)
     _apply(world, ("insert", [(d % 3, d % 5, d % 3, d % 3, 24 * d, 0, d) for d in range(40)]))
@@ -517,6 +522,54 @@ def test_the_backfill_of_agency_month_equals_the_raw_counts(app, world):
     db.session.commit()
     assert _rolled_agency_months() == _agency_months(_raw_months())
     assert sum(db.session.scalars(sa.select(AgencyMonth.flagged))) > 0
+
+
+def test_the_backfill_of_pattern_half_equals_the_raw_counts(app, world):
+    """Migration 0022 sets each response's `answer_pattern` from its answers and fills
+    `pattern_half` from the patterns (and the benchmark's bulk loads do the same): with both
+    emptied and filled again, they equal the oracle, for two questionnaires on different
+    scales, all statuses and both halves of the months."""
+    for op in CROWDED:
+        _apply(world, op)
+    draws = [(d % 3, d % 5, d % 3, d % 3, 24 * d + d % 7, d % 8, d * 37) for d in range(60)]
+    _apply(world, ("insert", draws))
+    other = db.session.scalar(sa.select(Questionnaire).where(Questionnaire.id != world["q"]))
+    levels, criteria = other.level_codes(), other.criterion_codes()
+    rows = _rows(world, draws[:25])
+    answers = []
+    for k, row in enumerate(rows):
+        row["questionnaire_id"] = other.id
+        for i, criterion in enumerate(criteria[: 1 + k % len(criteria)]):
+            level = levels[(k + i) % len(levels)]
+            answers.append(
+                {
+                    "response_id": row["id"],
+                    "criterion": criterion,
+                    "level": level,
+                    "satisfied": level in levels[:2],
+                }
+            )
+    db.session.execute(sa.insert(Response), rows)
+    db.session.execute(sa.insert(Answer), answers)
+    db.session.commit()
+    expected = _raw_pattern_halves()
+    assert {key[2] for key in expected} == {world["q"], other.id}
+    assert {key[3] for key in expected} >= {"valid", "flagged"}
+
+    db.session.execute(sa.update(Response).values(answer_pattern=None))
+    db.session.execute(sa.delete(PatternHalf))
+    db.session.commit()
+    # The migration fills before it creates the triggers; PostgreSQL's would count again at
+    # the commit (they are deferred), SQLite's count at once and the fill starts afresh.
+    postgres = db.engine.dialect.name == "postgresql"
+    if postgres:
+        db.session.execute(sa.text("ALTER TABLE response DISABLE TRIGGER pattern_half_keep"))
+    _migration("0022_pattern_half").backfill(db.session.connection())
+    if postgres:
+        db.session.execute(sa.text("ALTER TABLE response ENABLE TRIGGER pattern_half_keep"))
+    db.session.commit()
+    db.session.expire_all()
+    assert _rolled_pattern_halves() == _raw_pattern_halves() == expected
 
 
 def test_agency_month_counts_every_channel(app, world):
