@@ -325,41 +325,58 @@ def backfill(connection: sa.Connection) -> None:
     fill_halves(connection)
 
 
-def fill_halves(connection: sa.Connection) -> None:
-    """`pattern_half` from `response.answer_pattern` (emptied first)."""
+def fill_halves(connection: sa.Connection, groups_per_pass: int = 2000) -> None:
+    """`pattern_half` from `response.answer_pattern` (emptied first): per questionnaire, the
+    distinct patterns of each half month, agency and status, counted by
+    `survey.patterns.grouped_counts` for `groups_per_pass` rows of `pattern_half` at a time."""
+    import numpy as np
+
     from survey import patterns
 
     half = (PG_HALF if connection.dialect.name == "postgresql" else SQLITE_HALF).format(
         row="response"
     )
-    rows = connection.execute(
-        sa.text(
-            f"SELECT {half}, agency_id, questionnaire_id, status, answer_pattern, count(*) "
-            "FROM response WHERE answer_pattern IS NOT NULL "
-            "GROUP BY 1, agency_id, questionnaire_id, status, answer_pattern ORDER BY 1, 2, 3, 4"
-        )
-    ).all()
     connection.execute(sa.text("DELETE FROM pattern_half"))
     table = sa.table(
         "pattern_half", *(sa.column(c) for c in KEY), sa.column("counts", sa.LargeBinary)
     )
-    batch, start = [], 0
-    for end in range(1, len(rows) + 1):
-        if end < len(rows) and tuple(rows[end][:4]) == tuple(rows[start][:4]):
-            continue
-        group = rows[start:end]
-        counts = patterns.counts_of([r[4] for r in group], [r[5] for r in group])
-        batch.append(
-            dict(
-                zip(KEY, group[0][:4], strict=True), counts=counts.astype(patterns.COUNTS).tobytes()
-            )
+    qids = connection.scalars(
+        sa.text(
+            "SELECT DISTINCT questionnaire_id FROM response WHERE answer_pattern IS NOT NULL "
+            "ORDER BY 1"
         )
-        start = end
-        if len(batch) >= 5000:
-            connection.execute(sa.insert(table), batch)
-            batch = []
-    if batch:
-        connection.execute(sa.insert(table), batch)
+    ).all()
+    for qid in qids:
+        rows = connection.execute(
+            sa.text(
+                f"SELECT {half}, agency_id, status, answer_pattern, count(*) FROM response "
+                "WHERE answer_pattern IS NOT NULL AND questionnaire_id = :qid "
+                "GROUP BY 1, agency_id, status, answer_pattern ORDER BY 1, 2, 3"
+            ),
+            {"qid": qid},
+        ).all()
+        # Rows come sorted by their key: a new group starts where the key changes.
+        starts = [0] + [r for r in range(1, len(rows)) if rows[r][:3] != rows[r - 1][:3]]
+        group = np.zeros(len(rows), dtype=np.int64)
+        group[starts[1:]] = 1
+        group = np.cumsum(group)
+        for first in range(0, len(starts), groups_per_pass):
+            last = min(first + groups_per_pass, len(starts))
+            lo = starts[first]
+            hi = starts[last] if last < len(starts) else len(rows)
+            counts = patterns.grouped_counts(
+                [r[3] for r in rows[lo:hi]],
+                [r[4] for r in rows[lo:hi]],
+                group[lo:hi] - first,
+                last - first,
+            ).astype(patterns.COUNTS)
+            connection.execute(
+                sa.insert(table),
+                [
+                    dict(zip(KEY, (*rows[s][:2], qid, rows[s][2]), strict=True), counts=c.tobytes())
+                    for s, c in zip(starts[first:last], counts, strict=True)
+                ],
+            )
 
 
 def upgrade():
