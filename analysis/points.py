@@ -114,6 +114,40 @@ class ScoreMoments:
         return np.diag(self.pairs).copy()
 
 
+def moments_width(indicators: int) -> int:
+    """The columns of one row of `stack_moments` for `indicators` indicators."""
+    return 1 + 3 * indicators * indicators
+
+
+def stack_moments(responses, pairs, sums, products) -> np.ndarray:
+    """The moments of G groups (`responses` of shape G, the others G x K x K) as G flat rows
+    that pool by adding rows: the responses, then pairs, sums and products, each row-major.
+    `unstack_moments` reads them back."""
+    responses = np.asarray(responses, dtype=float)
+    groups = responses.shape[0]
+    return np.hstack(
+        [
+            responses.reshape(groups, 1),
+            *(np.asarray(m, dtype=float).reshape(groups, -1) for m in (pairs, sums, products)),
+        ]
+    )
+
+
+def unstack_moments(rows, indicators: int):
+    """``(responses, pairs, sums, products)`` of `rows` laid out by `stack_moments`."""
+    rows = np.asarray(rows, dtype=float)
+    if rows.ndim != 2 or rows.shape[1] != moments_width(indicators):
+        raise ValueError(f"each row needs {moments_width(indicators)} columns")
+    k2 = indicators * indicators
+    square = (rows.shape[0], indicators, indicators)
+    return (
+        rows[:, 0],
+        rows[:, 1 : 1 + k2].reshape(square),
+        rows[:, 1 + k2 : 1 + 2 * k2].reshape(square),
+        rows[:, 1 + 2 * k2 :].reshape(square),
+    )
+
+
 @dataclass(frozen=True)
 class IndicatorScore:
     """An indicator score and its interval.

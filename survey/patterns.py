@@ -34,6 +34,8 @@ from datetime import date
 
 import numpy as np
 
+from analysis.points import stack_moments
+
 #: The dtype of `pattern_half.counts`.
 COUNTS = np.dtype(">i4")
 
@@ -159,8 +161,8 @@ def moments(
     counts: np.ndarray, columns: Sequence[int], points: Sequence[float], width: int
 ) -> np.ndarray:
     """The indicator score's moments of groups of responses of one questionnaire, from their
-    counts (G x size, one row a group), as `survey.reporting.official` lays them out: the
-    responses, then pairs, sums and products (`width` x `width` each, flattened), where the
+    counts (G x size, one row a group), as rows of `analysis.points.stack_moments` (the
+    responses, then pairs, sums and products, `width` x `width` each), where the
     questionnaire's criterion ``i`` is the report's indicator ``columns[i]`` and its level
     ``a`` (0-based) is worth ``points[a]``."""
     counts = np.asarray(counts, dtype=float)
@@ -185,11 +187,4 @@ def moments(
                 pairs[:, m, k] += n
                 sums[:, m, k] += second
                 products[:, m, k] += product
-    return np.hstack(
-        [
-            counts[:, :1],
-            pairs.reshape(groups, -1),
-            sums.reshape(groups, -1),
-            products.reshape(groups, -1),
-        ]
-    )
+    return stack_moments(counts[:, 0], pairs, sums, products)

@@ -23,7 +23,13 @@ import numpy as np
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from analysis.points import IndicatorScores, classify_score, indicator_scores
+from analysis.points import (
+    IndicatorScores,
+    classify_score,
+    indicator_scores,
+    moments_width,
+    unstack_moments,
+)
 from survey import patterns, scoring
 from survey.periods import Period
 from survey.reporting import counts as sql
@@ -228,7 +234,7 @@ def official_figures(
     # tree in one pass (`pool_up`) and scored all at once (`indicator_scores`).
     index = {node.id: i for i, (node, _depth) in enumerate(order)}
     width, k = len(level_codes), len(codes)
-    own = np.zeros((len(order), width + 1 + 3 * k * k))
+    own = np.zeros((len(order), width + moments_width(k)))
     column = {code: j for j, code in enumerate(level_codes)}
     for agency_id, found in own_levels.items():
         if (i := index.get(agency_id)) is not None:
@@ -268,10 +274,10 @@ def official_figures(
 
 def _own_moments(found: dict, index: dict[int, int], scales, mappings: dict, codes: list):
     """The moments of each node's own responses, from the counts of their answer patterns by
-    questionnaire (`sql.pattern_counts`), as the columns responses, pairs, sums, products
-    (K x K each, flattened) of one row per node (`survey.patterns.moments`)."""
+    questionnaire (`sql.pattern_counts`), one row per node laid out by
+    `analysis.points.stack_moments` (`survey.patterns.moments`)."""
     k = len(codes)
-    out = np.zeros((len(index), 1 + 3 * k * k))
+    out = np.zeros((len(index), moments_width(k)))
     column = {code: i for i, code in enumerate(codes)}
     for scale in scales:
         if scale.id not in found:
@@ -288,15 +294,10 @@ def _own_moments(found: dict, index: dict[int, int], scales, mappings: dict, cod
 
 
 def _scores(moments: np.ndarray, k: int, maximum: float, confidence: float) -> IndicatorScores:
-    """`indicator_scores` of rows laid out as `_own_moments` writes them."""
-    square = (moments.shape[0], k, k)
+    """`indicator_scores` of rows laid out by `analysis.points.stack_moments`."""
+    responses, pairs, sums, products = unstack_moments(moments, k)
     return indicator_scores(
-        moments[:, 1 : 1 + k * k].reshape(square),
-        moments[:, 1 + k * k : 1 + 2 * k * k].reshape(square),
-        moments[:, 1 + 2 * k * k :].reshape(square),
-        np.rint(moments[:, 0]).astype(np.int64),
-        maximum,
-        confidence,
+        pairs, sums, products, np.rint(responses).astype(np.int64), maximum, confidence
     )
 
 

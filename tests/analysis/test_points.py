@@ -14,6 +14,9 @@ from analysis.points import (
     classify_score,
     indicator_score,
     indicator_scores,
+    moments_width,
+    stack_moments,
+    unstack_moments,
 )
 
 
@@ -164,3 +167,24 @@ def test_batch_scores_equal_one_set_at_a_time():
     assert math.isnan(batch.total[4]) and not math.isnan(batch.means[4][0])
     assert responses[5] == 1 and batch.total[5] == 4.0 and math.isnan(batch.se[5])
     assert not math.isnan(batch.se[0])
+
+
+def test_stacked_moments_read_back_and_pool_by_adding_rows():
+    rng = np.random.default_rng(3)
+    points = np.where(rng.random((40, 3)) < 0.3, np.nan, rng.integers(0, 3, (40, 3)).astype(float))
+    one, two = ScoreMoments.from_points(points[:25]), ScoreMoments.from_points(points[25:])
+    rows = np.vstack(
+        [
+            stack_moments([m.responses], m.pairs[None], m.sums[None], m.products[None])
+            for m in (one, two)
+        ]
+    )
+    assert rows.shape == (2, moments_width(3))
+    responses, pairs, sums, products = unstack_moments(rows.sum(axis=0, keepdims=True), 3)
+    both = ScoreMoments.from_points(points)
+    assert responses[0] == both.responses
+    np.testing.assert_allclose(pairs[0], both.pairs)
+    np.testing.assert_allclose(sums[0], both.sums)
+    np.testing.assert_allclose(products[0], both.products)
+    with pytest.raises(ValueError, match="28 columns"):
+        unstack_moments(rows[:, :-1], 3)

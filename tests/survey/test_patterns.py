@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.points import ScoreMoments
+from analysis.points import ScoreMoments, unstack_moments
 from survey import patterns
 from survey.extensions import db
 
@@ -79,15 +79,14 @@ def test_the_moments_from_the_counts_equal_those_of_the_points(responses, points
         assert oracle.responses == 0
         return
     counts = patterns.counts_of([p for p, _w in kept], [w for _p, w in kept])
-    got = patterns.moments(counts[None, :], columns, points, width)[0]
-    k2 = width * width
-    assert got[0] == oracle.responses
+    got = unstack_moments(patterns.moments(counts[None, :], columns, points, width), width)
+    assert got[0][0] == oracle.responses
     # atol: the two sums add in different orders, so a product of subnormal points (5e-324,
     # which hypothesis finds) can underflow to 0 in one and not the other.
     close = {"rtol": 1e-7, "atol": 1e-12}
-    np.testing.assert_allclose(got[1 : 1 + k2].reshape(width, width), oracle.pairs, **close)
-    np.testing.assert_allclose(got[1 + k2 : 1 + 2 * k2].reshape(width, width), oracle.sums, **close)
-    np.testing.assert_allclose(got[1 + 2 * k2 :].reshape(width, width), oracle.products, **close)
+    np.testing.assert_allclose(got[1][0], oracle.pairs, **close)
+    np.testing.assert_allclose(got[2][0], oracle.sums, **close)
+    np.testing.assert_allclose(got[3][0], oracle.products, **close)
 
 
 def test_grouped_counts_equal_one_group_at_a_time():
