@@ -5,8 +5,10 @@ Run: .venv/bin/py-spy record --full-filenames --format raw -o /tmp/submit.txt --
      .venv/bin/python bench/profile_submit.py --summarise /tmp/submit.txt
 
 It migrates a throw-away database with desks and an API key (bench/harness.py), then sends
-API submissions through Flask's test client, one after the other in one thread, so that the
-profile holds only the app's own work (no HTTP server, no load generator). With
+API submissions (or, with `--channel form`, citizen form POSTs, each from a new address with
+the session and CSRF token of a form page fetched first) through Flask's test client, one after
+the other in one thread, so that the profile holds only the app's own work (no HTTP server, no
+load generator). With
 `--summarise` it reads py-spy's raw (collapsed) output and prints the share of samples spent in
 the parts of the write path.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.harness import (  # noqa: E402
+    CSRF_FIELD,
     new_submission,
     postgres_database,
     postgres_url,
@@ -73,7 +76,7 @@ def summarise(path: Path) -> None:
         print(f"  {100 * hits[label] / max(requests, 1):5.1f}%  {label}")
 
 
-def run(kind: str, requests: int, desks: int) -> None:
+def run(kind: str, requests: int, desks: int, channel: str = "api") -> None:
     from survey import create_app
 
     with workspace() as directory:
@@ -82,7 +85,9 @@ def run(kind: str, requests: int, desks: int) -> None:
         )
         try:
             site = prepare_site(database, desks=desks)
-            os.environ.update(SECRET_KEY=site.secret_key, DATABASE_URL=database.url)
+            # As under gunicorn (bench/harness.py's Site.env): X-Forwarded-For names the
+            # citizen; the session cookie goes over the test client's plain connection.
+            os.environ.update({**site.env(), "SESSION_COOKIE_SECURE": "0"})
             app = create_app(
                 {
                     "CONFIG_NAME": "production",
@@ -94,17 +99,47 @@ def run(kind: str, requests: int, desks: int) -> None:
             )
             rng = random.Random(18)
             client = app.test_client()
+            send = _form_sender(client, site, rng) if channel == "form" else None
             headers = {"Authorization": f"Bearer {site.api_key}"}
             statuses: Counter = Counter()
             for _ in range(requests):
+                if send is not None:
+                    statuses[send()] += 1
+                    continue
                 desk = site.desk_codes[rng.randrange(len(site.desk_codes))]
                 body = {**new_submission(rng), "desk": desk}
                 statuses[
                     client.post("/api/v1/responses", json=body, headers=headers).status_code
                 ] += 1
-            print(f"{kind}: {requests} requests, statuses {dict(statuses)}")
+            print(f"{kind}, {channel}: {requests} requests, statuses {dict(statuses)}")
         finally:
             database.drop()
+
+
+def _form_sender(client, site, rng: random.Random):
+    """A function that POSTs one new citizen's rating to a random desk's form and returns the
+    status (303 when stored), with the session and CSRF token of one form page."""
+    page = client.get(site.desk_paths[0], headers={"X-Forwarded-For": "198.18.0.1"})
+    token = CSRF_FIELD.search(page.get_data(as_text=True))
+    if page.status_code != 200 or token is None:
+        raise RuntimeError("could not open the citizen form to get a session")
+
+    def send() -> int:
+        submission = new_submission(rng)
+        fields = {
+            "csrf_token": token.group(1),
+            "response_id": submission["id"],
+            "rating": submission["level"],
+            **{f"c_{c}": level for c, level in submission["answers"].items()},
+        }
+        address = f"198.{18 + rng.randrange(2)}.{rng.randrange(256)}.{rng.randrange(256)}"
+        path = site.desk_paths[rng.randrange(len(site.desk_paths))]
+        # The app's test client speaks https here (production's PREFERRED_URL_SCHEME), so
+        # Flask-WTF checks the referrer, as it does behind nginx; a browser sends it.
+        headers = {"X-Forwarded-For": address, "Referer": f"https://localhost{path}"}
+        return client.post(path, data=fields, headers=headers).status_code
+
+    return send
 
 
 def main(argv=None) -> int:
@@ -112,12 +147,13 @@ def main(argv=None) -> int:
     parser.add_argument("--db", default="postgresql")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--desks", type=int, default=200, help="fewer than requests: warm caches")
+    parser.add_argument("--channel", choices=("api", "form"), default="api")
     parser.add_argument("--summarise", type=Path)
     args = parser.parse_args(argv)
     if args.summarise:
         summarise(args.summarise)
     else:
-        run(args.db, args.requests, args.desks)
+        run(args.db, args.requests, args.desks, args.channel)
     return 0
 
 
