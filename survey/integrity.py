@@ -92,7 +92,8 @@ def screen(response: Response) -> str | None:
             return None
         # The common case costs one statement: each rule's count, capped, as one scalar
         # subquery of the same SELECT (they share the desk's window on its index).
-        found = db.session.execute(_first_counts(rules), parameters).one()
+        # On the transaction's connection, past the ORM's execution layer (no ORM entities).
+        found = db.session.connection().execute(_first_counts(rules), parameters).one()
         counts = dict(zip(rules, found, strict=True))
         rule = (
             _client_burst(response, counts.get(CLIENT_BURST))
@@ -224,12 +225,15 @@ def improbable_count(mean: float, chance: float) -> int:
     return n + 1
 
 
-def _burst(response: Response, where, earlier: int, setting: str, rule: str) -> str | None:
-    """`earlier`: the count of `where` capped at the rule's base count (from `_first_counts`)."""
+def _burst(response: Response, where_of, earlier: int, setting: str, rule: str) -> str | None:
+    """`earlier`: the count of the rule's window capped at its base count (from
+    `_first_counts`); `where_of(response, minutes)`: the window's conditions, built only past
+    the common case."""
     config = current_app.config
     base, minutes = config[setting]
     if earlier + 1 < base:
         return None  # the common case
+    where = where_of(response, minutes)
     # At a busy desk many citizens can share one address (the agency's Wi-Fi): ask for a count
     # that would be improbable even if every rating of the desk came through that address.
     expected = busy_hour_median(response) * minutes / 60
@@ -253,17 +257,13 @@ def _burst(response: Response, where, earlier: int, setting: str, rule: str) -> 
 def _client_burst(response: Response, earlier: int | None) -> str | None:
     if earlier is None:
         return None
-    minutes = current_app.config["INTEGRITY_CLIENT_BURST"][1]
-    where = _client_where(response, minutes)
-    return _burst(response, where, earlier, "INTEGRITY_CLIENT_BURST", CLIENT_BURST)
+    return _burst(response, _client_where, earlier, "INTEGRITY_CLIENT_BURST", CLIENT_BURST)
 
 
 def _kiosk_burst(response: Response, earlier: int | None) -> str | None:
     if earlier is None:
         return None
-    minutes = current_app.config["INTEGRITY_KIOSK_BURST"][1]
-    where = _kiosk_where(response, minutes)
-    return _burst(response, where, earlier, "INTEGRITY_KIOSK_BURST", KIOSK_BURST)
+    return _burst(response, _kiosk_where, earlier, "INTEGRITY_KIOSK_BURST", KIOSK_BURST)
 
 
 def _desk_surge(response: Response, earlier: int | None) -> str | None:
