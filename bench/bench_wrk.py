@@ -29,6 +29,7 @@ request must be there.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import resource
@@ -48,6 +49,7 @@ from bench.harness import (  # noqa: E402
     Client,
     Server,
     group_cpu_seconds,
+    named_cpu_seconds,
     postgres_database,
     postgres_url,
     prepare_site,
@@ -190,6 +192,7 @@ class Run:
     server_cpu: float  # CPUs the server used
     wrk_cpu: float
     load: float
+    db_cpu: float = float("nan")  # CPUs PostgreSQL's processes used (nan on SQLite: in-process)
 
 
 def parse_ms(text: str) -> float:
@@ -235,11 +238,14 @@ def measure(round_no: int, server: Server, scenario: str, site, scripts, args) -
     if scenario == "form":
         path = site.desk_paths[0]  # the script picks the desk
     load = os.getloadavg()[0]
+    postgres = site.database.kind == "postgresql"
+    db0 = named_cpu_seconds("postgres") if postgres else float("nan")
     cpu0 = group_cpu_seconds(server.process.pid)
     wrk_cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = wrk(server, scripts[scenario], path, args, args.seconds)
     wrk_cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu1 = group_cpu_seconds(server.process.pid)
+    db1 = named_cpu_seconds("postgres") if postgres else float("nan")
     seconds = result["seconds"]
     return Run(
         round_no,
@@ -253,6 +259,7 @@ def measure(round_no: int, server: Server, scenario: str, site, scripts, args) -
         (cpu1 - cpu0) / seconds,
         (wrk_cpu1.ru_utime + wrk_cpu1.ru_stime - wrk_cpu0.ru_utime - wrk_cpu0.ru_stime) / seconds,
         load,
+        (db1 - db0) / seconds,
     )
 
 
@@ -288,6 +295,7 @@ def run(kind: str, args) -> list[Run]:
                             server, scripts[server.name][scenario], _path(scenario, site), args, 2
                         )
                         warm_ok += warm["ok"] if scenario != "ping" else 0
+                site.analyze()  # the statistics of a running site (Site.analyze)
                 for round_no in range(1, args.rounds + 1):
                     order = servers if round_no % 2 else servers[::-1]
                     for scenario in args.scenarios:
@@ -343,10 +351,15 @@ def _path(scenario: str, site) -> str:
 
 def print_run(kind: str, r: Run, flush=False) -> None:
     per = r.server_cpu * 1000 / r.rate if r.rate else float("nan")
+    database = ""
+    if not math.isnan(r.db_cpu):
+        database = (
+            f"  db {r.db_cpu:.2f} cpu  {r.db_cpu * 1000 / r.rate if r.rate else 0:5.2f} ms/req"
+        )
     print(
         f"{kind:10} round {r.round} {r.server:5} {r.scenario:5} {r.rate:8.0f}/s  p50 {r.p50:7.1f} ms"
         f"  p99 {r.p99:7.1f} ms  bad {r.bad:4}  server {r.server_cpu:.2f} cpu  {per:5.2f} ms/req"
-        f"  wrk {r.wrk_cpu:.2f} cpu  load {r.load:.1f}",
+        f"{database}  wrk {r.wrk_cpu:.2f} cpu  load {r.load:.1f}",
         flush=flush,
     )
 
@@ -356,7 +369,7 @@ def summary(kind: str, runs: list[Run]) -> None:
     servers = sorted({r.server for r in runs})
     for server in servers:
         for scenario in ("api", "form"):
-            ratios, p99s, cpus = [], [], []
+            ratios, p99s, cpus, dbs = [], [], [], []
             for round_no in sorted({r.round for r in runs}):
                 ping = [
                     r for r in runs if (r.round, r.server, r.scenario) == (round_no, server, "ping")
@@ -370,6 +383,7 @@ def summary(kind: str, runs: list[Run]) -> None:
                     ratios.append(this[0].rate / ping[0].rate)
                     p99s.append(this[0].p99)
                     cpus.append(this[0].server_cpu * 1000 / this[0].rate if this[0].rate else 0)
+                    dbs.append(this[0].db_cpu * 1000 / this[0].rate if this[0].rate else 0)
             if ratios:
                 goal = 0.4 if scenario == "api" else 0.25
                 print(
@@ -378,6 +392,11 @@ def summary(kind: str, runs: list[Run]) -> None:
                     + f"  (median {statistics.median(ratios):.3f}, goal >= {goal});"
                     f" p99 {', '.join(f'{x:.0f}' for x in p99s)} ms (goal <= 100);"
                     f" server CPU per request {', '.join(f'{x:.2f}' for x in cpus)} ms"
+                    + (
+                        f"; PostgreSQL CPU per request {', '.join(f'{x:.2f}' for x in dbs)} ms"
+                        if not any(math.isnan(x) for x in dbs)
+                        else ""
+                    )
                 )
 
 

@@ -102,7 +102,9 @@ def run(kind: str, requests: int, desks: int, channel: str = "api") -> None:
             send = _form_sender(client, site, rng) if channel == "form" else None
             headers = {"Authorization": f"Bearer {site.api_key}"}
             statuses: Counter = Counter()
-            for _ in range(requests):
+            for number in range(requests):
+                if number == min(200, requests // 10):
+                    site.analyze()  # the statistics of a running site (Site.analyze)
                 if send is not None:
                     statuses[send()] += 1
                     continue
