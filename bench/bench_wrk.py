@@ -193,6 +193,7 @@ class Run:
     wrk_cpu: float
     load: float
     db_cpu: float = float("nan")  # CPUs PostgreSQL's processes used (nan on SQLite: in-process)
+    non_2xx: int = 0  # of `bad`: answers other than 2xx/3xx (the rest: wrk's socket errors)
 
 
 def parse_ms(text: str) -> float:
@@ -226,6 +227,8 @@ def wrk(server: Server, script: Path | None, path: str, args, seconds: float) ->
     return {
         "ok": total - non_2xx,
         "bad": non_2xx + errors,
+        "non_2xx": non_2xx,
+        "errors": errors,
         "seconds": parse_ms(duration) / 1000,
         "p50": parse_ms(percentiles["50"]),
         "p99": parse_ms(percentiles["99"]),
@@ -260,6 +263,7 @@ def measure(round_no: int, server: Server, scenario: str, site, scripts, args) -
         (wrk_cpu1.ru_utime + wrk_cpu1.ru_stime - wrk_cpu0.ru_utime - wrk_cpu0.ru_stime) / seconds,
         load,
         (db1 - db0) / seconds,
+        result["non_2xx"],
     )
 
 
@@ -358,7 +362,7 @@ def print_run(kind: str, r: Run, flush=False) -> None:
         )
     print(
         f"{kind:10} round {r.round} {r.server:5} {r.scenario:5} {r.rate:8.0f}/s  p50 {r.p50:7.1f} ms"
-        f"  p99 {r.p99:7.1f} ms  bad {r.bad:4}  server {r.server_cpu:.2f} cpu  {per:5.2f} ms/req"
+        f"  p99 {r.p99:7.1f} ms  bad {r.bad:4} (non-2xx {r.non_2xx})  server {r.server_cpu:.2f} cpu  {per:5.2f} ms/req"
         f"{database}  wrk {r.wrk_cpu:.2f} cpu  load {r.load:.1f}",
         flush=flush,
     )

@@ -636,35 +636,29 @@ def _queue(jobs: list[Job]) -> queue.Queue:
 
 def group_cpu_seconds(pgid: int) -> float:
     """CPU seconds used by a process group so far, including its exited (reaped) children."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # fields[2] is the process group (field 5 of stat)
-            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-    return total / ticks
+    # fields[2] is the process group (field 5 of /proc/<pid>/stat)
+    return _cpu_seconds(lambda _entry, fields: int(fields[2]) == pgid)
 
 
 def named_cpu_seconds(name: str) -> float:
     """CPU seconds used so far by every process called `name` (e.g. "postgres": the server's
     backends, and through the postmaster's reaped children, the backends that have exited)."""
+    return _cpu_seconds(lambda entry, _fields: (entry / "comm").read_text().strip() == name)
+
+
+def _cpu_seconds(chosen) -> float:
+    """utime + stime + cutime + cstime of the processes `chosen(proc entry, stat fields)`."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if (entry / "comm").read_text().strip() != name:
-                continue
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if chosen(entry, fields):
+                total += sum(int(x) for x in fields[11:15])
         except OSError:
             continue
-        total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
     return total / ticks
 
 

@@ -86,10 +86,10 @@ def screen(response: Response) -> str | None:
     """
     if response.status != Status.VALID:
         return None
+    rules, parameters = _first_checks(response)
+    if not rules:
+        return None  # not a live channel (API, paper, follow-up): no rule applies
     with db.session.no_autoflush:
-        rules, parameters = _first_checks(response)
-        if not rules:
-            return None
         # The common case costs one statement: each rule's count, capped, as one scalar
         # subquery of the same SELECT (they share the desk's window on its index).
         # On the transaction's connection, past the ORM's execution layer (no ORM entities).
