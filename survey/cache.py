@@ -5,7 +5,9 @@ Each app (so each gunicorn worker) keeps its own entries, with a short time to l
 
 - published questionnaire versions by id (immutable once published) and the default one;
 - desks by id and by code, with their agency's name and state and the questionnaire version
-  they use (resolved up the agency tree);
+  they use (resolved up the agency tree): every desk, read in one query at a process's first
+  look-up (50 ms for 2,000 desks on PostgreSQL, 1.3 s for 50,000: `bench/bench_desk_snapshot.py`),
+  and a desk the snapshot lacks (added in SQL behind the app's back) read alone;
 - the WTForms class of the citizen form per questionnaire version, locale and variant;
 - API keys by prefix, and the agency subtree an API key may submit for;
 - the agency tree of reports, sorted in Vietnamese order, as it stood on a day
@@ -65,18 +67,32 @@ class Cache:
         self._version: int | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
+        self._loading: dict[Any, threading.Lock] = {}
 
     def get(self, key, load: Callable[[], Any], ttl: float | None = None):
-        """The cached value of `key`, or `load()` (cached unless it is None)."""
+        """The cached value of `key`, or `load()` (cached unless it is None). Threads that
+        miss the same key at once wait for one load (every desk's snapshot is one query of
+        thousands of rows, read at once by every thread of a worker after each change)."""
         now = self.clock()
         self._check_version(now)
         entry = self._entries.get(key)
         if entry is not None and entry[0] > now:
             return entry[1]
-        with on_primary():  # an entry outlives the request: read it where the counter is
-            value = load()
-        if value is not None:
-            self._entries[key] = (now + (self.ttl if ttl is None else ttl), value)
+        loading = self._loading.setdefault(key, threading.Lock())
+        with loading:
+            entry = self._entries.get(key)  # another thread's load, while this one waited
+            if entry is not None and entry[0] > now:
+                return entry[1]
+            try:
+                with on_primary():  # an entry outlives the request: read it where the counter is
+                    value = load()
+                if value is not None:
+                    self._entries[key] = (now + (self.ttl if ttl is None else ttl), value)
+            finally:
+                # Forget the lock (keys that load None, unknown desk codes, would pile up);
+                # threads already waiting on it still hold it.
+                if self._loading.get(key) is loading:
+                    del self._loading[key]
         return value
 
     def clear(self) -> None:
@@ -205,46 +221,87 @@ _DESK, _AGENCY = Desk.__table__, Agency.__table__
 
 
 def desk_by_id(desk_id: int) -> DeskInfo | None:
+    found = _all_desks()[0].get(desk_id)
+    if found is not None:
+        return found
     return cache().get(("desk", desk_id), lambda: _desk_info(_DESK.c.id == desk_id))
 
 
 def desk_by_code(code: str) -> DeskInfo | None:
+    found = _all_desks()[1].get(code)
+    if found is not None:
+        return found
     return cache().get(("desk_code", code), lambda: _desk_info(_DESK.c.code == code))
+
+
+def _all_desks() -> tuple[dict[int, DeskInfo], dict[str, DeskInfo]]:
+    """Every desk by id and by code, read in one query at a process's first look-up (and after
+    each change or time to live): a province's few thousand desks cost one query, where one
+    query per desk and process used to follow each admin change under load. A desk added
+    behind the app's back (SQL) is not in it until the time to live; the look-ups above then
+    read that one desk."""
+    return cache().get("all_desks", _load_all_desks)
+
+
+def _desk_columns():
+    return (
+        _DESK.c.id,
+        _DESK.c.code,
+        _DESK.c.name,
+        _DESK.c.agency_id,
+        _DESK.c.active,
+        _DESK.c.questionnaire_id,
+        _DESK.c.languages,
+        _AGENCY.c.code.label("agency_code"),
+        _AGENCY.c.name.label("agency_name"),
+        _AGENCY.c.name_en.label("agency_name_en"),
+        _AGENCY.c.active.label("agency_active"),
+        _AGENCY.c.questionnaire_id.label("agency_questionnaire_id"),
+        _AGENCY.c.parent_id,
+    )
+
+
+def _load_all_desks() -> tuple[dict[int, DeskInfo], dict[str, DeskInfo]]:
+    tree = {
+        agency_id: (questionnaire_id, parent_id)
+        for agency_id, questionnaire_id, parent_id in db.session.execute(
+            sa.select(_AGENCY.c.id, _AGENCY.c.questionnaire_id, _AGENCY.c.parent_id)
+        )
+    }
+    rows = db.session.execute(
+        sa.select(*_desk_columns()).join(_AGENCY, _AGENCY.c.id == _DESK.c.agency_id)
+    ).all()
+    desks = [_snapshot(row, lambda agency_id: tree.get(agency_id)) for row in rows]
+    return {d.id: d for d in desks}, {d.code: d for d in desks}
 
 
 def _desk_info(where) -> DeskInfo | None:
     row = db.session.execute(
-        sa.select(
-            _DESK.c.id,
-            _DESK.c.code,
-            _DESK.c.name,
-            _DESK.c.agency_id,
-            _DESK.c.active,
-            _DESK.c.questionnaire_id,
-            _DESK.c.languages,
-            _AGENCY.c.code.label("agency_code"),
-            _AGENCY.c.name.label("agency_name"),
-            _AGENCY.c.name_en.label("agency_name_en"),
-            _AGENCY.c.active.label("agency_active"),
-            _AGENCY.c.questionnaire_id.label("agency_questionnaire_id"),
-            _AGENCY.c.parent_id,
-        )
-        .join(_AGENCY, _AGENCY.c.id == _DESK.c.agency_id)
-        .where(where)
+        sa.select(*_desk_columns()).join(_AGENCY, _AGENCY.c.id == _DESK.c.agency_id).where(where)
     ).first()
     if row is None:
         return None
+
+    def parent(agency_id: int):
+        return db.session.execute(
+            sa.select(_AGENCY.c.questionnaire_id, _AGENCY.c.parent_id).where(
+                _AGENCY.c.id == agency_id
+            )
+        ).first()
+
+    return _snapshot(row, parent)
+
+
+def _snapshot(row, parent) -> DeskInfo:
+    """A `DeskInfo` of a row of `_desk_columns()`; `parent(agency_id)`: that agency's
+    (questionnaire_id, parent_id), or None."""
     questionnaire_id = row.questionnaire_id or row.agency_questionnaire_id
     parent_id = row.parent_id
     while questionnaire_id is None and parent_id is not None:  # up the tree, as Desk does
-        parent = db.session.execute(
-            sa.select(_AGENCY.c.questionnaire_id, _AGENCY.c.parent_id).where(
-                _AGENCY.c.id == parent_id
-            )
-        ).first()
-        if parent is None:
+        found = parent(parent_id)
+        if found is None:
             break
-        questionnaire_id, parent_id = parent
+        questionnaire_id, parent_id = found
     return DeskInfo(
         id=row.id,
         code=row.code,

@@ -142,3 +142,104 @@ def test_revoking_through_the_cli_moves_the_counter(runner, make_api_key, clock)
     db.session.expire_all()
     assert db.session.get(ApiKey, row.id).revoked_at is not None
     assert version() > before
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements run while it is open, as a list."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    yield seen
+    sa.event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_every_desk_is_read_in_one_query_at_the_first_look_up(
+    app, make_agency, make_desk, clock, statements
+):
+    """A process reads all desks at its first look-up, so a province's desks cost one query
+    per process and change, not one each; each desk's questionnaire is resolved up the tree
+    as `Desk.current_questionnaire` does, with the agencies read in the same pass."""
+    other = db.session.scalar(
+        sa.select(Questionnaire.id).where(Questionnaire.id != Questionnaire.default().id)
+    )
+    province = make_agency(questionnaire_id=other)
+    district = make_agency(parent=province)
+    commune = make_agency(parent=district)
+    plain = make_agency()
+    desks = [
+        make_desk(agency=commune),  # from the province, two levels up
+        make_desk(agency=district, questionnaire_id=Questionnaire.default().id),  # its own
+        make_desk(agency=plain),  # none on the way: the default
+        make_desk(agency=plain, active=False),
+    ]
+    expected = [
+        (d.id, d.code, d.agency.name, d.active, d.current_questionnaire().id) for d in desks
+    ]
+    assert [e[-1] for e in expected] == [other, *[Questionnaire.default().id] * 3]
+    cache.cache().clear()
+    cache.desk_by_code(desks[0].code)  # the counter, then the agencies and the desks
+    statements.clear()
+    for desk_id, code, agency_name, active, _questionnaire_id in expected:
+        by_code, by_id = cache.desk_by_code(code), cache.desk_by_id(desk_id)
+        assert by_code == by_id
+        assert (by_id.id, by_id.agency.name, by_id.active) == (desk_id, agency_name, active)
+    assert statements == []
+    for desk_id, *_, questionnaire_id in expected:
+        assert cache.desk_by_id(desk_id).current_questionnaire().id == questionnaire_id
+        # The same snapshot as the one-desk reader gives (kept for desks the snapshot lacks).
+        assert cache._desk_info(Desk.__table__.c.id == desk_id) == cache.desk_by_id(desk_id)
+
+
+def test_a_desk_added_in_sql_behind_the_apps_back_is_found_at_once(app, desk, make_agency, clock):
+    """The snapshot of every desk predates it; the look-up by code or id then reads that
+    desk alone, and an unknown code is still unknown."""
+    agency = make_agency()
+    assert cache.desk_by_code(desk.code).id == desk.id  # the snapshot is taken
+    behind_the_apps_back(
+        f"INSERT INTO desk (agency_id, code, name, active, created_at) "
+        f"VALUES ({agency.id}, 'SQL1', 'Quầy SQL', true, CURRENT_TIMESTAMP)",
+        bump=False,
+    )
+    found = cache.desk_by_code("SQL1")
+    assert found is not None and found.agency_id == agency.id
+    assert cache.desk_by_id(found.id) == found
+    assert cache.desk_by_code("NO-SUCH-DESK") is None
+
+
+def test_threads_that_miss_the_same_entry_wait_for_one_load(app, clock):
+    """Every thread of a worker misses the desks' snapshot after a change: one reads it, the
+    others wait and take its value; nothing is left behind for keys that load nothing."""
+    import threading
+    import time
+
+    loads, started, release = [], threading.Event(), threading.Event()
+
+    def load():
+        loads.append(1)
+        started.set()
+        release.wait(5)
+        return "value"
+
+    found = []
+
+    def reader():
+        with app.app_context():
+            found.append(cache.cache().get("slow", load))
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    threads[0].start()
+    assert started.wait(5)
+    for thread in threads[1:]:
+        thread.start()
+    time.sleep(0.2)  # they reach the lock (without it, each would load: the check can fail)
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    assert found == ["value"] * 4
+    assert len(loads) == 1
+    assert cache.cache().get("nothing", lambda: None) is None
+    assert cache.cache()._loading == {}
