@@ -23,7 +23,7 @@ import functools
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -96,9 +96,9 @@ def screen(response: Response) -> str | None:
         found = db.session.connection().execute(_first_counts(rules), parameters).one()
         counts = dict(zip(rules, found, strict=True))
         rule = (
-            _client_burst(response, counts.get(CLIENT_BURST))
-            or _kiosk_burst(response, counts.get(KIOSK_BURST))
-            or _desk_surge(response, counts.get(DESK_SURGE))
+            _burst(response, CLIENT_BURST, counts.get(CLIENT_BURST), parameters)
+            or _burst(response, KIOSK_BURST, counts.get(KIOSK_BURST), parameters)
+            or _desk_surge(response, counts.get(DESK_SURGE), parameters)
         )
     if rule is not None:
         response.status = Status.FLAGGED
@@ -106,44 +106,75 @@ def screen(response: Response) -> str | None:
     return rule
 
 
-def _window(response: Response, start: datetime):
+#: Each rule's setting, and the names of its window's parameters (`_first_checks`).
+SETTING = {
+    CLIENT_BURST: "INTEGRITY_CLIENT_BURST",
+    KIOSK_BURST: "INTEGRITY_KIOSK_BURST",
+    DESK_SURGE: "INTEGRITY_SURGE_MIN",
+}
+CAP = {CLIENT_BURST: "client_cap", KIOSK_BURST: "kiosk_cap", DESK_SURGE: "surge_cap"}
+
+
+@functools.cache
+def _window(rule: str) -> tuple:
+    """The conditions of `rule`'s window: the desk's earlier ratings (the new one left out)
+    since the rule's start, with the values of `_first_checks` as parameters. Built once per
+    process: SQLAlchemy then finds a statement's compiled form without walking it again
+    (about a tenth of a citizen form POST's time when it was built for every rating)."""
+    p = sa.bindparam
+    desk = (
+        Response.desk_id == p("desk"),
+        Response.occurred_at <= p("at"),
+        Response.id != p("new_id"),
+    )
     return (
-        Response.desk_id == response.desk_id,
-        Response.occurred_at >= start,
-        Response.occurred_at <= response.occurred_at,
-        Response.id != response.id,
+        desk
+        + {
+            CLIENT_BURST: (
+                Response.occurred_at >= p("client_start"),
+                Response.channel == Channel.QR,
+                Response.client_hash == p("client"),
+            ),
+            KIOSK_BURST: (
+                Response.occurred_at >= p("kiosk_start"),
+                Response.kiosk_id == p("kiosk"),
+            ),
+            DESK_SURGE: (
+                Response.occurred_at >= p("surge_start"),
+                Response.channel.in_(LIVE_CHANNELS),
+            ),
+        }[rule]
     )
 
 
-def _capped(where, cap: int):
-    return sa.select(sa.literal(1)).where(*where).limit(cap).subquery()
-
-
-def _count_up_to(where, cap: int) -> int:
-    """How many rows match, counting no further than `cap`: a flood stays cheap to check."""
-    return db.session.scalar(sa.select(sa.func.count()).select_from(_capped(where, cap))) or 0
-
-
-def _client_where(response: Response, minutes: int):
-    return (
-        *_window(response, response.occurred_at - timedelta(minutes=minutes)),
-        Response.channel == Channel.QR,
-        Response.client_hash == response.client_hash,
+def _capped_count(rule: str):
+    """How many ratings `rule`'s window holds, counting no further than its cap parameter: a
+    flood stays cheap to check."""
+    capped = (
+        sa.select(sa.literal(1))
+        .where(*_window(rule))
+        .limit(sa.bindparam(CAP[rule], type_=sa.Integer))
+        .subquery()
     )
+    return sa.select(sa.func.count()).select_from(capped).scalar_subquery()
 
 
-def _kiosk_where(response: Response, minutes: int):
-    return (
-        *_window(response, response.occurred_at - timedelta(minutes=minutes)),
-        Response.kiosk_id == response.kiosk_id,
-    )
+@functools.cache
+def _first_counts(rules: tuple[str, ...]) -> sa.Select:
+    """The first count of each of `rules`, capped at its base count, as one scalar subquery
+    each of one statement (they share the desk's window on its index)."""
+    return sa.select(*(_capped_count(rule) for rule in rules))
 
 
-def _surge_where(response: Response):
-    return (
-        *_window(response, response.occurred_at - timedelta(hours=1)),
-        Response.channel.in_(LIVE_CHANNELS),
-    )
+@functools.cache
+def _recount(rule: str) -> sa.Select:
+    return sa.select(_capped_count(rule))
+
+
+def _count_up_to(rule: str, parameters: dict, cap: int) -> int:
+    """`rule`'s window counted up to `cap`, in the transaction."""
+    statement = _recount(rule)
+    return db.session.connection().execute(statement, {**parameters, CAP[rule]: cap}).scalar()
 
 
 def _first_checks(response: Response) -> tuple[tuple[str, ...], dict]:
@@ -151,7 +182,7 @@ def _first_checks(response: Response) -> tuple[tuple[str, ...], dict]:
     config = current_app.config
     rules: list[str] = []
     at = response.occurred_at
-    parameters = {"desk": response.desk_id, "at": at, "id": response.id}
+    parameters = {"desk": response.desk_id, "at": at, "new_id": response.id}
     if response.channel == Channel.QR and response.client_hash:
         base, minutes = config["INTEGRITY_CLIENT_BURST"]
         rules.append(CLIENT_BURST)
@@ -174,46 +205,6 @@ def _first_checks(response: Response) -> tuple[tuple[str, ...], dict]:
     return tuple(rules), parameters
 
 
-@functools.cache
-def _first_counts(rules: tuple[str, ...]) -> sa.Select:
-    """The first count of each of `rules` (`_capped` as in `_count_up_to`), one scalar subquery
-    each, with the values of `_first_checks` as parameters. Built once per process: SQLAlchemy
-    then finds its compiled form without walking the statement again (about a tenth of a
-    citizen form POST's time when it was built for every rating)."""
-    p = sa.bindparam
-    window = (
-        Response.desk_id == p("desk"),
-        Response.occurred_at <= p("at"),
-        Response.id != p("id"),
-    )
-    where = {
-        CLIENT_BURST: (
-            Response.occurred_at >= p("client_start"),
-            Response.channel == Channel.QR,
-            Response.client_hash == p("client"),
-        ),
-        KIOSK_BURST: (Response.occurred_at >= p("kiosk_start"), Response.kiosk_id == p("kiosk")),
-        DESK_SURGE: (
-            Response.occurred_at >= p("surge_start"),
-            Response.channel.in_(LIVE_CHANNELS),
-        ),
-    }
-    cap = {CLIENT_BURST: "client_cap", KIOSK_BURST: "kiosk_cap", DESK_SURGE: "surge_cap"}
-    return sa.select(
-        *(
-            sa.select(sa.func.count())
-            .select_from(
-                sa.select(sa.literal(1))
-                .where(*window, *where[rule])
-                .limit(p(cap[rule], type_=sa.Integer))
-                .subquery()
-            )
-            .scalar_subquery()
-            for rule in rules
-        )
-    )
-
-
 def improbable_count(mean: float, chance: float) -> int:
     """The smallest n with P(N >= n) <= `chance` for N ~ Poisson(`mean`)."""
     n, term = 0, math.exp(-mean)
@@ -225,21 +216,21 @@ def improbable_count(mean: float, chance: float) -> int:
     return n + 1
 
 
-def _burst(response: Response, where_of, earlier: int, setting: str, rule: str) -> str | None:
-    """`earlier`: the count of the rule's window capped at its base count (from
-    `_first_counts`); `where_of(response, minutes)`: the window's conditions, built only past
-    the common case."""
+def _burst(response: Response, rule: str, earlier: int | None, parameters: dict) -> str | None:
+    """A client or kiosk burst. `earlier`: the count of the rule's window capped at its base
+    count (from `_first_counts`), None when the rule does not apply."""
+    if earlier is None:
+        return None
     config = current_app.config
-    base, minutes = config[setting]
+    base, minutes = config[SETTING[rule]]
     if earlier + 1 < base:
         return None  # the common case
-    where = where_of(response, minutes)
     # At a busy desk many citizens can share one address (the agency's Wi-Fi): ask for a count
     # that would be improbable even if every rating of the desk came through that address.
     expected = busy_hour_median(response) * minutes / 60
     limit = max(base, improbable_count(expected, config["INTEGRITY_BURST_CHANCE"]))
     if limit > base:
-        earlier = _count_up_to(where, limit)
+        earlier = _count_up_to(rule, parameters, limit)
         if earlier + 1 < limit:
             return None
     if earlier + 1 == limit:
@@ -247,35 +238,25 @@ def _burst(response: Response, where_of, earlier: int, setting: str, rule: str) 
         # them flagged. An analyst's decision is kept in status_reason; unreviewed rows have none.
         db.session.execute(
             sa.update(Response)
-            .where(*where, Response.status == Status.VALID, Response.status_reason.is_(None))
+            .where(
+                *_window(rule), Response.status == Status.VALID, Response.status_reason.is_(None)
+            )
             .values(status=Status.FLAGGED, status_reason=rule)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
+            parameters,
         )
     return rule
 
 
-def _client_burst(response: Response, earlier: int | None) -> str | None:
-    if earlier is None:
-        return None
-    return _burst(response, _client_where, earlier, "INTEGRITY_CLIENT_BURST", CLIENT_BURST)
-
-
-def _kiosk_burst(response: Response, earlier: int | None) -> str | None:
-    if earlier is None:
-        return None
-    return _burst(response, _kiosk_where, earlier, "INTEGRITY_KIOSK_BURST", KIOSK_BURST)
-
-
-def _desk_surge(response: Response, earlier: int | None) -> str | None:
+def _desk_surge(response: Response, earlier: int | None, parameters: dict) -> str | None:
     if earlier is None:
         return None
     config = current_app.config
     minimum = config["INTEGRITY_SURGE_MIN"]
     if earlier + 1 <= minimum:
         return None  # the common case: no need for the baseline query
-    where = _surge_where(response)
     threshold = max(minimum, config["INTEGRITY_SURGE_FACTOR"] * busy_hour_median(response))
-    volume = _count_up_to(where, int(threshold) + 1) + 1
+    volume = _count_up_to(DESK_SURGE, parameters, int(threshold) + 1) + 1
     return DESK_SURGE if volume > threshold else None
 
 

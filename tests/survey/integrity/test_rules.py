@@ -58,6 +58,26 @@ def test_scripted_burst_of_50_ratings_from_one_client_in_two_minutes_is_all_flag
     assert statuses() == [(Status.FLAGGED, integrity.CLIENT_BURST)] * 50
 
 
+def test_a_burst_flags_its_own_clients_ratings_only(desk):
+    """The burst's window is one client at one desk: other citizens' ratings of the desk in
+    the same minutes, and the same client's at another desk, stay valid."""
+    other_desk = Desk(agency=desk.agency, code="D-OTHER", name="Quầy 2")
+    db.session.add(other_desk)
+    db.session.commit()
+    start = utcnow() - timedelta(minutes=5)
+    for i in range(4):
+        store(desk, start + timedelta(seconds=10 * i), client_hash="bystander")
+        store(other_desk, start + timedelta(seconds=10 * i + 1), client_hash="script")
+        store(desk, start + timedelta(seconds=10 * i + 2), client_hash="script")
+    store(desk, start + timedelta(seconds=50), client_hash="script")  # the 5th in 10 minutes
+    found = db.session.execute(
+        sa.select(Response.desk_id, Response.client_hash, Response.status)
+    ).all()
+    flagged = {(d, c) for d, c, status in found if status == Status.FLAGGED}
+    assert flagged == {(desk.id, "script")}
+    assert sum(1 for d, c, status in found if status == Status.FLAGGED) == 5
+
+
 def test_four_ratings_from_one_client_are_not_flagged(client, survey_path):
     for _ in range(4):
         rate_from_phone(client, survey_path)
