@@ -271,7 +271,7 @@ def _load_all_desks() -> tuple[dict[int, DeskInfo], dict[str, DeskInfo]]:
     rows = db.session.execute(
         sa.select(*_desk_columns()).join(_AGENCY, _AGENCY.c.id == _DESK.c.agency_id)
     ).all()
-    desks = [_snapshot(row, lambda agency_id: tree.get(agency_id)) for row in rows]
+    desks = [_snapshot(row, tree.get) for row in rows]
     return {d.id: d for d in desks}, {d.code: d for d in desks}
 
 

@@ -106,12 +106,9 @@ def screen(response: Response) -> str | None:
     return rule
 
 
-#: Each rule's setting, and the names of its window's parameters (`_first_checks`).
-SETTING = {
-    CLIENT_BURST: "INTEGRITY_CLIENT_BURST",
-    KIOSK_BURST: "INTEGRITY_KIOSK_BURST",
-    DESK_SURGE: "INTEGRITY_SURGE_MIN",
-}
+#: The setting (count, minutes) of each burst rule.
+SETTING = {CLIENT_BURST: "INTEGRITY_CLIENT_BURST", KIOSK_BURST: "INTEGRITY_KIOSK_BURST"}
+#: The name of each rule's cap parameter (`_first_checks` gives its first value).
 CAP = {CLIENT_BURST: "client_cap", KIOSK_BURST: "kiosk_cap", DESK_SURGE: "surge_cap"}
 
 
@@ -189,18 +186,20 @@ def _first_checks(response: Response) -> tuple[tuple[str, ...], dict]:
         parameters.update(
             client=response.client_hash,
             client_start=at - timedelta(minutes=minutes),
-            client_cap=base,
+            **{CAP[CLIENT_BURST]: base},
         )
     if response.channel == Channel.KIOSK and response.kiosk_id is not None:
         base, minutes = config["INTEGRITY_KIOSK_BURST"]
         rules.append(KIOSK_BURST)
         parameters.update(
-            kiosk=response.kiosk_id, kiosk_start=at - timedelta(minutes=minutes), kiosk_cap=base
+            kiosk=response.kiosk_id,
+            kiosk_start=at - timedelta(minutes=minutes),
+            **{CAP[KIOSK_BURST]: base},
         )
     if response.channel in LIVE_CHANNELS:
         rules.append(DESK_SURGE)
         parameters.update(
-            surge_start=at - timedelta(hours=1), surge_cap=config["INTEGRITY_SURGE_MIN"]
+            surge_start=at - timedelta(hours=1), **{CAP[DESK_SURGE]: config["INTEGRITY_SURGE_MIN"]}
         )
     return tuple(rules), parameters
 
